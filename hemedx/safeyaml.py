@@ -1,0 +1,185 @@
+"""Strict, data-only YAML and JSON reading that remembers where every value came from.
+
+YAML is composed into nodes (never constructed into arbitrary objects), so a ``!!python/...`` tag
+cannot execute anything: every explicit tag other than the plain core types is refused. Duplicate
+keys, anchors/aliases (the "billion laughs" expansion) and merge keys are errors too. Each value's
+path is mapped to its ``line:column`` so schema errors can point at the right place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hemedx.errors import InputError, PathPart
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null")}
+_constructor = yaml.constructor.SafeConstructor()
+MAX_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Document:
+    """Parsed data plus the source position of every mapping key and list item."""
+
+    data: Any
+    file: str
+    positions: dict[tuple[PathPart, ...], tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: tuple[PathPart, ...] | list[PathPart]) -> tuple[int | None, int | None]:
+        """Line and column of the deepest known prefix of ``path`` (1-based)."""
+        path = tuple(path)
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), (None, None))
+
+    def error(
+        self, path: tuple[PathPart, ...] | list[PathPart], message: str, hint: str | None = None
+    ) -> InputError:
+        """Build an :class:`InputError` located at ``path`` in this document."""
+        line, column = self.where(path)
+        return InputError(message, file=self.file, line=line, column=column, field=list(path), hint=hint)
+
+
+def read_text(path: Path, label: str) -> str:
+    """Read a UTF-8 file with errors a user can act on (missing, a directory, binary, huge)."""
+    if not path.exists():
+        raise InputError(f"no such {label} file", file=str(path))
+    if path.is_dir():
+        raise InputError(f"is a directory, expected a {label} file (.yaml or .json)", file=str(path))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {label} file: {exc.strerror}", file=str(path)) from None
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"file is larger than {MAX_BYTES // 1_000_000} MB", file=str(path))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+
+
+def load_file(path: Path, label: str = "YAML") -> Document:
+    """Parse ``path`` as JSON (``.json``) or YAML (anything else)."""
+    text = read_text(path, label)
+    if path.suffix.lower() == ".json":
+        return parse_json(text, str(path))
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, file: str) -> Document:
+    """Parse one YAML document strictly; raise :class:`InputError` with a position on any problem."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "malformed YAML"
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        raise InputError(f"not valid YAML: {problem}", file=file, line=line, column=column) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", file=file) from None
+    if node is None:
+        raise InputError("file is empty", file=file)
+    positions: dict[tuple[PathPart, ...], tuple[int, int]] = {}
+    data = _convert(node, (), positions, set(), file)
+    return Document(data=data, file=file, positions=positions)
+
+
+def _convert(
+    node: yaml.Node,
+    path: tuple[PathPart, ...],
+    positions: dict[tuple[PathPart, ...], tuple[int, int]],
+    seen: set[int],
+    file: str,
+) -> Any:
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    positions.setdefault(path, (line, column))
+
+    def fail(message: str, hint: str | None = None) -> InputError:
+        return InputError(message, file=file, line=line, column=column, field=list(path), hint=hint)
+
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag not in _SCALAR_TAGS:
+            if node.tag == _CORE + "timestamp":
+                return node.value  # dates are plain text here
+            raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "use plain values only")
+        value = _constructor.construct_object(node)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise fail(f"'{node.value}' is not a finite number")
+        return value
+    if id(node) in seen:
+        line, column = positions[path]  # the alias's own key, not the anchor it points back to
+        raise fail("YAML anchors and aliases are not allowed", "write the value out in full")
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != _CORE + "seq":
+            raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "use plain lists only")
+        return [_convert(item, (*path, i), positions, seen, file) for i, item in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != _CORE + "map":
+            raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "use plain mappings only")
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_line, key_col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _CORE + "merge":
+                raise InputError(
+                    "only plain text keys are allowed (no merge keys or complex keys)",
+                    file=file,
+                    line=key_line,
+                    column=key_col,
+                    field=list(path),
+                )
+            key = key_node.value
+            if key in out:
+                first = positions.get((*path, key), (None, None))[0]
+                raise InputError(
+                    f"duplicate key '{key}' (first given on line {first})",
+                    file=file,
+                    line=key_line,
+                    column=key_col,
+                    field=list(path),
+                    hint="keep one of them",
+                )
+            positions[(*path, key)] = (key_line, key_col)
+            out[key] = _convert(value_node, (*path, key), positions, seen, file)
+        return out
+    raise fail("unsupported YAML node")  # pragma: no cover - the composer yields only the three kinds
+
+
+def _short(tag: str) -> str:
+    return tag.replace(_CORE, "!!")
+
+
+def parse_json(text: str, file: str) -> Document:
+    """Parse JSON strictly: duplicate keys and NaN/Infinity are errors."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                raise InputError(f"duplicate key '{key}'", file=file, hint="keep one of them")
+            out[key] = value
+        return out
+
+    def bad_constant(name: str) -> Any:
+        raise InputError(f"'{name}' is not a finite number", file=file)
+
+    if not text.strip():
+        raise InputError("file is empty", file=file)
+    try:
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=bad_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise InputError("not valid JSON: nested too deeply", file=file) from None
+    return Document(data=data, file=file)
