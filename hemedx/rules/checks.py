@@ -1,0 +1,191 @@
+"""Cross-reference checks that need the whole pack: every id a rule, diagnosis or interval names exists.
+
+These are hard errors at load time (a pack that names an unknown finding cannot run). Softer, teaching
+quality lints (rules that can never fire, double-counted evidence, ...) live in the authoring tools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+from hemedx.errors import PathPart
+from hemedx.rules.model import (
+    AllOf,
+    AnyOf,
+    Cite,
+    CountOf,
+    EvidenceRule,
+    FindingCondition,
+    LabCondition,
+    Pack,
+    TestCondition,
+)
+from hemedx.suggest import did_you_mean
+
+# (section, id of the entry, path inside the entry, message, hint)
+Problem = tuple[str, str, tuple[PathPart, ...], str, str | None]
+
+
+def walk_conditions(
+    cond: Any, path: tuple[PathPart, ...] = ("when",)
+) -> Iterator[tuple[tuple[PathPart, ...], Any]]:
+    """Yield every leaf condition of a (possibly nested) condition with its path inside the rule."""
+    if isinstance(cond, AllOf):
+        for i, sub in enumerate(cond.all):
+            yield from walk_conditions(sub, (*path, "all", i))
+    elif isinstance(cond, AnyOf):
+        for i, sub in enumerate(cond.any):
+            yield from walk_conditions(sub, (*path, "any", i))
+    elif isinstance(cond, CountOf):
+        for i, sub in enumerate(cond.of):
+            yield from walk_conditions(sub, (*path, "of", i))
+    else:
+        yield path, cond
+
+
+def walk_cites(obj: Any, path: tuple[PathPart, ...] = ()) -> Iterator[tuple[tuple[PathPart, ...], Cite]]:
+    """Yield every :class:`Cite` inside a model, with its path."""
+    if isinstance(obj, Cite):
+        yield path, obj
+    elif isinstance(obj, BaseModel):
+        for name, info in type(obj).model_fields.items():
+            yield from walk_cites(getattr(obj, name), (*path, info.alias or name))
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            yield from walk_cites(item, (*path, i))
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            yield from walk_cites(item, (*path, key))
+
+
+def check_references(pack: Pack) -> Problem | None:
+    """Return the first broken reference in ``pack``, or ``None`` when every id resolves."""
+    for problem in _problems(pack):
+        return problem
+    return None
+
+
+def _problems(pack: Pack) -> Iterator[Problem]:
+    vocab = pack.vocabulary
+    findings = {f.id for f in vocab.findings}
+    labs = {lab.id: lab for lab in vocab.labs}
+    tests = {t.id: t for t in vocab.tests}
+    diagnoses = {d.id: d for d in pack.diagnoses}
+    sources = {s.id for s in pack.sources}
+    params = set(pack.info.parameters)
+
+    def unknown(kind: str, value: str, pool: Any) -> tuple[str, str | None]:
+        return f"unknown {kind} '{value}'", did_you_mean(value, pool)
+
+    for section, items in (("lab", vocab.labs), ("diagnosis", pack.diagnoses)):
+        for item in items:
+            for path, cite in walk_cites(item):
+                if cite.source not in sources:
+                    yield (section, item.id, (*path, "source"), *unknown("source", cite.source, sources))
+    for name, param in pack.info.parameters.items():
+        for path, cite in walk_cites(param):
+            if cite.source not in sources:
+                yield (
+                    "pack",
+                    "info",
+                    ("parameters", name, *path, "source"),
+                    *unknown("source", cite.source, sources),
+                )
+
+    for dx in pack.diagnoses:
+        for i, fid in enumerate(dx.cardinal):
+            if fid not in findings:
+                yield ("diagnosis", dx.id, ("cardinal", i), *unknown("finding", fid, findings))
+
+    for rule in pack.rules:
+        for path, cite in walk_cites(rule):
+            if cite.source not in sources:
+                yield ("rule", rule.id, (*path, "source"), *unknown("source", cite.source, sources))
+        for path, cond in walk_conditions(rule.when):
+            if isinstance(cond, FindingCondition):
+                if cond.finding not in findings:
+                    yield ("rule", rule.id, (*path, "finding"), *unknown("finding", cond.finding, findings))
+                if cond.is_ == "known" and not isinstance(rule, EvidenceRule):
+                    yield (
+                        "rule",
+                        rule.id,
+                        (*path, "is"),
+                        "'is: known' is only for evidence rules",
+                        "use present or absent",
+                    )
+            elif isinstance(cond, LabCondition):
+                lab = labs.get(cond.lab)
+                if lab is None:
+                    yield ("rule", rule.id, (*path, "lab"), *unknown("lab", cond.lab, labs))
+                    continue
+                for key, value in cond.bounds().items():
+                    if value == "lower_limit" and not any(iv.low is not None for iv in lab.reference):
+                        yield (
+                            "rule",
+                            rule.id,
+                            (*path, key),
+                            f"lab '{lab.id}' has no reference interval with a low limit",
+                            "give a number or add a reference interval",
+                        )
+                    if value == "upper_limit" and not any(iv.high is not None for iv in lab.reference):
+                        yield (
+                            "rule",
+                            rule.id,
+                            (*path, key),
+                            f"lab '{lab.id}' has no reference interval with a high limit",
+                            "give a number or add a reference interval",
+                        )
+                    if isinstance(value, str) and value.startswith("param:") and value[6:] not in params:
+                        yield ("rule", rule.id, (*path, key), *unknown("parameter", value[6:], params))
+            elif isinstance(cond, TestCondition):
+                test = tests.get(cond.test)
+                if test is None:
+                    yield ("rule", rule.id, (*path, "test"), *unknown("test", cond.test, tests))
+                    continue
+                for value in cond.allowed():
+                    if value not in test.values:
+                        yield (
+                            "rule",
+                            rule.id,
+                            (*path, "is" if cond.is_ else "in"),
+                            f"'{value}' is not a result of test '{test.id}'"
+                            f" (allowed: {', '.join(test.values)})",
+                            did_you_mean(value, test.values),
+                        )
+        then = rule.then
+        if isinstance(rule, EvidenceRule):
+            for dx_id in then.evidence:
+                if dx_id not in diagnoses:
+                    yield (
+                        "rule",
+                        rule.id,
+                        ("then", "evidence", dx_id),
+                        *unknown("diagnosis", dx_id, diagnoses),
+                    )
+            for i, fid in enumerate(then.replaces):
+                if fid not in findings:
+                    yield ("rule", rule.id, ("then", "replaces", i), *unknown("finding", fid, findings))
+        elif hasattr(then, "finding"):
+            if then.finding not in findings:
+                yield ("rule", rule.id, ("then", "finding"), *unknown("finding", then.finding, findings))
+        else:
+            dx = diagnoses.get(then.diagnosis)
+            if dx is None:
+                yield (
+                    "rule",
+                    rule.id,
+                    ("then", "diagnosis"),
+                    *unknown("diagnosis", then.diagnosis, diagnoses),
+                )
+            elif then.subtype is not None and then.subtype not in {s.id for s in dx.subtypes}:
+                yield (
+                    "rule",
+                    rule.id,
+                    ("then", "subtype"),
+                    f"'{then.subtype}' is not a subtype of '{dx.id}'",
+                    did_you_mean(then.subtype, [s.id for s in dx.subtypes])
+                    or "add it to the diagnosis's subtypes",
+                )
