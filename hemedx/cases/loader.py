@@ -1,0 +1,192 @@
+"""Load a case file and check it against a pack's vocabulary; every problem is one located line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hemedx.cases.model import CASE_ID_PATTERN, Case, CaseFile, LabEntry, Stage
+from hemedx.errors import InputError
+from hemedx.rules.model import Pack
+from hemedx.rules.units import to_canonical
+from hemedx.safeyaml import Document, load_file
+from hemedx.schema_errors import to_input_error
+from hemedx.suggest import did_you_mean
+
+
+def load_case(path: Path | str, pack: Pack) -> Case:
+    """Read, validate and normalise one case file (YAML, or JSON by the ``.json`` suffix)."""
+    doc = load_file(Path(path), "case")
+    return parse_case(doc, pack)
+
+
+def parse_case(doc: Document, pack: Pack) -> Case:
+    """Validate an already-parsed document as a case of ``pack``."""
+    data = doc.data
+    if not isinstance(data, dict):
+        kind = (
+            "a list"
+            if isinstance(data, list)
+            else f"'{data}'"
+            if isinstance(data, str)
+            else type(data).__name__
+        )
+        raise InputError(
+            f"a case file must be a mapping (id, title, patient, stages, ...), got {kind}", file=doc.file
+        )
+    _check_id(doc)
+    try:
+        parsed = CaseFile.model_validate(data)
+    except ValidationError as exc:
+        raise to_input_error(exc, doc, CaseFile) from None
+    return _normalise(parsed, doc, pack)
+
+
+def _check_id(doc: Document) -> None:
+    import re
+
+    if "id" not in doc.data:
+        raise doc.error([], "missing required field 'id'", "a slug such as 'aa-young-adult'")
+    value = doc.data["id"]
+    if not isinstance(value, str) or not re.match(CASE_ID_PATTERN, value):
+        raise doc.error(
+            ["id"],
+            f"case id {value!r} is not a slug",
+            "use lowercase letters, digits and hyphens, e.g. 'aa-young-adult'",
+        )
+
+
+def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
+    vocab = pack.vocabulary
+    findings = {f.id for f in vocab.findings}
+    labs = {lab.id: lab for lab in vocab.labs}
+    tests = {t.id: t for t in vocab.tests}
+    sections = {
+        **{f: "findings" for f in findings},
+        **{x: "labs" for x in labs},
+        **{t: "tests" for t in tests},
+    }
+
+    def misplaced(key: str, section: str, pool: Any) -> tuple[str, str | None]:
+        other = sections.get(key)
+        if other and other != section:
+            return f"'{key}' is not one of the {section}", f"it belongs under {other}"
+        return f"unknown {section[:-1]} '{key}'", did_you_mean(key, pool)
+
+    stages: list[Stage] = []
+    for s_index, stage in enumerate(parsed.stages):
+        base = ("stages", s_index)
+        present_absent: dict[str, Any] = {}
+        unknown: list[str] = []
+        for key, value in stage.findings.items():
+            if key not in findings:
+                raise doc.error((*base, "findings", key), *misplaced(key, "findings", findings))
+            if value == "unknown":
+                unknown.append(key)
+            else:
+                present_absent[key] = value
+        lab_values: dict[str, float] = {}
+        units: dict[str, str] = {}
+        for key, entry in stage.labs.items():
+            path = (*base, "labs", key)
+            lab = labs.get(key)
+            if lab is None:
+                raise doc.error(path, *misplaced(key, "labs", labs))
+            raw_value, unit = (entry.value, entry.unit) if isinstance(entry, LabEntry) else (entry, None)
+            _check_number(doc, path, raw_value, doc.data)
+            try:
+                value = to_canonical(lab, raw_value, unit)
+            except ValueError as exc:
+                raise doc.error((*path, "unit"), str(exc)) from None
+            _check_plausible(doc, path, lab, raw_value, value, unit)
+            lab_values[key] = value
+            if unit is not None:
+                units[key] = unit
+        test_values: dict[str, str] = {}
+        for key, value in stage.tests.items():
+            path = (*base, "tests", key)
+            test = tests.get(key)
+            if test is None:
+                raise doc.error(path, *misplaced(key, "tests", tests))
+            if value not in test.values:
+                raise doc.error(
+                    path,
+                    f"'{value}' is not a result of {key} (allowed: {', '.join(test.values)})",
+                    did_you_mean(value, test.values),
+                )
+            test_values[key] = value
+        stages.append(
+            Stage(stage.name, present_absent, tuple(unknown), lab_values, test_values, stage.note, units)
+        )
+
+    diagnoses = {d.id: d for d in pack.diagnoses}
+    if parsed.answer is not None:
+        dx = diagnoses.get(parsed.answer.diagnosis)
+        if dx is None:
+            raise doc.error(
+                ("answer", "diagnosis"),
+                f"unknown diagnosis '{parsed.answer.diagnosis}'",
+                did_you_mean(parsed.answer.diagnosis, diagnoses),
+            )
+        subtypes = [s.id for s in dx.subtypes]
+        if parsed.answer.subtype is not None and parsed.answer.subtype not in subtypes:
+            allowed = ", ".join(subtypes) if subtypes else "none"
+            raise doc.error(
+                ("answer", "subtype"),
+                f"'{parsed.answer.subtype}' is not a subtype of {dx.id} (allowed: {allowed})",
+                did_you_mean(parsed.answer.subtype, subtypes),
+            )
+    sources = {s.id for s in pack.sources}
+    for i, point in enumerate(parsed.teaching_points):
+        for j, cite in enumerate(point.cites):
+            if cite.source not in sources:
+                raise doc.error(
+                    ("teaching_points", i, "cites", j, "source"),
+                    f"unknown source '{cite.source}'",
+                    did_you_mean(cite.source, sources),
+                )
+    return Case(
+        id=parsed.id,
+        title=parsed.title,
+        synthetic=parsed.synthetic,
+        age=parsed.patient.age,
+        sex=parsed.patient.sex,
+        presentation=parsed.presentation,
+        stages=tuple(stages),
+        answer=parsed.answer,
+        teaching_points=tuple(parsed.teaching_points),
+        file=doc.file,
+        tags=tuple(parsed.tags),
+        difficulty=parsed.difficulty,
+        raw=doc.data,
+    )
+
+
+def _check_number(doc: Document, path: tuple[Any, ...], value: Any, data: Any) -> None:
+    # pydantic accepts numeric strings and booleans in lax mode; a case author meant a number.
+    node: Any = data
+    for part in path:
+        node = node[part] if isinstance(node, (dict, list)) else None
+    if isinstance(node, dict):
+        node = node.get("value")
+    if isinstance(node, bool) or not isinstance(node, (int, float)):
+        raise doc.error(path, f"expected a number, got {node!r}", "write the value without quotes, e.g. 6.8")
+
+
+def _check_plausible(
+    doc: Document, path: tuple[Any, ...], lab: Any, given: float, value: float, unit: str | None
+) -> None:
+    shown = f"{given:g} {unit or lab.unit}"
+    if value < 0:
+        raise doc.error(path, f"{lab.id} cannot be negative (got {shown})")
+    if lab.unit == "%" and value > 100:
+        raise doc.error(path, f"{lab.id} is a percentage and cannot exceed 100 (got {shown})")
+    low, high = lab.plausible.min, lab.plausible.max
+    if not low <= value <= high:
+        hint = f"expected {low:g}-{high:g} {lab.unit}"
+        if unit is None and lab.alternative_units:
+            alts = ", ".join(a.unit for a in lab.alternative_units)
+            hint += f"; if the value is in another unit write {{value: {given:g}, unit: ...}} ({alts})"
+        raise doc.error(path, f"implausible {lab.id} {shown}", hint)
