@@ -1,0 +1,252 @@
+"""Compile pack rules into flat conjunctions ("variants") that any matcher can run.
+
+Each rule's ``when`` is expanded into disjunctive normal form: ``any`` and ``at_least N of`` become
+several variants, ``lower_limit``/``upper_limit`` become one variant per reference-interval band (with the
+band's sex/age as a patient constraint), and ``param:NAME`` becomes its number. Leaves on the same fact
+are merged into one pattern, because durable_rules never binds one fact to two patterns of a rule.
+The output is plain data with no durable_rules in it, so the compiled form can be inspected and tested.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from hemedx.errors import InputError
+from hemedx.rules.model import (
+    AllOf,
+    AnyOf,
+    CountOf,
+    EvidenceRule,
+    FindingCondition,
+    Interval,
+    LabCondition,
+    Pack,
+    PatientCondition,
+    TestCondition,
+)
+
+MAX_VARIANTS_PER_RULE = 256
+
+# A constraint on one fact property: (property, operator, value). Operators: eq, in, lt, lte, gt, gte.
+Constraint = tuple[str, str, Any]
+_OPS = {"below": "lt", "above": "gt", "at_least": "gte", "at_most": "lte"}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """Conditions on one fact: a finding, a lab, a test or the patient."""
+
+    kind: str  # finding | lab | test | patient
+    name: str  # finding/lab/test id, or "patient"
+    constraints: tuple[Constraint, ...]
+
+    @property
+    def alias(self) -> str:
+        """The name the fact is bound to in a match (stable, readable in traces)."""
+        return "patient" if self.kind == "patient" else f"{self.kind}_{self.name}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One conjunction of patterns; when all match, the rule fires."""
+
+    name: str  # unique, e.g. "crit.aa.severe#2"
+    rule_id: str
+    patterns: tuple[Pattern, ...]
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """All variants of a pack, in pack order (interpretation, syndrome, criteria, evidence as authored)."""
+
+    variants: tuple[Variant, ...]
+    unsatisfiable: tuple[str, ...]  # rule ids whose every conjunction contradicts itself
+
+
+def compile_pack(pack: Pack) -> CompiledPack:
+    """Expand every rule of ``pack``; raise :class:`InputError` for a rule that expands too far."""
+    labs = {lab.id: lab for lab in pack.vocabulary.labs}
+    params = {k: p.value for k, p in pack.info.parameters.items()}
+    variants: list[Variant] = []
+    unsatisfiable: list[str] = []
+    for rule in pack.rules:
+        conjunctions = _dnf(rule.when)
+        if len(conjunctions) > MAX_VARIANTS_PER_RULE:
+            raise InputError(
+                f"rule '{rule.id}' expands into {len(conjunctions)} alternatives"
+                f" (limit {MAX_VARIANTS_PER_RULE})",
+                file=pack.origin.get(f"rule:{rule.id}"),
+                hint="split it into simpler rules",
+            )
+        found: list[tuple[Pattern, ...]] = []
+        for leaves in conjunctions:
+            for banded in _expand_bands(leaves, labs, params):
+                merged = _merge(banded, evidence=isinstance(rule, EvidenceRule))
+                if merged is not None and merged not in found:
+                    found.append(merged)
+        if not found:
+            unsatisfiable.append(rule.id)
+        for i, patterns in enumerate(found):
+            variants.append(Variant(f"{rule.id}#{i}", rule.id, patterns))
+    return CompiledPack(tuple(variants), tuple(unsatisfiable))
+
+
+def _dnf(cond: Any) -> list[list[Any]]:
+    """Disjunctive normal form: a list of conjunctions, each a list of leaf conditions."""
+    if isinstance(cond, AllOf):
+        parts = [_dnf(c) for c in cond.all]
+        return [_concat(combo) for combo in itertools.product(*parts)]
+    if isinstance(cond, AnyOf):
+        return [conj for c in cond.any for conj in _dnf(c)]
+    if isinstance(cond, CountOf):
+        out: list[list[Any]] = []
+        for chosen in itertools.combinations(cond.of, cond.at_least):
+            parts = [_dnf(c) for c in chosen]
+            out.extend(_concat(combo) for combo in itertools.product(*parts))
+        return out
+    return [[cond]]
+
+
+def _concat(parts: tuple[list[Any], ...]) -> list[Any]:
+    return [leaf for part in parts for leaf in part]
+
+
+def applicable(interval: Interval, sex: str, age: float) -> bool:
+    """Tell whether a reference interval applies to a patient of this sex and age."""
+    if interval.sex != "any" and interval.sex != sex:
+        return False
+    return interval.age_min <= age and (interval.age_max is None or age < interval.age_max)
+
+
+def _expand_bands(leaves: list[Any], labs: dict[str, Any], params: dict[str, float]) -> list[list[Any]]:
+    """Resolve thresholds: numbers stay, params become numbers, reference limits fan out per band."""
+    options: list[list[tuple[Any, Interval | None]]] = []
+    for leaf in leaves:
+        if isinstance(leaf, (LabCondition, PatientCondition)):
+            bounds = leaf.bounds()
+            needs_band = any(v in ("lower_limit", "upper_limit") for v in bounds.values())
+            bands: list[Interval | None] = list(labs[leaf.lab].reference) if needs_band else [None]
+            choices = []
+            for band in bands:
+                resolved: dict[str, float] = {}
+                for key, value in bounds.items():
+                    if value == "lower_limit":
+                        value = band.low if band else None
+                    elif value == "upper_limit":
+                        value = band.high if band else None
+                    elif isinstance(value, str):
+                        value = params[value.removeprefix("param:")]
+                    if value is None:
+                        break
+                    resolved[key] = float(value)
+                else:
+                    choices.append(((leaf, resolved), band))
+            options.append(choices)
+        else:
+            options.append([((leaf, None), None)])
+    return [list(combo) for combo in itertools.product(*options)]
+
+
+def _merge(
+    items: list[tuple[tuple[Any, Any], Interval | None]], evidence: bool
+) -> tuple[Pattern, ...] | None:
+    """Merge leaves into one pattern per fact; ``None`` when they contradict each other."""
+    by_fact: dict[tuple[str, str], list[Constraint]] = {}
+    order: list[tuple[str, str]] = []
+
+    def add(key: tuple[str, str], constraints: list[Constraint]) -> None:
+        if key not in by_fact:
+            by_fact[key] = []
+            order.append(key)
+        by_fact[key].extend(constraints)
+
+    for (leaf, resolved), band in items:
+        if isinstance(leaf, FindingCondition):
+            add(("finding", leaf.finding), [] if leaf.is_ == "known" else [("state", "eq", leaf.is_)])
+        elif isinstance(leaf, LabCondition):
+            add(("lab", leaf.lab), [("value", _OPS[k], v) for k, v in resolved.items()])
+        elif isinstance(leaf, TestCondition):
+            add(("test", leaf.test), [("value", "in", tuple(leaf.allowed()))])
+        elif isinstance(leaf, PatientCondition):
+            if leaf.patient == "sex":
+                add(("patient", "patient"), [("sex", "eq", leaf.is_)])
+            else:
+                add(("patient", "patient"), [("age", _OPS[k], v) for k, v in resolved.items()])
+        if band is not None:
+            band_constraints: list[Constraint] = []
+            if band.sex != "any":
+                band_constraints.append(("sex", "eq", band.sex))
+            if band.age_min > 0:
+                band_constraints.append(("age", "gte", float(band.age_min)))
+            if band.age_max is not None:
+                band_constraints.append(("age", "lt", float(band.age_max)))
+            if band_constraints:
+                add(("patient", "patient"), band_constraints)
+    patterns = []
+    for key in order:
+        simplified = _simplify(by_fact[key])
+        if simplified is None:
+            return None
+        patterns.append(Pattern(key[0], key[1], simplified))
+    # Patient first, then facts in authored order: a stable, readable layout.
+    patterns.sort(key=lambda p: p.kind != "patient")
+    return tuple(patterns)
+
+
+def _simplify(constraints: list[Constraint]) -> tuple[Constraint, ...] | None:
+    """Drop duplicates, intersect equalities/sets, and detect contradictions (``None``)."""
+    eq: dict[str, set[Any]] = {}
+    numeric: list[Constraint] = []
+    for prop, op, value in constraints:
+        if op in ("eq", "in"):
+            values = {value} if op == "eq" else set(value)
+            eq[prop] = eq[prop] & values if prop in eq else values
+            if not eq[prop]:
+                return None
+        elif (prop, op, value) not in numeric:
+            numeric.append((prop, op, value))
+    out: list[Constraint] = []
+    for prop in sorted(eq):
+        values = sorted(eq[prop])
+        out.append((prop, "eq", values[0]) if len(values) == 1 else (prop, "in", tuple(values)))
+    for prop in sorted({p for p, _, _ in numeric}):
+        lo, lo_strict, hi, hi_strict = float("-inf"), False, float("inf"), False
+        for p, op, v in numeric:
+            if p != prop:
+                continue
+            if op in ("gt", "gte") and (v > lo or (v == lo and op == "gt")):
+                lo, lo_strict = v, op == "gt"
+            if op in ("lt", "lte") and (v < hi or (v == hi and op == "lt")):
+                hi, hi_strict = v, op == "lt"
+        if lo > hi or (lo == hi and (lo_strict or hi_strict)):
+            return None
+        if lo != float("-inf"):
+            out.append((prop, "gt" if lo_strict else "gte", lo))
+        if hi != float("inf"):
+            out.append((prop, "lt" if hi_strict else "lte", hi))
+    return tuple(out)
+
+
+def matches(pattern: Pattern, fact: dict[str, Any]) -> bool:
+    """Plain-Python evaluation of one pattern against one fact (used for examples and explanations)."""
+    if fact.get("kind") != pattern.kind or (pattern.kind != "patient" and fact.get("name") != pattern.name):
+        return False
+    for prop, op, value in pattern.constraints:
+        actual = fact.get(prop)
+        if actual is None:
+            return False
+        if op == "eq" and actual != value:
+            return False
+        if op == "in" and actual not in value:
+            return False
+        if op == "lt" and not actual < value:
+            return False
+        if op == "lte" and not actual <= value:
+            return False
+        if op == "gt" and not actual > value:
+            return False
+        if op == "gte" and not actual >= value:
+            return False
+    return True

@@ -1,0 +1,45 @@
+"""The engine facade: a compiled pack plus its matcher, evaluating snapshots of cases."""
+
+from __future__ import annotations
+
+import threading
+
+from hemedx.cases.model import Snapshot
+from hemedx.engine.compiler import CompiledPack, compile_pack
+from hemedx.engine.durable_backend import matcher_for
+from hemedx.engine.facts import snapshot_facts
+from hemedx.engine.ranking import Ranking, rank
+from hemedx.engine.trace import Firing, Matcher
+from hemedx.rules.model import Pack
+
+
+class Engine:
+    """Evaluate snapshots against one pack. Build it with :func:`get_engine` (one per pack per process)."""
+
+    def __init__(self, pack: Pack, matcher: Matcher | None = None) -> None:
+        self.pack = pack
+        self.compiled: CompiledPack = compile_pack(pack)
+        self.matcher: Matcher = matcher if matcher is not None else matcher_for(pack, self.compiled)
+
+    def infer(self, snapshot: Snapshot) -> list[Firing]:
+        """Run the rules to a fixpoint over one snapshot."""
+        return self.matcher.run(self.compiled, snapshot_facts(snapshot), dict(snapshot.findings))
+
+    def rank(self, snapshot: Snapshot, uniform_priors: bool = False) -> Ranking:
+        """Infer, then rank the differential."""
+        return rank(self.pack, dict(snapshot.findings), self.infer(snapshot), uniform_priors)
+
+
+_ENGINES: dict[str, Engine] = {}
+_LOCK = threading.Lock()
+
+
+def get_engine(pack: Pack) -> Engine:
+    """The process-wide engine of ``pack`` (compiled and registered once, keyed by the pack's content)."""
+    key = f"{pack.info.id}:{pack.digest}"
+    with _LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = Engine(pack)
+            _ENGINES[key] = engine
+        return engine

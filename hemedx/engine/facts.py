@@ -1,0 +1,41 @@
+"""The fact layout shared by every matcher: what a snapshot of a case looks like as facts.
+
+Ids are explicit and stable (``f:anemia:present``, ``lab:hemoglobin``), so durable_rules never falls back
+to content hashing, and a derived finding that repeats an observed one is recognised as the same fact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hemedx.cases.model import Snapshot
+
+Fact = dict[str, Any]
+
+
+def finding_id(name: str, state: str) -> str:
+    """Fact id of a finding in a given state."""
+    return f"f:{name}:{state}"
+
+
+def snapshot_facts(snapshot: Snapshot) -> list[Fact]:
+    """The initial facts of one evaluation, in a fixed order (patient, findings, labs, tests)."""
+    facts: list[Fact] = [
+        {"id": "patient", "kind": "patient", "sex": snapshot.sex, "age": float(snapshot.age)}
+    ]
+    for name in sorted(snapshot.findings):
+        state = snapshot.findings[name]
+        facts.append(
+            {
+                "id": finding_id(name, state),
+                "kind": "finding",
+                "name": name,
+                "state": state,
+                "origin": "observed",
+            }
+        )
+    for name in sorted(snapshot.labs):
+        facts.append({"id": f"lab:{name}", "kind": "lab", "name": name, "value": float(snapshot.labs[name])})
+    for name in sorted(snapshot.tests):
+        facts.append({"id": f"test:{name}", "kind": "test", "name": name, "value": snapshot.tests[name]})
+    return facts

@@ -1,0 +1,231 @@
+"""Build the explained result of one evaluation as plain data: the ``rank --json`` contract.
+
+Everything a renderer shows comes from this structure, so the text, JSON and HTML views cannot disagree.
+Sources are numbered in order of first use; every line that states something carries its numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from hemedx import __version__
+from hemedx.cases.model import Case, Snapshot
+from hemedx.engine.compiler import Pattern
+from hemedx.engine.engine import Engine, get_engine
+from hemedx.engine.ranking import EvidenceLine, Ranking
+from hemedx.rules.model import Pack
+
+DISCLAIMER = "hemedx is a teaching aid for synthetic cases only. It is not for clinical use."
+_OP_TEXT = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
+
+
+class Citations:
+    """Numbers sources in order of first use and remembers them for the reference list."""
+
+    def __init__(self, pack: Pack) -> None:
+        self._sources = {s.id: s for s in pack.sources}
+        self._numbers: dict[str, int] = {}
+
+    def cite(self, cites: Iterable[tuple[str, str | None]]) -> list[dict[str, Any]]:
+        """Number each (source, locator) pair; duplicates within one line are dropped."""
+        out: list[dict[str, Any]] = []
+        seen: set[tuple[str, str | None]] = set()
+        for source, locator in cites:
+            if (source, locator) in seen:
+                continue
+            seen.add((source, locator))
+            n = self._numbers.setdefault(source, len(self._numbers) + 1)
+            out.append({"n": n, "source": source, "locator": locator})
+        return out
+
+    def references(self) -> list[dict[str, Any]]:
+        """The reference list, in number order."""
+        return [
+            {"n": n, "id": sid, "citation": self._sources[sid].citation, "kind": self._sources[sid].kind}
+            for sid, n in sorted(self._numbers.items(), key=lambda item: item[1])
+        ]
+
+
+def rank_case(
+    case: Case,
+    pack: Pack,
+    upto: int | None = None,
+    uniform_priors: bool = False,
+    snapshot: Snapshot | None = None,
+) -> dict[str, Any]:
+    """Evaluate a case (all stages, or those up to ``upto``) and return the explained result."""
+    engine = get_engine(pack)
+    snap = snapshot if snapshot is not None else case.snapshot(upto)
+    ranking = engine.rank(snap, uniform_priors=uniform_priors)
+    return build_report(engine, case, snap, ranking, upto)
+
+
+def _r(x: float, digits: int = 6) -> float:
+    value = round(x, digits)
+    return 0.0 if value == 0 else value  # no "-0.0" in the output
+
+
+def build_report(
+    engine: Engine, case: Case, snap: Snapshot, ranking: Ranking, upto: int | None = None
+) -> dict[str, Any]:
+    """Assemble the JSON-ready result. Key order is fixed, so serialising it is deterministic."""
+    pack = engine.pack
+    cites = Citations(pack)
+    labels = _labels(pack)
+    dx_by_id = {d.id: d for d in pack.diagnoses}
+    rules = {r.id: r for r in pack.rules}
+
+    differential = []
+    for ranked in ranking.differential:
+        dx = dx_by_id[ranked.id]
+        subtype_label = next((s.label for s in dx.subtypes if s.id == ranked.subtype), None)
+        criteria = [
+            {
+                "rule": rid,
+                "title": rules[rid].title,
+                "cites": cites.cite((c.source, c.locator) for c in rules[rid].cites),
+            }
+            for rid in ranked.criteria_rules
+        ]
+        subtype_rule = None
+        if ranked.subtype_rule:
+            rule = rules[ranked.subtype_rule]
+            subtype_rule = {
+                "rule": rule.id,
+                "title": rule.title,
+                "cites": cites.cite((c.source, c.locator) for c in rule.cites),
+            }
+        differential.append(
+            {
+                "diagnosis": ranked.id,
+                "label": ranked.label,
+                "probability": _r(ranked.probability),
+                "subtype": ranked.subtype,
+                "subtype_label": subtype_label,
+                "criteria_met": ranked.criteria_met,
+                "evidence": [_evidence(line, labels, cites) for line in ranked.evidence],
+                "prior": _r(ranked.prior),
+                "prior_basis": "uniform" if ranking.uniform_priors else dx.prior.basis,
+                "prior_cites": []
+                if ranking.uniform_priors
+                else cites.cite((c.source, c.locator) for c in dx.prior.cites),
+                "log_score": _r(ranked.log_score),
+                "in_play": ranked.in_play,
+                "cardinal_present": list(ranked.cardinal_present),
+                "criteria": criteria,
+                "subtype_rule": subtype_rule,
+                "expected_unknown": [
+                    {"finding": f, "label": labels.get(f, f)} for f in ranked.expected_unknown
+                ],
+            }
+        )
+
+    findings = _findings(engine, snap, ranking, labels, cites)
+    stage = None
+    if upto is not None:
+        stage = {"index": upto, "name": case.stages[upto].name, "of": len(case.stages)}
+    top = ranking.differential[0]
+    return {
+        "case": case.id,
+        "supported": ranking.supported,
+        "differential": differential,
+        "fired_rules": list(ranking.fired_rules),
+        "references": cites.references(),
+        "title": case.title,
+        "stage": stage,
+        "summary": _summary(ranking.supported, top.label, top.probability, top.subtype),
+        "findings": findings,
+        "conflicts": list(ranking.conflicts),
+        "priors": "uniform" if ranking.uniform_priors else "pack",
+        "pack": {"id": pack.info.id, "version": pack.info.version, "digest": pack.digest},
+        "hemedx_version": __version__,
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def _summary(supported: bool, label: str, probability: float, subtype: str | None) -> str:
+    if not supported:
+        return (
+            "Nothing in this differential fits: none of its cardinal findings is present. "
+            "The probabilities below only compare the listed diagnoses with each other."
+        )
+    sub = f" ({subtype.replace('_', ' ')})" if subtype else ""
+    return f"Most probable: {label}{sub}, {probability:.0%}."
+
+
+def _evidence(line: EvidenceLine, labels: dict[str, str], cites: Citations) -> dict[str, Any]:
+    return {
+        "finding": line.finding,
+        "label": labels.get(line.finding, line.finding),
+        "state": line.state,
+        "rule": line.rule,
+        "p": _r(line.p),
+        "factor": _r(line.factor),
+        "lr": _r(line.lr, 4),
+        "log10_lr": _r(math.log10(line.lr), 4),
+        "direction": line.direction,
+        "basis": line.basis,
+        "counted": line.counted,
+        "replaced_by": line.replaced_by,
+        "cites": cites.cite(line.cites),
+    }
+
+
+def _labels(pack: Pack) -> dict[str, str]:
+    vocab = pack.vocabulary
+    return {x.id: x.label for x in (*vocab.findings, *vocab.labs, *vocab.tests)}
+
+
+def _findings(
+    engine: Engine, snap: Snapshot, ranking: Ranking, labels: dict[str, str], cites: Citations
+) -> list[dict[str, Any]]:
+    """Every known finding with its origin; derived ones say which rule derived them from what."""
+    pack = engine.pack
+    rules = {r.id: r for r in pack.rules}
+    variants = {v.name: v for v in engine.compiled.variants}
+    first_new: dict[str, Any] = {}
+    for firing in ranking.firings:
+        if firing.derived and firing.derived.startswith("f:") and firing.outcome == "new":
+            first_new.setdefault(firing.derived, firing)
+    out = []
+    for name, (state, origin) in sorted(ranking.findings.items()):
+        entry: dict[str, Any] = {
+            "finding": name,
+            "label": labels.get(name, name),
+            "state": state,
+            "origin": origin,
+        }
+        firing = first_new.get(f"f:{name}:{state}")
+        if origin == "derived" and firing is not None:
+            rule = rules[firing.rule_id]
+            entry["rule"] = rule.id
+            entry["because"] = [_describe(p, snap, pack, labels) for p in variants[firing.variant].patterns]
+            entry["cites"] = cites.cite((c.source, c.locator) for c in rule.cites)
+        out.append(entry)
+    return out
+
+
+def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, str]) -> str:
+    """Say in words which fact satisfied a pattern, with the value and the threshold."""
+    if pattern.kind == "patient":
+        parts = []
+        for prop, op, value in pattern.constraints:
+            parts.append(f"sex {value}" if prop == "sex" else f"age {snap.age:g} {_OP_TEXT[op]} {value:g}")
+        return "patient: " + ", ".join(parts)
+    label = labels.get(pattern.name, pattern.name)
+    if pattern.kind == "finding":
+        state = snap.findings.get(pattern.name)
+        return (
+            f"{label}: {state or 'derived'}"
+            if not pattern.constraints
+            else f"{label} {pattern.constraints[0][2]}"
+        )
+    if pattern.kind == "test":
+        return f"{label}: {snap.tests.get(pattern.name)}"
+    lab = next(x for x in pack.vocabulary.labs if x.id == pattern.name)
+    value = snap.labs.get(pattern.name)
+    limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
+    shown = f"{value:.{lab.decimals}f}" if value is not None else "?"
+    return f"{label} {shown} {lab.unit} ({limits})"
