@@ -152,7 +152,7 @@ def _summary(supported: bool, label: str, probability: float, subtype: str | Non
             "The probabilities below only compare the listed diagnoses with each other."
         )
     sub = f" ({subtype.replace('_', ' ')})" if subtype else ""
-    return f"Most probable: {label}{sub}, {probability:.0%}."
+    return f"Most probable: {label}{sub}, {probability * 100:.1f}%."
 
 
 def _evidence(line: EvidenceLine, labels: dict[str, str], cites: Citations) -> dict[str, Any]:

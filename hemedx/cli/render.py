@@ -1,0 +1,184 @@
+"""Text renderers for the terminal (and a projector). They only read the report dicts of the engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+BAR_WIDTH = 24
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that colours only on a terminal and never when NO_COLOR is set."""
+    stream = sys.stderr if stderr else sys.stdout
+    colour = stream.isatty() and not os.environ.get("NO_COLOR")
+    return Console(
+        file=stream,
+        no_color=not colour,
+        highlight=False,
+        soft_wrap=False,
+        width=None if stream.isatty() else 100,
+    )
+
+
+def emit_json(data: Any) -> None:
+    """Print JSON deterministically: fixed key order, two-space indent, UTF-8 kept as is."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def pct(p: float) -> str:
+    """A probability as a percentage a learner can read (one decimal, no false precision below 0.1 %)."""
+    return "<0.1%" if 0 < p < 0.0005 else f"{p * 100:.1f}%"
+
+
+def bar(p: float, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar for a probability, drawn with eighth blocks."""
+    eighths = round(p * width * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")).ljust(width)
+
+
+def cite_marks(cites: list[dict[str, Any]]) -> str:
+    """Numbered citation marks, with locators: ``[1: Table 2][3]``."""
+    return "".join(f"[{c['n']}: {c['locator']}]" if c.get("locator") else f"[{c['n']}]" for c in cites)
+
+
+def header(out: Console, report: dict[str, Any]) -> None:
+    """Case title, id and the teaching-aid notice."""
+    out.print(Text(report["title"], style="bold"), Text(f"  (case {report['case']})", style="dim"))
+    out.print(Text(report["disclaimer"], style="italic dim"))
+
+
+def differential_table(
+    report: dict[str, Any], limit: int | None = None, previous: dict[str, float] | None = None
+) -> Table:
+    """The ranked differential as a table with probability bars (and changes since ``previous``)."""
+    table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("Diagnosis", style="bold")
+    table.add_column("Probability", no_wrap=True)
+    if previous is not None:
+        table.add_column("Change", justify="right", no_wrap=True)
+    table.add_column("Subtype")
+    table.add_column("Criteria")
+    rows = report["differential"] if limit is None else report["differential"][:limit]
+    for i, d in enumerate(rows, 1):
+        style = "green" if i == 1 and report["supported"] else ""
+        cells: list[Any] = [
+            str(i),
+            d["label"],
+            Text(f"{bar(d['probability'])} {pct(d['probability']):>6}", style=style),
+        ]
+        if previous is not None:
+            cells.append(change(d["probability"], previous.get(d["diagnosis"])))
+        cells.append(d["subtype_label"] or "")
+        cells.append("met" if d["criteria_met"] else "")
+        table.add_row(*cells)
+    return table
+
+
+def change(now: float, before: float | None) -> Text:
+    """Arrow and percentage-point delta between two stages."""
+    if before is None:
+        return Text("new", style="cyan")
+    delta = (now - before) * 100
+    if abs(delta) < 0.05:
+        return Text("·", style="dim")
+    arrow, style = ("▲", "green") if delta > 0 else ("▼", "red")
+    return Text(f"{arrow} {delta:+.1f} pp", style=style)
+
+
+def render_rank(report: dict[str, Any], out: Console) -> None:
+    """``hemedx rank``: the ranked differential and a one-line verdict."""
+    header(out, report)
+    out.print()
+    out.print(differential_table(report))
+    out.print()
+    verdict_style = "bold" if report["supported"] else "bold yellow"
+    out.print(Text(report["summary"], style=verdict_style))
+    if report["priors"] == "uniform":
+        out.print(Text("Priors: uniform (every diagnosis started equally likely).", style="dim"))
+    out.print(Text(f"Reasons and references: hemedx explain {report['case']}", style="dim"))
+
+
+def render_explain(report: dict[str, Any], out: Console, top: int = 3) -> None:
+    """``hemedx explain``: per diagnosis the evidence for and against, criteria, unknowns, references."""
+    header(out, report)
+    out.print()
+    out.print(Text(report["summary"], style="bold" if report["supported"] else "bold yellow"))
+    for rank_no, d in enumerate(report["differential"][:top], 1):
+        out.print()
+        prior = (
+            f"prior {pct(d['prior'])} ({d['prior_basis'].replace('_', ' ')}){cite_marks(d['prior_cites'])}"
+        )
+        sub = f" — {d['subtype_label']}" if d["subtype_label"] else ""
+        out.print(
+            Text(f"{rank_no}. {d['label']}{sub}: {pct(d['probability'])}", style="bold"),
+            Text(f"  {prior}", style="dim"),
+        )
+        for c in d["criteria"]:
+            out.print(f"   Criteria met: {c['title']} {cite_marks(c['cites'])}  ({c['rule']})")
+        if d["subtype_rule"] and d["subtype_rule"]["rule"] not in {c["rule"] for c in d["criteria"]}:
+            s = d["subtype_rule"]
+            out.print(f"   Subtype: {s['title']} {cite_marks(s['cites'])}  ({s['rule']})")
+        if not d["criteria"]:
+            out.print(Text("   Criteria: not met with what is known", style="dim"))
+        _evidence_block(out, d)
+        if d["expected_unknown"]:
+            names = ", ".join(e["label"] for e in d["expected_unknown"][:8])
+            more = len(d["expected_unknown"]) - 8
+            out.print(
+                Text(
+                    f"   Expected but not yet known: {names}{f' (+{more} more)' if more > 0 else ''}",
+                    style="cyan",
+                )
+            )
+    derived = [f for f in report["findings"] if f["origin"] == "derived"]
+    if derived:
+        out.print()
+        out.print(Text("How the findings were derived", style="bold"))
+        for f in derived:
+            because = "; ".join(f.get("because", []))
+            out.print(
+                f"   {f['label']} {f['state']} ← {because} {cite_marks(f.get('cites', []))}  ({f.get('rule', '')})"
+            )
+    _references(out, report)
+
+
+def _evidence_block(out: Console, d: dict[str, Any]) -> None:
+    groups = {"for": [], "against": [], "neutral": []}
+    for e in d["evidence"]:
+        groups[e["direction"]].append(e)
+    for key, title, sign, style in (("for", "For", "+", "green"), ("against", "Against", "−", "red")):
+        if not groups[key]:
+            continue
+        out.print(Text(f"   {title}:", style=style))
+        for e in sorted(groups[key], key=lambda e: -abs(e["log10_lr"])):
+            out.print(_evidence_line(e, sign))
+    replaced = [e for e in groups["neutral"] if not e["counted"]]
+    if replaced:
+        names = ", ".join(f"{e['label']} (within {e['replaced_by']})" for e in replaced)
+        out.print(Text(f"   Not counted twice: {names}", style="dim"))
+
+
+def _evidence_line(e: dict[str, Any], sign: str) -> str:
+    estimate = " teaching estimate" if e["basis"] == "teaching_estimate" else ""
+    return (
+        f"     {sign} {e['label']} {e['state']}: ×{e['factor']:.3g} (LR {e['lr']:.2g},"
+        f" p={e['p']:g}{estimate}) {cite_marks(e['cites'])}  ({e['rule']})"
+    )
+
+
+def _references(out: Console, report: dict[str, Any]) -> None:
+    if not report["references"]:
+        return
+    out.print()
+    out.print(Text("References", style="bold"))
+    for ref in report["references"]:
+        out.print(f"  [{ref['n']}] {ref['citation']}")
