@@ -17,6 +17,7 @@ class InputFailure(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
+        """Print the one-line message."""
         click.echo(f"hemedx: error: {self.message}", err=True)
 
 
@@ -26,6 +27,7 @@ class InternalFailure(click.ClickException):
     exit_code = 3
 
     def show(self, file: Any = None) -> None:
+        """Print the one-line message."""
         click.echo(f"hemedx: internal error: {self.message} (please report this)", err=True)
 
 
@@ -33,6 +35,7 @@ class HemedxGroup(click.Group):
     """Maps hemedx's own errors to exit codes in one place, so no command prints a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, translating hemedx errors into click exceptions with our exit codes."""
         try:
             return super().invoke(ctx)
         except InputError as exc:

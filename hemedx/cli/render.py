@@ -18,12 +18,16 @@ def console(stderr: bool = False) -> Console:
     """A console that colours only on a terminal and never when NO_COLOR is set."""
     stream = sys.stderr if stderr else sys.stdout
     colour = stream.isatty() and not os.environ.get("NO_COLOR")
+    tty = stream.isatty()
+    # Piped output keeps one line per statement (greppable; a citation never breaks off its line).
+    # markup=False: brackets in case text or citations are text, never rich style tags.
     return Console(
         file=stream,
         no_color=not colour,
         highlight=False,
-        soft_wrap=False,
-        width=None if stream.isatty() else 100,
+        markup=False,
+        soft_wrap=not tty,
+        width=None if tty else 100,
     )
 
 
@@ -145,9 +149,8 @@ def render_explain(report: dict[str, Any], out: Console, top: int = 3) -> None:
         out.print(Text("How the findings were derived", style="bold"))
         for f in derived:
             because = "; ".join(f.get("because", []))
-            out.print(
-                f"   {f['label']} {f['state']} ← {because} {cite_marks(f.get('cites', []))}  ({f.get('rule', '')})"
-            )
+            marks = cite_marks(f.get("cites", []))
+            out.print(f"   {f['label']} {f['state']} ← {because} {marks}  ({f.get('rule', '')})")
     _references(out, report)
 
 

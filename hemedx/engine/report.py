@@ -148,7 +148,8 @@ def build_report(
 def _summary(supported: bool, label: str, probability: float, subtype: str | None) -> str:
     if not supported:
         return (
-            "Nothing in this differential fits: none of its cardinal findings is present. "
+            "Nothing in this differential fits the findings so far: "
+            "none of its cardinal findings is present. "
             "The probabilities below only compare the listed diagnoses with each other."
         )
     sub = f" ({subtype.replace('_', ' ')})" if subtype else ""

@@ -155,6 +155,7 @@ def _problems(pack: Pack) -> Iterator[Problem]:
                             f" (allowed: {', '.join(test.values)})",
                             did_you_mean(value, test.values),
                         )
+        yield from _example_problems(rule, findings, labs, tests)
         then = rule.then
         if isinstance(rule, EvidenceRule):
             for dx_id in then.evidence:
@@ -189,3 +190,60 @@ def _problems(pack: Pack) -> Iterator[Problem]:
                     did_you_mean(then.subtype, [s.id for s in dx.subtypes])
                     or "add it to the diagnosis's subtypes",
                 )
+
+
+def _example_problems(
+    rule: Any, findings: set[str], labs: dict[str, Any], tests: dict[str, Any]
+) -> Iterator[Problem]:
+    """Examples must name known ids and valid values, or they test nothing."""
+    if rule.examples is None:
+        return
+    for kind in ("fires", "does_not_fire"):
+        for i, facts in enumerate(getattr(rule.examples, kind)):
+            base = ("examples", kind, i)
+            for key in facts.findings:
+                if key not in findings:
+                    yield (
+                        "rule",
+                        rule.id,
+                        (*base, "findings", key),
+                        f"unknown finding '{key}'",
+                        did_you_mean(key, findings),
+                    )
+            for key, value in facts.labs.items():
+                if key not in labs:
+                    yield (
+                        "rule",
+                        rule.id,
+                        (*base, "labs", key),
+                        f"unknown lab '{key}'",
+                        did_you_mean(key, labs),
+                    )
+                elif not isinstance(value, (int, float, dict)) or isinstance(value, bool):
+                    yield ("rule", rule.id, (*base, "labs", key), f"expected a number, got {value!r}", None)
+            for key, value in facts.tests.items():
+                if key not in tests:
+                    yield (
+                        "rule",
+                        rule.id,
+                        (*base, "tests", key),
+                        f"unknown test '{key}'",
+                        did_you_mean(key, tests),
+                    )
+                elif value not in tests[key].values:
+                    yield (
+                        "rule",
+                        rule.id,
+                        (*base, "tests", key),
+                        f"'{value}' is not a result of {key}",
+                        did_you_mean(value, tests[key].values),
+                    )
+            for key, value in facts.patient.items():
+                if key not in ("age", "sex") or (key == "sex" and value not in ("female", "male")):
+                    yield (
+                        "rule",
+                        rule.id,
+                        (*base, "patient", key),
+                        "patient takes age (years) and sex (female|male)",
+                        None,
+                    )
