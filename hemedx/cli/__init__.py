@@ -61,4 +61,15 @@ def main() -> None:
     cli(prog_name="hemedx")
 
 
-from hemedx.cli import commands  # noqa: E402,F401  (registers the commands on the group)
+def _register_commands() -> None:
+    """Import every module of ``hemedx.cli.commands``; each adds its commands to the group."""
+    import importlib
+    import pkgutil
+
+    from hemedx.cli import commands
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        importlib.import_module(f"hemedx.cli.commands.{module}")
+
+
+_register_commands()
