@@ -23,6 +23,7 @@ _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null")}
 _constructor = yaml.constructor.SafeConstructor()
 MAX_BYTES = 2_000_000
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -79,20 +80,83 @@ def load_file(path: Path, label: str = "YAML") -> Document:
 def parse_yaml(text: str, file: str) -> Document:
     """Parse one YAML document strictly; raise :class:`InputError` with a position on any problem."""
     try:
+        _prescan(text, file)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"
+        if "another document" in problem:
+            problem = "a file holds one YAML document, but another document starts here (---)"
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         raise InputError(f"not valid YAML: {problem}", file=file, line=line, column=column) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", file=file) from None
-    if node is None:
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _CORE + "null"):
         raise InputError("file is empty", file=file)
     positions: dict[tuple[PathPart, ...], tuple[int, int]] = {}
     data = _convert(node, (), positions, set(), file)
     return Document(data=data, file=file, positions=positions)
+
+
+def _prescan(text: str, file: str) -> None:
+    """Check the event stream before composing: no aliases, and no nesting deep enough to crash.
+
+    The composer forgets where an alias stood, so aliases are refused here, at their own position
+    and field. PyYAML's C composer recurses per nesting level and overflows the C stack (a segfault)
+    on deeply nested input, so depth is bounded before it ever composes.
+    """
+    # One frame per open collection: [is_mapping, current key or index, expecting a key next]
+    stack: list[list[Any]] = []
+
+    def advance() -> None:
+        if stack:
+            if stack[-1][0]:
+                stack[-1][2] = True
+            else:
+                stack[-1][1] += 1
+
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            stack.pop()
+            advance()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue  # stream and document markers
+        line, column = event.start_mark.line + 1, event.start_mark.column + 1
+        path = [frame[1] for frame in stack]
+        if stack and stack[-1][0] and stack[-1][2]:  # this node is a mapping key
+            if isinstance(event, yaml.ScalarEvent) and not (event.value == "<<" and not event.style):
+                stack[-1][1], stack[-1][2] = event.value, False
+                continue
+            raise InputError(
+                "only plain text keys are allowed (no merge keys or complex keys)",
+                file=file,
+                line=line,
+                column=column,
+                field=path[:-1],
+            )
+        if isinstance(event, yaml.AliasEvent):
+            raise InputError(
+                "YAML anchors and aliases are not allowed",
+                file=file,
+                line=line,
+                column=column,
+                field=path,
+                hint="write the value out in full",
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise InputError(
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    file=file,
+                    line=line,
+                    column=column,
+                )
+            is_mapping = isinstance(event, yaml.MappingStartEvent)
+            stack.append([is_mapping, None if is_mapping else 0, True])
+        else:
+            advance()
 
 
 def _convert(
@@ -109,25 +173,27 @@ def _convert(
         return InputError(message, file=file, line=line, column=column, field=list(path), hint=hint)
 
     if isinstance(node, yaml.ScalarNode):
+        if id(node) in seen:
+            raise fail("YAML anchors and aliases are not allowed", "write the value out in full")
+        seen.add(id(node))
         if node.tag not in _SCALAR_TAGS:
             if node.tag == _CORE + "timestamp":
                 return node.value  # dates are plain text here
-            raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "use plain values only")
+            raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "write plain values only")
         value = _constructor.construct_object(node)
         if isinstance(value, float) and not math.isfinite(value):
             raise fail(f"'{node.value}' is not a finite number")
         return value
-    if id(node) in seen:
-        line, column = positions[path]  # the alias's own key, not the anchor it points back to
+    if id(node) in seen:  # unreachable after _refuse_aliases; kept as a guard against expansion
         raise fail("YAML anchors and aliases are not allowed", "write the value out in full")
     seen.add(id(node))
     if isinstance(node, yaml.SequenceNode):
         if node.tag != _CORE + "seq":
-            raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "use plain lists only")
+            raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "write plain values only")
         return [_convert(item, (*path, i), positions, seen, file) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
         if node.tag != _CORE + "map":
-            raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "use plain mappings only")
+            raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "write plain values only")
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key_line, key_col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
@@ -143,7 +209,7 @@ def _convert(
             if key in out:
                 first = positions.get((*path, key), (None, None))[0]
                 raise InputError(
-                    f"duplicate key '{key}' (first given on line {first})",
+                    f"duplicate key '{key}', first given on line {first}",
                     file=file,
                     line=key_line,
                     column=key_col,
@@ -161,25 +227,67 @@ def _short(tag: str) -> str:
 
 
 def parse_json(text: str, file: str) -> Document:
-    """Parse JSON strictly: duplicate keys and NaN/Infinity are errors."""
+    """Parse JSON strictly (duplicate keys, NaN/Infinity and overflowing numbers are errors).
+
+    JSON is also composed as YAML, only to learn where each value stands, so errors can name the
+    field and line; when that fails the data still loads, without positions.
+    """
+    if not text.strip():
+        raise InputError("file is empty", file=file)
+    located: Document | None = None
+    located_error: InputError | None = None
+    try:
+        located = parse_yaml(text, file)
+    except InputError as exc:
+        located_error = exc
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in items:
             if key in out:
+                if located_error is not None and "duplicate key" in located_error.message:
+                    raise located_error
                 raise InputError(f"duplicate key '{key}'", file=file, hint="keep one of them")
             out[key] = value
         return out
 
-    def bad_constant(name: str) -> Any:
+    def not_finite(name: str) -> Any:
+        path = _find_constant(located.data, name) if located is not None else None
+        if path is not None and located is not None:
+            raise located.error(path, f"'{name}' is not a finite number")
         raise InputError(f"'{name}' is not a finite number", file=file)
 
-    if not text.strip():
-        raise InputError("file is empty", file=file)
+    def finite_float(literal: str) -> float:
+        value = float(literal)
+        if not math.isfinite(value):
+            not_finite(literal)
+        return value
+
     try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=bad_constant)
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=not_finite, parse_float=finite_float)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno) from None
     except RecursionError:
         raise InputError("not valid JSON: nested too deeply", file=file) from None
-    return Document(data=data, file=file)
+    positions = located.positions if located is not None else {}
+    return Document(data=data, file=file, positions=positions)
+
+
+def _find_constant(data: Any, literal: str, path: tuple[PathPart, ...] = ()) -> tuple[PathPart, ...] | None:
+    """Where a JSON constant such as NaN (read by YAML as text, or as a float) stands in the data."""
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        hit = (
+            data == literal
+            or (isinstance(data, float) and not math.isfinite(data))
+            or (isinstance(data, (int, float)) and not isinstance(data, bool) and str(data) == literal)
+        )
+        return path if hit else None
+    for key, value in items:
+        found = _find_constant(value, literal, (*path, key))
+        if found is not None:
+            return found
+    return None

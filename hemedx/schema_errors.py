@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -26,34 +28,50 @@ def data_path(loc: tuple[Any, ...], data: Any) -> list[PathPart]:
     return path
 
 
-def field_names(model: type[BaseModel]) -> set[str]:
-    """Names (and aliases) of a model's fields and of the models nested in it, for suggestions."""
-    seen: set[type[BaseModel]] = set()
+def allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> set[str]:
+    """Field names (aliases where given) that are allowed at ``loc`` inside ``model``.
+
+    Follows the pydantic error location through nested models, lists, dicts and unions; a part that is
+    not a field (a union tag) keeps every arm in play. Used so that a "did you mean" only ever offers a
+    key that would be accepted where the unknown one stands.
+    """
+    current: list[Any] = [model]
+    for part in loc:
+        following: list[Any] = []
+        for annotation in current:
+            for arm in _arms(annotation):
+                origin = typing.get_origin(arm)
+                if isinstance(arm, type) and issubclass(arm, BaseModel):
+                    for name, info in arm.model_fields.items():
+                        if part in (name, info.alias):
+                            following.append(info.annotation)
+                    if isinstance(part, str) and part not in _names(arm):
+                        following.append(arm)  # a union tag in the location: stay on this model
+                elif origin in (list, tuple) and isinstance(part, int):
+                    following.extend(typing.get_args(arm)[:1])
+                elif origin is dict:
+                    following.extend(typing.get_args(arm)[1:2])
+        current = following
     names: set[str] = set()
-
-    def walk(m: type[BaseModel]) -> None:
-        if m in seen:
-            return
-        seen.add(m)
-        for name, info in m.model_fields.items():
-            names.add(info.alias or name)
-            for sub in _models_in(info.annotation):
-                walk(sub)
-
-    walk(model)
+    for annotation in current:
+        for arm in _arms(annotation):
+            if isinstance(arm, type) and issubclass(arm, BaseModel):
+                names |= _names(arm)
     return names
 
 
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    out: list[type[BaseModel]] = []
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    for arg in getattr(annotation, "__args__", ()) or ():
-        out.extend(_models_in(arg))
-    meta = getattr(annotation, "__metadata__", None)
-    if meta is not None:
-        out.extend(_models_in(getattr(annotation, "__origin__", None)))
-    return out
+def _names(model: type[BaseModel]) -> set[str]:
+    return {info.alias or name for name, info in model.model_fields.items()}
+
+
+def _arms(annotation: Any) -> list[Any]:
+    """Unwrap Annotated and unions into the concrete types a value could have."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _arms(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [arm for sub in typing.get_args(annotation) for arm in _arms(sub)]
+    return [annotation]
 
 
 def to_input_error(
@@ -69,7 +87,8 @@ def to_input_error(
     if kind == "extra_forbidden":
         key = str(loc[-1])
         message = f"unknown field '{key}'"
-        hint = did_you_mean(key, field_names(model))
+        allowed = sorted(allowed_fields(model, loc[:-1]) - {key})
+        hint = did_you_mean(key, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else None)
         if path and path[-1] != key:
             path.append(key)
     elif kind == "missing":
