@@ -96,9 +96,12 @@ def to_input_error(
         if path and path[-1] == loc[-1]:
             path.pop()
     else:
-        message = err["msg"].removeprefix("Value error, ")
+        message = _plain_message(err)
         given = err.get("input")
-        if isinstance(given, (str, int, float)) and not isinstance(given, bool) and kind != "condition":
+        if isinstance(given, bool):
+            hint = "YAML reads yes/no/on/off/true/false as a boolean; write the value the field expects"
+            message = f"{message} (got {str(given).lower()})"
+        elif isinstance(given, (str, int, float)) and kind != "condition":
             message = f"{message} (got {given!r})"
     line, column = doc.where(path)
     return InputError(message, file=doc.file, line=line, column=column, field=path, hint=hint)
@@ -114,3 +117,16 @@ def _rank(err: Any) -> tuple[int, int]:
     # Report the most specific error first: unknown keys, then missing keys, then the deepest value error.
     order = {"extra_forbidden": 0, "missing": 1}
     return (order.get(err["type"], 2), -len(err["loc"]))
+
+
+def _plain_message(err: Any) -> str:
+    """Pydantic's message, reworded where its jargon would puzzle a case author."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        return f"needs at least {n} item{'s' if n != 1 else ''}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "expected a mapping (key: value pairs)"
+    if kind == "list_type":
+        return "expected a list"
+    return str(err["msg"]).removeprefix("Value error, ")

@@ -143,7 +143,7 @@ CASE_MUTATIONS = [
     pytest.param("id: ok-case", "id: Bad Case", ["case.yaml:1:", "id:", "not a slug"], id="id-not-slug"),
     pytest.param("id: ok-case", "id: OK-case", ["case.yaml:1:", "id:", "not a slug"], id="id-uppercase"),
     pytest.param("id: ok-case", "id: 12", ["case.yaml:1:", "id:", "not a slug"], id="id-number"),
-    pytest.param("id: ok-case", "id:", ["case.yaml:1:", "id:", "not a slug"], id="id-null"),
+    pytest.param("id: ok-case", "id:", ["case.yaml:1:", "id:", "case id is empty"], id="id-null"),
     pytest.param(
         "id: ok-case\n",
         "id: ok-case\nid: other\n",
@@ -401,13 +401,13 @@ CASE_MUTATIONS = [
     pytest.param(
         "findings: {petechiae: present}",
         "findings: petechiae",
-        ["stages[0].findings", "valid dictionary"],
+        ["stages[0].findings", "expected a mapping"],
         id="findings-not-a-mapping",
     ),
     pytest.param(
         "labs: {hemoglobin: 9.1, platelets: {value: 11000, unit: /uL}, marrow_blasts: 3}",
         "labs: [9.1, 11]",
-        ["stages[0].labs", "valid dictionary"],
+        ["stages[0].labs", "expected a mapping"],
         id="labs-a-list",
     ),
     pytest.param(

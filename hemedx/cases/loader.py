@@ -50,6 +50,8 @@ def _check_id(doc: Document) -> None:
     if "id" not in doc.data:
         raise doc.error([], "missing required field 'id'", "a slug such as 'aa-young-adult'")
     value = doc.data["id"]
+    if value is None or value == "":
+        raise doc.error(["id"], "case id is empty", "a slug such as 'aa-young-adult'")
     if not isinstance(value, str) or not re.match(CASE_ID_PATTERN, value):
         raise doc.error(
             ["id"],
