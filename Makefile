@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # (upstream PR #403, merged but unreleased). setup.py overwrites CFLAGS, so it goes in CPPFLAGS.
 export CPPFLAGS := -DPyEval_CallObject=PyObject_CallObject $(CPPFLAGS)
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hemedx needs Python >= 3.11 (found %s); run: make PYTHON=python3.11" % sys.version.split()[0])'
@@ -29,6 +29,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --json benchmarks/results/bench.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from hemedx.engine.trace import Firing
 from hemedx.rules.model import CriteriaRule, EvidenceRule, Frequency, Pack
@@ -93,82 +94,138 @@ def resolve_findings(
     return out, conflicts
 
 
+@dataclass(frozen=True)
+class _EvidenceTable:
+    """An evidence rule precomputed: p, basis and citations for every diagnosis, in pack order."""
+
+    rule: EvidenceRule
+    p: tuple[float, ...]
+    basis: tuple[str, ...]
+    cites: tuple[tuple[tuple[str, str | None], ...], ...]
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Everything about a pack that ranking looks up, built once per pack rather than per case."""
+
+    rules: dict[str, Any]
+    order: dict[str, int]
+    dx_ids: tuple[str, ...]
+    evidence: dict[str, _EvidenceTable]
+    expected: dict[str, tuple[str, ...]]  # finding -> diagnoses that expect it (p >= threshold)
+
+
+_TABLES: dict[tuple[str, str], _Tables] = {}
+
+
+def _tables(pack: Pack) -> _Tables:
+    key = (pack.info.id, pack.digest)
+    found = _TABLES.get(key)
+    if found is not None:
+        return found
+    dx_ids = tuple(d.id for d in pack.diagnoses)
+    evidence = {}
+    expected: dict[str, list[str]] = {}
+    for rule in pack.rules:
+        if not isinstance(rule, EvidenceRule):
+            continue
+        rule_cites = tuple((c.source, c.locator) for c in rule.cites)
+        ps, bases, cites = [], [], []
+        for dx in dx_ids:
+            freq = rule.then.evidence.get(dx)
+            ps.append(_p(rule, dx))
+            if isinstance(freq, Frequency):
+                bases.append("published")
+                cites.append(tuple((c.source, c.locator) for c in freq.cites) + rule_cites)
+            else:
+                bases.append("teaching_estimate")
+                cites.append(rule_cites)
+            if ps[-1] >= pack.info.expected_frequency:
+                wanted = expected.setdefault(rule.when.finding, [])
+                if dx not in wanted:
+                    wanted.append(dx)
+        evidence[rule.id] = _EvidenceTable(rule, tuple(ps), tuple(bases), tuple(cites))
+    found = _Tables(
+        rules={r.id: r for r in pack.rules},
+        order={r.id: i for i, r in enumerate(pack.rules)},
+        dx_ids=dx_ids,
+        evidence=evidence,
+        expected={k: tuple(v) for k, v in expected.items()},
+    )
+    _TABLES[key] = found
+    return found
+
+
 def rank(
     pack: Pack, observed: dict[str, str], firings: list[Firing], uniform_priors: bool = False
 ) -> Ranking:
     """Turn firings into a ranked, explained differential."""
     findings, conflicts = resolve_findings(observed, firings)
-    rules = {r.id: r for r in pack.rules}
-    order = {r.id: i for i, r in enumerate(pack.rules)}
-    dx_ids = [d.id for d in pack.diagnoses]
+    tables = _tables(pack)
+    order, dx_ids = tables.order, tables.dx_ids
+    n = len(dx_ids)
 
     # Evidence lines that apply: the rule fired on the finding's resolved state.
-    applied: dict[tuple[str, str], EvidenceRule] = {}
+    applied: set[str] = set()
     for f in firings:
-        rule = rules[f.rule_id]
-        if isinstance(rule, EvidenceRule) and f.state is not None:
-            finding = rule.when.finding
-            if findings.get(finding, (None,))[0] == f.state:
-                applied[(rule.id, finding)] = rule
-    lines_in_order = sorted(applied.items(), key=lambda item: order[item[0][0]])
+        table = tables.evidence.get(f.rule_id)
+        if (
+            table is not None
+            and f.state is not None
+            and findings.get(table.rule.when.finding, ("",))[0] == f.state
+        ):
+            applied.add(f.rule_id)
+    lines = [tables.evidence[rule_id] for rule_id in sorted(applied, key=order.__getitem__)]
     replaced_by: dict[str, str] = {}
-    for (_, finding), rule in lines_in_order:
+    for table in lines:
+        finding = table.rule.when.finding
         if findings[finding][0] == "present":
-            for other in rule.then.replaces:
+            for other in table.rule.then.replaces:
                 replaced_by.setdefault(other, finding)
 
-    raw_priors = {d.id: (1.0 if uniform_priors else d.prior.value) for d in pack.diagnoses}
-    total_prior = sum(raw_priors.values())
-    priors = {k: v / total_prior for k, v in raw_priors.items()}
+    raw_priors = [1.0 if uniform_priors else d.prior.value for d in pack.diagnoses]
+    total_prior = sum(raw_priors)
+    priors = [v / total_prior for v in raw_priors]
 
-    factors: dict[tuple[str, str], dict[str, float]] = {}
-    for (rule_id, finding), rule in lines_in_order:
+    log_scores = [math.log(p) for p in priors]
+    evidence: list[list[EvidenceLine]] = [[] for _ in dx_ids]
+    for table in lines:
+        finding = table.rule.when.finding
         state = findings[finding][0]
-        per_dx = {}
-        for dx in dx_ids:
-            p = _p(rule, dx)
-            per_dx[dx] = p if state == "present" else 1 - p
-        factors[(rule_id, finding)] = per_dx
-
-    log_scores = {dx: math.log(priors[dx]) for dx in dx_ids}
-    evidence: dict[str, list[EvidenceLine]] = {dx: [] for dx in dx_ids}
-    for (rule_id, finding), rule in lines_in_order:
-        state = findings[finding][0]
-        per_dx = factors[(rule_id, finding)]
+        factors = table.p if state == "present" else tuple(1 - p for p in table.p)
+        total = sum(factors)
         counted = finding not in replaced_by
-        for dx in dx_ids:
-            others = [per_dx[o] for o in dx_ids if o != dx]
-            lr = per_dx[dx] / (sum(others) / len(others)) if others else 1.0
+        replaced = None if counted else replaced_by[finding]
+        for k in range(n):
+            factor = factors[k]
+            lr = factor / ((total - factor) / (n - 1)) if n > 1 else 1.0
             if counted:
-                log_scores[dx] += math.log(per_dx[dx])
-            freq = rule.then.evidence.get(dx)
-            cites = tuple((c.source, c.locator) for c in rule.cites)
-            if isinstance(freq, Frequency):
-                cites = tuple((c.source, c.locator) for c in freq.cites) + cites
-            evidence[dx].append(
+                log_scores[k] += math.log(factor)
+            evidence[k].append(
                 EvidenceLine(
-                    finding=finding,
-                    state=state,
-                    rule=rule_id,
-                    p=_p(rule, dx),
-                    factor=per_dx[dx],
-                    lr=lr,
-                    basis="published" if isinstance(freq, Frequency) else "teaching_estimate",
-                    counted=counted,
-                    replaced_by=replaced_by.get(finding) if not counted else None,
-                    cites=cites,
+                    finding,
+                    state,
+                    table.rule.id,
+                    table.p[k],
+                    factor,
+                    lr,
+                    table.basis[k],
+                    counted,
+                    replaced,
+                    table.cites[k],
                 )
             )
 
-    top = max(log_scores.values())
-    weights = {dx: math.exp(log_scores[dx] - top) for dx in dx_ids}
-    norm = sum(weights.values())
+    top = max(log_scores)
+    weights = [math.exp(score - top) for score in log_scores]
+    norm = sum(weights)
 
     criteria: dict[str, list[str]] = {dx: [] for dx in dx_ids}
     subtypes: dict[str, dict[str, str]] = {dx: {} for dx in dx_ids}
     fired_ids = {f.rule_id for f in firings if f.outcome != "overridden"}
-    for rule_id in sorted(fired_ids, key=order.__getitem__):
-        rule = rules[rule_id]
+    fired_in_order = tuple(sorted(fired_ids, key=order.__getitem__))
+    for rule_id in fired_in_order:
+        rule = tables.rules[rule_id]
         if isinstance(rule, CriteriaRule):
             dx = rule.then.diagnosis
             if rule.then.criteria:
@@ -177,30 +234,29 @@ def rank(
                 subtypes[dx].setdefault(rule.then.subtype, rule_id)
 
     expected: dict[str, list[str]] = {dx: [] for dx in dx_ids}
-    for rule in pack.rules:
-        if isinstance(rule, EvidenceRule) and rule.when.finding not in findings:
-            for dx in dx_ids:
-                if _p(rule, dx) >= pack.info.expected_frequency and rule.when.finding not in expected[dx]:
-                    expected[dx].append(rule.when.finding)
+    for finding, wanting in tables.expected.items():
+        if finding not in findings:
+            for dx in wanting:
+                expected[dx].append(finding)
 
     ranked = []
-    for d in pack.diagnoses:
+    for k, d in enumerate(pack.diagnoses):
         chosen = next((s.id for s in d.subtypes if s.id in subtypes[d.id]), None)
         cardinal = tuple(c for c in d.cardinal if findings.get(c, ("",))[0] == "present")
         ranked.append(
             RankedDiagnosis(
                 id=d.id,
                 label=d.label,
-                prior=priors[d.id],
-                probability=weights[d.id] / norm,
-                log_score=log_scores[d.id],
+                prior=priors[k],
+                probability=weights[k] / norm,
+                log_score=log_scores[k],
                 subtype=chosen,
                 subtype_rule=subtypes[d.id].get(chosen) if chosen else None,
                 criteria_met=bool(criteria[d.id]),
                 criteria_rules=tuple(criteria[d.id]),
                 in_play=bool(cardinal),
                 cardinal_present=cardinal,
-                evidence=tuple(evidence[d.id]),
+                evidence=tuple(evidence[k]),
                 expected_unknown=tuple(expected[d.id]),
             )
         )
@@ -210,7 +266,7 @@ def rank(
         differential=tuple(ranked),
         findings=findings,
         firings=tuple(firings),
-        fired_rules=tuple(sorted(fired_ids, key=order.__getitem__)),
+        fired_rules=fired_in_order,
         conflicts=tuple(conflicts),
         uniform_priors=uniform_priors,
     )

@@ -1,0 +1,162 @@
+"""hemedx benchmark: latency, cold start, walkthrough updates, throughput, memory, engine vs reference.
+
+Writes JSON (``--json FILE``) and prints a short table. ``--quick`` finishes in well under a minute.
+The workload is the curated library: every case at every stage (what a walkthrough evaluates), cycled
+to the requested count. Numbers are wall-clock on this machine; compare runs on the same machine only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the reference evaluator lives with the tests
+
+from reference_evaluator import Reference  # noqa: E402
+
+from hemedx import get_engine, load_pack, rank_case  # noqa: E402
+from hemedx.cases.library import DEMO_CASE, library_files, load_library  # noqa: E402
+from hemedx.cases.model import Snapshot  # noqa: E402
+
+TARGETS = {
+    "rank_p50_ms": 1.0,
+    "rank_p99_ms": 3.0,
+    "cold_rank_ms": 300.0,
+    "evaluate_cases_per_s": 2000.0,
+    "engine_reference_ratio": 3.0,
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def workload() -> tuple[list, list[Snapshot]]:
+    pack = load_pack()
+    cases = load_library(pack)
+    snaps = [c.snapshot(i) for c in cases for i in range(len(c.stages))]
+    return cases, snaps
+
+
+def timed(fn, items, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        for item in items:
+            start = time.perf_counter()
+            fn(item)
+            out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def cold_rank(runs: int) -> list[float]:
+    exe = Path(sys.executable).parent / "hemedx"
+    case = next(p for p in library_files() if p.stem == DEMO_CASE)
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([str(exe), "rank", str(case), "--json"], check=True, capture_output=True)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+_WORKER = None
+
+
+def _init() -> None:
+    global _WORKER
+    _WORKER = get_engine(load_pack())
+
+
+def _rank_chunk(chunk: list[Snapshot]) -> list[tuple[str, float]]:
+    results = []
+    for snap in chunk:
+        top = _WORKER.rank(snap).differential[0]
+        results.append((top.id, round(top.probability, 9)))
+    return results
+
+
+def throughput(snaps: list[Snapshot], n: int, jobs: int) -> tuple[float, bool]:
+    """Cases per second across ``jobs`` processes, and whether the result equals a serial run."""
+    items = [snaps[i % len(snaps)] for i in range(n)]
+    chunks = [items[i : i + 250] for i in range(0, n, 250)]
+    ctx = mp.get_context("fork")
+    start = time.perf_counter()
+    with ctx.Pool(jobs, initializer=_init) as pool:
+        parallel = [r for part in pool.map(_rank_chunk, chunks) for r in part]
+    elapsed = time.perf_counter() - start
+    _init()
+    serial = [r for chunk in chunks[:8] for r in _rank_chunk(chunk)]
+    return n / elapsed, parallel[: len(serial)] == serial
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller counts (under a minute)")
+    parser.add_argument("--json", dest="json_out", type=Path, help="write figures to this file")
+    args = parser.parse_args()
+    repeat, cold_runs, n_eval = (3, 5, 4000) if args.quick else (10, 15, 10_000)
+
+    cases, snaps = workload()
+    pack = load_pack()
+    engine = get_engine(pack)
+    for snap in snaps:  # warm-up: compile, register, first-call caches
+        engine.rank(snap)
+    rank_ms = timed(engine.rank, snaps, repeat)
+    infer_ms = timed(engine.infer, snaps, repeat)
+    report_ms = timed(lambda c: rank_case(c, pack), cases, repeat)
+    stage_ms = timed(lambda c: [rank_case(c, pack, upto=i) for i in range(len(c.stages))], cases, 1)
+    per_stage = [t / len(c.stages) for t, c in zip(stage_ms, cases, strict=True)]
+    reference = Reference(pack)
+    ref_ms = timed(reference.evaluate, snaps, repeat)
+    cold_ms = cold_rank(cold_runs)
+    jobs = os.cpu_count() or 1
+    per_s, identical = throughput(snaps, n_eval, jobs)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures = {
+        "rank_p50_ms": round(statistics.median(rank_ms), 3),
+        "rank_p99_ms": round(percentile(rank_ms, 0.99), 3),
+        "infer_p50_ms": round(statistics.median(infer_ms), 3),
+        "rank_report_p50_ms": round(statistics.median(report_ms), 3),
+        "cold_rank_ms": round(statistics.median(cold_ms), 1),
+        "walkthrough_stage_ms": round(statistics.median(per_stage), 3),
+        "evaluate_cases_per_s": round(per_s, 1),
+        "evaluate_cases": n_eval,
+        "evaluate_jobs": jobs,
+        "parallel_equals_serial": identical,
+        "engine_reference_ratio": round(statistics.median(rank_ms) / statistics.median(ref_ms), 2),
+        "reference_p50_ms": round(statistics.median(ref_ms), 3),
+        "peak_rss_mb": round(rss, 1),
+        "rules": len(pack.rules),
+        "compiled_variants": len(engine.compiled.variants),
+        "workload_snapshots": len(snaps),
+        "quick": args.quick,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {jobs} cores",
+    }
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(figures, indent=2) + "\n")
+    width = max(map(len, figures))
+    for key, value in figures.items():
+        target = TARGETS.get(key)
+        mark = ""
+        if target is not None:
+            ok = value >= target if key == "evaluate_cases_per_s" else value <= target
+            sign = "≥" if key == "evaluate_cases_per_s" else "≤"
+            mark = f"  (target {sign} {target:g}: {'met' if ok else 'NOT met'})"
+        print(f"{key:<{width}}  {value}{mark}")
+
+
+if __name__ == "__main__":
+    main()
