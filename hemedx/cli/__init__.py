@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
 import sys
 from typing import Any
 
@@ -9,6 +12,9 @@ import click
 
 from hemedx import __version__
 from hemedx.errors import EngineError, InputError
+
+# Commands that live in a module not named after them; any other command is in commands/<name>.py.
+_HOMES = {"explain": "rank", "demo": "rank", "walkthrough": "teach", "quiz": "teach", "present": "teach"}
 
 
 class InputFailure(click.ClickException):
@@ -32,7 +38,11 @@ class InternalFailure(click.ClickException):
 
 
 class HemedxGroup(click.Group):
-    """Maps hemedx's own errors to exit codes in one place, so no command prints a traceback."""
+    """Maps hemedx's own errors to exit codes in one place, and loads command modules lazily.
+
+    A command's module is imported only when that command runs, so ``hemedx rank`` does not pay for
+    the presenter, the authoring tools or the generator. ``--help`` loads them all to list them.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, translating hemedx errors into click exceptions with our exit codes."""
@@ -45,6 +55,32 @@ class HemedxGroup(click.Group):
         except BrokenPipeError:  # output piped into `head` and closed early
             sys.stderr.close()
             raise click.exceptions.Exit(0) from None
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command's own module first; fall back to importing every command module."""
+        if cmd_name not in self.commands:
+            _load(_HOMES.get(cmd_name, cmd_name))
+        if cmd_name not in self.commands:
+            _load_all()
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command, for ``--help``."""
+        _load_all()
+        return sorted(self.commands)
+
+
+def _load(module: str) -> None:
+    name = f"hemedx.cli.commands.{module}"
+    if module.isidentifier() and importlib.util.find_spec(name) is not None:
+        importlib.import_module(name)
+
+
+def _load_all() -> None:
+    from hemedx.cli import commands
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        _load(module)
 
 
 @click.group(cls=HemedxGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,17 +95,3 @@ def cli() -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="hemedx")
-
-
-def _register_commands() -> None:
-    """Import every module of ``hemedx.cli.commands``; each adds its commands to the group."""
-    import importlib
-    import pkgutil
-
-    from hemedx.cli import commands
-
-    for module in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
-        importlib.import_module(f"hemedx.cli.commands.{module}")
-
-
-_register_commands()
