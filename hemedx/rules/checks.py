@@ -68,6 +68,11 @@ def check_references(pack: Pack) -> Problem | None:
     return None
 
 
+def iter_problems(pack: Pack) -> Iterator[Problem]:
+    """Every broken reference in ``pack``, in pack order (``hemedx rules check`` reports them all)."""
+    return _problems(pack)
+
+
 def _problems(pack: Pack) -> Iterator[Problem]:
     vocab = pack.vocabulary
     findings = {f.id for f in vocab.findings}

@@ -1,0 +1,273 @@
+"""``hemedx rules docs`` and ``hemedx rules show``: a Markdown catalogue generated from the pack.
+
+Per rule: what it detects, why it matters, its conditions in plain words, its examples and references,
+so a clinician-educator can review a pack without reading YAML. The output is deterministic (no dates,
+no absolute paths), so a regenerated catalogue diffs cleanly in review.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hemedx.authoring.issues import LINTS
+from hemedx.errors import InputError
+from hemedx.rules.model import (
+    RULE_KINDS,
+    AllOf,
+    AnyOf,
+    CountOf,
+    EvidenceRule,
+    ExampleFacts,
+    FindingCondition,
+    Frequency,
+    LabCondition,
+    Pack,
+    PatientCondition,
+    TestCondition,
+)
+from hemedx.suggest import did_you_mean
+
+DISCLAIMER = "Teaching aid for synthetic cases only. Not for clinical use."
+KIND_TITLES = {
+    "interpretation": "Interpretation rules: a lab or test value becomes a finding",
+    "syndrome": "Syndrome rules: findings combine into a derived finding",
+    "criteria": "Criteria rules: a formal criterion set, subtype or severity is met",
+    "evidence": "Evidence rules: how a finding bears on each diagnosis",
+}
+_WORDS = {"below": "below", "above": "above", "at_least": "at least", "at_most": "at most"}
+
+
+class _Names:
+    """Labels of everything a rule can name, for plain-language text."""
+
+    def __init__(self, pack: Pack) -> None:
+        vocab = pack.vocabulary
+        self.findings = {f.id: f.label for f in vocab.findings}
+        self.labs = {lab.id: lab for lab in vocab.labs}
+        self.tests = {t.id: t for t in vocab.tests}
+        self.diagnoses = {d.id: d for d in pack.diagnoses}
+        self.sources = {s.id: s for s in pack.sources}
+        self.params = pack.info.parameters
+
+    def finding(self, fid: str) -> str:
+        return self.findings.get(fid, fid)
+
+    def threshold(self, lab_unit: str, value: Any) -> str:
+        if value == "lower_limit":
+            return "the lower reference limit (for the patient's sex and age)"
+        if value == "upper_limit":
+            return "the upper reference limit (for the patient's sex and age)"
+        if isinstance(value, str) and value.startswith("param:"):
+            name = value[6:]
+            param = self.params.get(name)
+            shown = f"{param.value:g} {param.unit}" if param else "?"
+            return f"{shown} (pack parameter `{name}`)"
+        return f"{value:g} {lab_unit}".strip()
+
+    def test_value(self, test_id: str, value: str) -> str:
+        test = self.tests.get(test_id)
+        return test.value_labels.get(value, value) if test else value
+
+
+def condition_lines(cond: Any, names: _Names, depth: int = 0) -> list[str]:
+    """The condition as a nested Markdown list, one plain-language statement per leaf."""
+    pad = "  " * depth
+    if isinstance(cond, (AllOf, AnyOf, CountOf)):
+        if isinstance(cond, AllOf):
+            head, items = "all of:", cond.all
+        elif isinstance(cond, AnyOf):
+            head, items = "any of:", cond.any
+        else:
+            head, items = f"at least {cond.at_least} of:", cond.of
+        if depth == 0 and isinstance(cond, AllOf):
+            return [line for c in items for line in condition_lines(c, names, 0)]
+        out = [f"{pad}- {head}"]
+        for c in items:
+            out += condition_lines(c, names, depth + 1)
+        return out
+    return [f"{pad}- {leaf_text(cond, names)}"]
+
+
+def leaf_text(cond: Any, names: _Names) -> str:
+    """One leaf condition in words: ``Neutrophils below 0.5 10^9/L``."""
+    if isinstance(cond, FindingCondition):
+        state = {"present": "present", "absent": "absent", "known": "known (present or absent)"}[cond.is_]
+        return f"{names.finding(cond.finding)} is {state}"
+    if isinstance(cond, LabCondition):
+        lab = names.labs.get(cond.lab)
+        label, unit = (lab.label, lab.unit) if lab else (cond.lab, "")
+        parts = [f"{_WORDS[k]} {names.threshold(unit, v)}" for k, v in cond.bounds().items()]
+        return f"{label} {' and '.join(parts)}"
+    if isinstance(cond, TestCondition):
+        test = names.tests.get(cond.test)
+        label = test.label if test else cond.test
+        values = [names.test_value(cond.test, v) for v in cond.allowed()]
+        return f"{label} is {values[0]}" if len(values) == 1 else f"{label} is one of: {', '.join(values)}"
+    if isinstance(cond, PatientCondition):
+        if cond.patient == "sex":
+            return f"the patient is {cond.is_}"
+        parts = [f"{_WORDS[k]} {v:g}" for k, v in cond.bounds().items()]
+        return f"the patient's age is {' and '.join(parts)} years"
+    return str(cond)  # pragma: no cover - every leaf kind is handled above
+
+
+def _conclusion(rule: Any, names: _Names) -> str:
+    then = rule.then
+    if isinstance(rule, EvidenceRule):
+        when = {"present": "when present", "absent": "when absent", "known": "whether present or absent"}
+        return (
+            f"Weighs **{names.finding(rule.when.finding)}** on the differential"
+            f" ({when[rule.when.is_]}): present multiplies each diagnosis by *p*, absent by 1 − *p*."
+        )
+    if hasattr(then, "finding"):
+        return f"Concludes that **{names.finding(then.finding)}** is {then.state}."
+    dx = names.diagnoses.get(then.diagnosis)
+    label = dx.label if dx else then.diagnosis
+    parts = []
+    if then.criteria:
+        parts.append(f"the criteria for **{label}** are met")
+    if then.subtype:
+        sub = (
+            next((s.label for s in dx.subtypes if s.id == then.subtype), then.subtype) if dx else then.subtype
+        )
+        parts.append(f"the subtype or severity is **{sub}**" + ("" if then.criteria else f" ({label})"))
+    return "Concludes that " + " and ".join(parts) + "."
+
+
+def _facts_text(facts: ExampleFacts, names: _Names) -> str:
+    bits = []
+    if facts.patient:
+        bits.append(", ".join(f"{k} {v}" for k, v in facts.patient.items()))
+    if facts.findings:
+        bits.append("; ".join(f"{names.finding(k)} {v}" for k, v in facts.findings.items()))
+    for key, value in facts.labs.items():
+        lab = names.labs.get(key)
+        label = lab.label if lab else key
+        if isinstance(value, dict):
+            bits.append(f"{label} {value.get('value')} {value.get('unit', '')}".strip())
+        else:
+            bits.append(f"{label} {value:g} {lab.unit if lab else ''}".strip())
+    for key, value in facts.tests.items():
+        test = names.tests.get(key)
+        bits.append(f"{test.label if test else key} {names.test_value(key, value)}")
+    text = "; ".join(bits) or "nothing known (a 40-year-old woman by default)"
+    return f"*{facts.name}*: {text}" if facts.name else text
+
+
+def _where(pack: Pack, rule_id: str) -> str | None:
+    origin = pack.origin.get(f"rule:{rule_id}")
+    if not origin:
+        return None
+    file, _, line = origin.rpartition(":")
+    path = Path(file)
+    shown = f"rules/{path.name}" if path.parent.name == "rules" else path.name
+    return f"{shown}:{line}"
+
+
+def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True) -> str:
+    """One rule as a Markdown section. Raises InputError (with the nearest id) for an unknown id."""
+    rules = {r.id: r for r in pack.rules}
+    rule = rules.get(rule_id)
+    if rule is None:
+        raise InputError(f"no rule '{rule_id}' in pack '{pack.info.id}'", hint=did_you_mean(rule_id, rules))
+    names = _Names(pack)
+    h = "#" * level
+    where = _where(pack, rule.id)
+    meta = f"*{rule.kind} rule* · status: {rule.status}" + (f" · `{where}`" if where else "")
+    out = [f'<a id="{rule.id}"></a>'] if anchor else []  # link target for the catalogue's index
+    out += [f"{h} `{rule.id}` — {rule.title}", "", meta, ""]
+    out += [f"**What it detects.** {_conclusion(rule, names)}", ""]
+    out += [f"**Why it matters.** {' '.join(rule.explanation.split())}", ""]
+    out += ["**Conditions.**", "", *condition_lines(rule.when, names), ""]
+    numbers: dict[str, int] = {}
+
+    def mark(cites: list[Any]) -> str:
+        marks = []
+        for c in cites:
+            n = numbers.setdefault(c.source, len(numbers) + 1)
+            marks.append(f"[{n}{': ' + c.locator if c.locator else ''}]")
+        return "".join(marks)
+
+    rule_marks = mark(rule.cites)
+    if isinstance(rule, EvidenceRule):
+        then = rule.then
+        out += ["**Evidence.** P(finding | diagnosis):", "", "| Diagnosis | p | Basis |", "|---|---|---|"]
+        for dx_id, p in then.evidence.items():
+            dx = names.diagnoses.get(dx_id)
+            label = dx.label if dx else dx_id
+            if isinstance(p, Frequency):
+                out.append(f"| {label} | {p.p:g} | published {mark(p.cites)} |")
+            else:
+                out.append(f"| {label} | {p:g} | teaching estimate |")
+        out.append(f"| every other diagnosis | {then.otherwise:g} | teaching estimate |")
+        out.append("")
+        if then.replaces:
+            replaced = ", ".join(names.finding(f) for f in then.replaces)
+            out += [f"While present it replaces (is not counted again with): {replaced}.", ""]
+    if rule.examples and (rule.examples.fires or rule.examples.does_not_fire):
+        out += ["**Examples.**", ""]
+        out += [f"- Fires: {_facts_text(f, names)}" for f in rule.examples.fires]
+        out += [f"- Does not fire: {_facts_text(f, names)}" for f in rule.examples.does_not_fire]
+        out.append("")
+    out += [f"**References.** {rule_marks}", ""]
+    for source_id, n in numbers.items():
+        source = names.sources.get(source_id)
+        out.append(f"{n}. {source.citation if source else source_id}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def lints_markdown() -> str:
+    """The lint codes of ``hemedx rules check``, for the catalogue."""
+    out = [
+        "# Lint codes of `hemedx rules check`",
+        "",
+        "| Code | Name | Severity | What it flags |",
+        "|---|---|---|---|",
+    ]
+    out += [f"| {i.code} | {i.name} | {i.severity} | {i.summary} |" for i in LINTS.values()]
+    out.append("")
+    for info in LINTS.values():
+        out += [f"## {info.code} {info.name}", "", info.summary, "", info.why, ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def catalogue(pack: Pack) -> dict[str, str]:
+    """File name -> Markdown text: ``index.md``, one page per rule kind, and ``lints.md``."""
+    files: dict[str, str] = {}
+    index = [
+        f"# Rule catalogue: {pack.info.title}",
+        "",
+        f"Pack `{pack.info.id}` version {pack.info.version}: {len(pack.rules)} rules,"
+        f" {len(pack.diagnoses)} diagnoses. {DISCLAIMER}",
+        "",
+        "Generated by `hemedx rules docs` from the pack's YAML; do not edit by hand.",
+        "",
+        "| Rule | Kind | Title |",
+        "|---|---|---|",
+    ]
+    for rule in pack.rules:
+        index.append(f"| [`{rule.id}`]({rule.kind}.md#{rule.id}) | {rule.kind} | {rule.title} |")
+    index += ["", "Lint codes of `hemedx rules check`: [lints.md](lints.md).", ""]
+    files["index.md"] = "\n".join(index)
+    for kind in RULE_KINDS:
+        rules = [r for r in pack.rules if r.kind == kind]
+        if not rules:
+            continue
+        page = [f"# {KIND_TITLES[kind]}", "", DISCLAIMER, ""]
+        for rule in rules:
+            page += [rule_markdown(pack, rule.id), ""]
+        files[f"{kind}.md"] = "\n".join(page).rstrip() + "\n"
+    files["lints.md"] = lints_markdown()
+    return files
+
+
+def write_catalogue(pack: Pack, out: Path) -> list[Path]:
+    """Write the catalogue into ``out`` (created if needed); return the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in catalogue(pack).items():
+        path = out / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,398 @@
+"""``hemedx rules check``: schema errors, broken references and semantic lints of a rule pack.
+
+Three stages, each reported with a code (see :data:`hemedx.authoring.issues.LINTS`):
+
+1. schema (HX0xx) - every entry validated on its own by :mod:`hemedx.authoring.packread`;
+2. references (HX1xx) - every broken id, from the same checks the loader runs (all of them, not the first);
+3. semantics (HX2xx, HX3xx) - one function per lint over the valid entries: rules that can never fire,
+   derivation cycles, implausible thresholds, double-counted evidence, unsupported diagnoses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hemedx.authoring.issues import LINTS, Issue
+from hemedx.authoring.packread import ReadPack, read_pack
+from hemedx.engine.compiler import compile_pack
+from hemedx.errors import InputError, PathPart
+from hemedx.rules.checks import iter_problems, walk_conditions
+from hemedx.rules.model import (
+    AllOf,
+    AnyOf,
+    CountOf,
+    EvidenceRule,
+    FindingCondition,
+    Frequency,
+    LabCondition,
+    Pack,
+    PatientCondition,
+)
+
+AGE_RANGE = (0.0, 120.0)
+
+
+@dataclass
+class CheckResult:
+    """Issues found in one pack, sorted by file and line, with counts for the summary line."""
+
+    folder: str
+    pack_id: str | None
+    rules: int
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        """How many issues are errors."""
+        return sum(1 for i in self.issues if i.info.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        """How many issues are warnings."""
+        return sum(1 for i in self.issues if i.info.severity == "warning")
+
+    def summary(self) -> str:
+        """One line: what was checked and what was found."""
+        what = f"pack '{self.pack_id or '?'}' ({self.rules} rules)"
+        if not self.issues:
+            return f"All checks passed: {what}."
+        return (
+            f"Found {len(self.issues)} issue{'s' if len(self.issues) != 1 else ''}"
+            f" ({self.errors} error{'s' if self.errors != 1 else ''},"
+            f" {self.warnings} warning{'s' if self.warnings != 1 else ''}) in {what}."
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for tools and editors."""
+        return {
+            "pack": self.pack_id,
+            "folder": self.folder,
+            "rules": self.rules,
+            "issues": [i.as_dict() for i in self.issues],
+            "summary": {"issues": len(self.issues), "errors": self.errors, "warnings": self.warnings},
+        }
+
+
+def check_pack(
+    folder: Path | str | None = None, ignore: set[str] | frozenset[str] = frozenset()
+) -> CheckResult:
+    """Check a pack folder (the default pack when None). Raises InputError only for unreadable files."""
+    raw = read_pack(folder)
+    issues = list(raw.issues)
+    pack = raw.build()
+    if pack is not None:
+        ref_issues = list(_reference_issues(raw, pack))
+        issues += ref_issues
+        ctx = Context(raw, pack, clean=not issues)
+        for lint in SEMANTIC_LINTS:
+            issues += list(lint(ctx))
+    unknown = sorted(set(ignore) - set(LINTS))
+    if unknown:
+        raise InputError(
+            f"unknown lint code '{unknown[0]}'", field="--ignore", hint=f"codes: {', '.join(LINTS)}"
+        )
+    kept = sorted({i for i in issues if i.code not in ignore}, key=Issue.sort_key)
+    return CheckResult(
+        str(raw.folder),
+        raw.info.id if raw.info else None,
+        len(pack.rules) if pack else len(raw.rules),
+        kept,
+    )
+
+
+# --- stage 2: references ------------------------------------------------------------------------------
+
+
+def _reference_issues(raw: ReadPack, pack: Pack) -> Iterator[Issue]:
+    for section, ident, sub, message, hint in iter_problems(pack):
+        if message.startswith("unknown source"):
+            code = "HX102"
+        elif message.startswith("unknown ") or "is not a subtype" in message or "is not a result" in message:
+            code = "HX101"
+        else:
+            code = "HX105"
+        yield Issue(
+            code,
+            message,
+            suggestion=hint,
+            rule=ident if section == "rule" else None,
+            **raw.locate(section, ident, sub),
+        )
+
+
+# --- stage 3: semantic lints -----------------------------------------------------------------------------
+
+
+class Context:
+    """What every semantic lint needs: the pack, its positions and some indexes."""
+
+    def __init__(self, raw: ReadPack, pack: Pack, clean: bool) -> None:
+        self.raw = raw
+        self.pack = pack
+        self.clean = clean  # no schema or reference errors: safe to compile
+        vocab = pack.vocabulary
+        self.findings = {f.id: f for f in vocab.findings}
+        self.labs = {lab.id: lab for lab in vocab.labs}
+        self.diagnoses = {d.id: d for d in pack.diagnoses}
+        self.params = {k: p.value for k, p in pack.info.parameters.items()}
+        self.evidence = [r for r in pack.rules if isinstance(r, EvidenceRule)]
+        self.deriving = [
+            r for r in pack.rules if not isinstance(r, EvidenceRule) and hasattr(r.then, "finding")
+        ]
+
+    def issue(
+        self, code: str, rule_id: str, sub: tuple[PathPart, ...], message: str, hint: str | None
+    ) -> Issue:
+        """An issue located at ``sub`` inside rule ``rule_id``."""
+        return Issue(code, message, suggestion=hint, rule=rule_id, **self.raw.locate("rule", rule_id, sub))
+
+
+Lint = Callable[[Context], Iterator[Issue]]
+SEMANTIC_LINTS: list[Lint] = []
+
+
+def semantic(fn: Lint) -> Lint:
+    """Register a semantic lint (run in registration order)."""
+    SEMANTIC_LINTS.append(fn)
+    return fn
+
+
+@semantic
+def unsatisfiable(ctx: Context) -> Iterator[Issue]:
+    """HX201/HX205: the compiler finds no consistent alternative (or too many of them)."""
+    if not ctx.clean:
+        return
+    for rule in ctx.pack.rules:
+        single = ctx.pack.model_copy(update={"rules": [rule]})
+        try:
+            compiled = compile_pack(single)
+        except InputError as exc:
+            yield ctx.issue("HX205", rule.id, ("when",), exc.message, exc.hint)
+            continue
+        if compiled.unsatisfiable:
+            yield ctx.issue(
+                "HX201",
+                rule.id,
+                ("when",),
+                f"rule '{rule.id}' can never fire: every alternative of its condition contradicts itself",
+                "check the thresholds and states in 'when': a value cannot be both below and above a limit",
+            )
+
+
+def _satisfiable(cond: Any, available: set[tuple[str, str]], known: set[str] | dict[str, Any]) -> bool:
+    """Whether a condition can hold when only ``available`` (finding, state) pairs can ever exist."""
+    if isinstance(cond, AllOf):
+        return all(_satisfiable(c, available, known) for c in cond.all)
+    if isinstance(cond, AnyOf):
+        return any(_satisfiable(c, available, known) for c in cond.any)
+    if isinstance(cond, CountOf):
+        return sum(_satisfiable(c, available, known) for c in cond.of) >= cond.at_least
+    if isinstance(cond, FindingCondition):
+        if cond.finding not in known:
+            return True  # an unknown id is reported as HX101 already
+        states = ("present", "absent") if cond.is_ == "known" else (cond.is_,)
+        return any((cond.finding, s) in available for s in states)
+    return True  # labs, tests and patient facts come from the case
+
+
+@semantic
+def unreachable_finding(ctx: Context) -> Iterator[Issue]:
+    """HX202: a rule needs a finding state that only rules could produce, and none does."""
+    available = {(f.id, s) for f in ctx.findings.values() if f.observable for s in ("present", "absent")}
+    changed = True
+    while changed:  # fixpoint: a finding derived only by a rule that can never fire is unreachable too
+        changed = False
+        for rule in ctx.deriving:
+            produced = (rule.then.finding, rule.then.state)
+            if produced not in available and _satisfiable(rule.when, available, ctx.findings):
+                available.add(produced)
+                changed = True
+    for rule in ctx.pack.rules:
+        if _satisfiable(rule.when, available, ctx.findings):
+            continue
+        for path, leaf in walk_conditions(rule.when):
+            if not isinstance(leaf, FindingCondition) or _satisfiable(leaf, available, ctx.findings):
+                continue
+            state = "present or absent" if leaf.is_ == "known" else leaf.is_
+            yield ctx.issue(
+                "HX202",
+                rule.id,
+                (*path, "finding"),
+                f"rule '{rule.id}' can never fire: it needs '{leaf.finding}' {state}, which no rule that can"
+                " fire concludes and a case may not give (observable: false)",
+                f"add a rule that concludes '{leaf.finding}' {state}, or make the finding observable",
+            )
+            break
+
+
+@semantic
+def derivation_cycle(ctx: Context) -> Iterator[Issue]:
+    """HX203: findings derived from each other in a circle."""
+    edges: dict[str, dict[str, str]] = {}  # from finding -> {to finding: first rule id}
+    for rule in ctx.deriving:
+        for _, leaf in walk_conditions(rule.when):
+            if isinstance(leaf, FindingCondition):
+                edges.setdefault(leaf.finding, {}).setdefault(rule.then.finding, rule.id)
+    order = {r.id: i for i, r in enumerate(ctx.pack.rules)}
+    reported: set[frozenset[str]] = set()
+    for start in sorted(edges):
+        cycle = _cycle_through(start, edges)
+        if cycle is None or frozenset(cycle) in reported:
+            continue
+        reported.add(frozenset(cycle))
+        rule_ids = [edges[a][b] for a, b in zip(cycle, [*cycle[1:], cycle[0]], strict=True)]
+        first = min(rule_ids, key=order.__getitem__)
+        chain = " → ".join([*cycle, cycle[0]])
+        yield ctx.issue(
+            "HX203",
+            first,
+            ("then", "finding"),
+            f"derivation cycle: {chain} (rules {', '.join(rule_ids)})",
+            "a finding must not depend on itself; derive it from measured values instead",
+        )
+
+
+def _cycle_through(start: str, edges: dict[str, dict[str, str]]) -> list[str] | None:
+    """Shortest path of findings from ``start`` back to itself, or None."""
+    frontier: list[list[str]] = [[start]]
+    seen = {start}
+    while frontier:
+        nxt = []
+        for path in frontier:
+            for target in sorted(edges.get(path[-1], {})):
+                if target == start:
+                    return path
+                if target not in seen:
+                    seen.add(target)
+                    nxt.append([*path, target])
+        frontier = nxt
+    return None
+
+
+@semantic
+def implausible_threshold(ctx: Context) -> Iterator[Issue]:
+    """HX204: a lab threshold outside the lab's plausible range (or an age outside 0-120)."""
+    for rule in ctx.pack.rules:
+        for path, leaf in walk_conditions(rule.when):
+            if isinstance(leaf, LabCondition) and leaf.lab in ctx.labs:
+                lab = ctx.labs[leaf.lab]
+                low, high, what, unit = lab.plausible.min, lab.plausible.max, f"lab '{lab.id}'", lab.unit
+            elif isinstance(leaf, PatientCondition) and leaf.patient == "age":
+                (low, high), what, unit = AGE_RANGE, "patient age", "years"
+            else:
+                continue
+            for key, raw_value in leaf.bounds().items():
+                value = raw_value
+                if isinstance(value, str):
+                    if not value.startswith("param:") or value[6:] not in ctx.params:
+                        continue  # reference limits are checked against the intervals themselves
+                    value = ctx.params[value[6:]]
+                verdict = _threshold_verdict(key, float(value), low, high)
+                if verdict is None:
+                    continue
+                shown = f"{raw_value} (= {value:g})" if isinstance(raw_value, str) else f"{value:g}"
+                yield ctx.issue(
+                    "HX204",
+                    rule.id,
+                    (*path, key),
+                    f"{key} {shown} is outside the plausible range of {what} ({low:g} to {high:g} {unit}):"
+                    f" the condition is {verdict} true",
+                    f"is the threshold in {unit}?",
+                )
+
+
+def _threshold_verdict(key: str, value: float, low: float, high: float) -> str | None:
+    """'never' or 'always' when a comparison against ``value`` cannot discriminate plausible values."""
+    if key == "below":
+        return "never" if value <= low else "always" if value > high else None
+    if key == "above":
+        return "never" if value >= high else "always" if value < low else None
+    if key == "at_least":
+        return "never" if value > high else "always" if value < low else None
+    return "never" if value < low else "always" if value > high else None  # at_most
+
+
+@semantic
+def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
+    """HX301: a derived finding and a finding it is derived from both weigh on one diagnosis."""
+    ev_by_finding: dict[str, list[EvidenceRule]] = {}
+    for rule in ctx.evidence:
+        ev_by_finding.setdefault(rule.when.finding, []).append(rule)
+    makers: dict[str, list[Any]] = {}
+    for rule in ctx.deriving:
+        if rule.then.state == "present":
+            makers.setdefault(rule.then.finding, []).append(rule)
+    reported: set[tuple[str, str]] = set()
+    for top in ctx.evidence:
+        if top.when.is_ == "absent":
+            continue
+        # Walk the findings that `top`'s finding is derived from, keeping the chain of derived findings.
+        stack: list[tuple[str, tuple[str, ...]]] = [(top.when.finding, (top.when.finding,))]
+        visited = {top.when.finding}
+        while stack:
+            node, chain = stack.pop()
+            for maker in makers.get(node, []):
+                for _, leaf in walk_conditions(maker.when):
+                    if not isinstance(leaf, FindingCondition) or leaf.is_ == "known":
+                        continue
+                    part = leaf.finding
+                    if part not in chain and not _replaced(part, chain, ev_by_finding):
+                        for other in ev_by_finding.get(part, []):
+                            if other.when.is_ not in (leaf.is_, "known") or (top.id, other.id) in reported:
+                                continue
+                            shared = [d for d in top.then.evidence if d in other.then.evidence]
+                            if not shared:
+                                continue
+                            reported.add((top.id, other.id))
+                            names = ", ".join(shared[:3]) + (
+                                f" (+{len(shared) - 3})" if len(shared) > 3 else ""
+                            )
+                            via = " → ".join(reversed((*chain, part)))
+                            yield ctx.issue(
+                                "HX301",
+                                top.id,
+                                ("then", "replaces") if top.then.replaces else ("then",),
+                                f"'{top.when.finding}' is derived from '{part}' {leaf.is_} ({via}, rule"
+                                f" {maker.id}) and rules '{top.id}' and '{other.id}' both weigh on {names}:"
+                                " the evidence is counted twice",
+                                f"add '{part}' to replaces of '{top.id}'",
+                            )
+                    if leaf.is_ == "present" and part not in visited:
+                        visited.add(part)
+                        stack.append((part, (*chain, part)))
+
+
+def _replaced(part: str, chain: tuple[str, ...], ev_by_finding: dict[str, list[EvidenceRule]]) -> bool:
+    """Whether a present finding on the chain has an evidence rule that replaces ``part``."""
+    return any(
+        part in rule.then.replaces
+        for node in chain
+        for rule in ev_by_finding.get(node, [])
+        if rule.when.is_ in ("present", "known")
+    )
+
+
+@semantic
+def unsupported_diagnosis(ctx: Context) -> Iterator[Issue]:
+    """HX302: nothing can ever raise a diagnosis above its prior."""
+    supported = set()
+    for rule in ctx.pack.rules:
+        if isinstance(rule, EvidenceRule):
+            for dx, p in rule.then.evidence.items():
+                value = p.p if isinstance(p, Frequency) else p
+                if value > rule.then.otherwise:
+                    supported.add(dx)
+        elif hasattr(rule.then, "diagnosis"):
+            supported.add(rule.then.diagnosis)
+    for dx in ctx.pack.diagnoses:
+        if dx.id not in supported:
+            yield Issue(
+                "HX302",
+                f"no rule supports diagnosis '{dx.id}': no evidence rule gives it a higher p than"
+                " 'otherwise' and no criteria rule concludes it",
+                suggestion="add an evidence rule for one of its characteristic findings",
+                **ctx.raw.locate("diagnosis", dx.id, ("id",)),
+            )

@@ -1,0 +1,338 @@
+"""``hemedx rules ...``: check, test, coverage, diff, docs, show, schema, new and path for rule authors.
+
+Thin: options are parsed here and the results of :mod:`hemedx.authoring` rendered; no domain logic.
+Exit status 0 clean, 1 when the work ran and found problems (issues, failures, coverage below the gate),
+2 for input that cannot be read (handled by the group, one line on stderr).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.markdown import Markdown
+from rich.table import Table
+from rich.text import Text
+
+from hemedx.authoring.diffing import diff_packs
+from hemedx.authoring.docs import rule_markdown, write_catalogue
+from hemedx.authoring.lints import check_pack
+from hemedx.authoring.runner import coverage, run_tests
+from hemedx.authoring.scaffold import new_rule, write_rule
+from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas, write_schemas
+from hemedx.cli import cli
+from hemedx.cli.options import F, json_option, pack_from, rules_option
+from hemedx.cli.render import console, emit_json, pct
+from hemedx.rules import default_pack_path, load_pack
+from hemedx.rules.model import RULE_KINDS
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow"}
+
+
+def cases_option(f: F) -> F:
+    """``--cases DIR``: a folder of case files instead of the built-in library."""
+    return click.option(
+        "--cases",
+        "cases_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        metavar="DIR",
+        help="Folder of case files to use instead of the built-in case library.",
+    )(f)
+
+
+@cli.group()
+def rules() -> None:
+    """Write and review rule packs: check, test, coverage, diff, docs, schema, new."""
+
+
+@rules.command()
+@rules_option
+@json_option
+@click.option("--ignore", multiple=True, metavar="CODE", help="Skip a lint code (repeatable), e.g. HX302.")
+@click.pass_context
+def check(ctx: click.Context, rules_dir: Path | None, as_json: bool, ignore: tuple[str, ...]) -> None:
+    """Schema errors and lints of a pack, each with a code at file:line:col."""
+    result = check_pack(rules_dir, {c.upper() for c in ignore})
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        out = console()
+        for issue in result.issues:
+            line = Text(f"{issue.location()}: ")
+            line.append(issue.code, style=_SEVERITY_STYLE[issue.info.severity])
+            line.append(f" {issue.message}")
+            if issue.suggestion:
+                line.append(f" ({issue.suggestion})", style="cyan")
+            out.print(line)
+        out.print(Text(result.summary(), style="bold" if result.issues else "bold green"))
+    ctx.exit(1 if result.issues else 0)
+
+
+@rules.command()
+@rules_option
+@cases_option
+@json_option
+@click.option("-v", "--verbose", is_flag=True, help="List every test, not only the failures.")
+@click.pass_context
+def test(
+    ctx: click.Context, rules_dir: Path | None, cases_dir: Path | None, as_json: bool, verbose: bool
+) -> None:
+    """Run every rule's examples and every case's answer key."""
+    report = run_tests(pack_from(rules_dir), cases_dir)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        out = console()
+        for outcome in report.outcomes:
+            if outcome.passed and not verbose:
+                continue
+            status = Text("PASSED ", style="green") if outcome.passed else Text("FAILED ", style="bold red")
+            status.append(f"{outcome.kind} {outcome.name}")
+            if outcome.where:
+                status.append(f"  {outcome.where}", style="dim")
+            out.print(status)
+            if outcome.detail:
+                out.print(f"    {outcome.detail}")
+        out.print(Text(report.summary(), style="bold red" if report.failures else "bold green"))
+    ctx.exit(1 if report.failures else 0)
+
+
+@rules.command(name="coverage")
+@rules_option
+@cases_option
+@json_option
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar="PCT",
+    help="Exit 1 when fewer than PCT percent of the rules fired.",
+)
+@click.pass_context
+def coverage_cmd(
+    ctx: click.Context,
+    rules_dir: Path | None,
+    cases_dir: Path | None,
+    as_json: bool,
+    fail_under: float | None,
+) -> None:
+    """How often each rule fired across rule examples and the case library."""
+    cov = coverage(pack_from(rules_dir), cases_dir)
+    if as_json:
+        emit_json(cov.as_dict())
+    else:
+        out = console()
+        table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
+        for name, justify in (("Rule", "left"), ("Kind", "left"), ("Examples", "right"), ("Cases", "right")):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column("Fires/does-not-fire examples", justify="right")
+        for row in cov.rules:
+            style = "red" if not row["fired"] else ""
+            table.add_row(
+                Text(row["id"], style=style),
+                row["kind"],
+                str(row["fired_examples"]),
+                str(row["fired_cases"]),
+                f"{row['fires_examples']}/{row['does_not_fire_examples']}",
+            )
+        out.print(table)
+        out.print()
+        for title, ids in (
+            ("Never fired", cov.never_fired),
+            ("No does-not-fire example", cov.no_negative_example),
+            ("No fires example", cov.no_positive_example),
+            ("Cases that do not load (skipped)", cov.skipped_cases),
+        ):
+            if ids:
+                out.print(Text(f"{title} ({len(ids)}): {', '.join(ids)}", style="yellow"))
+        out.print(
+            Text(
+                f"Coverage: {cov.percent:.1f}% of {len(cov.rules)} rules fired"
+                f" ({cov.examples} rule examples, {cov.cases} cases)",
+                style="bold",
+            )
+        )
+    if fail_under is not None and cov.percent < fail_under:
+        console(stderr=True).print(f"Coverage {cov.percent:.1f}% is below --fail-under {fail_under:g}%")
+        ctx.exit(1)
+
+
+def _pack_arg(value: str) -> Path | None:
+    """``default`` names the built-in pack (unless a folder of that name exists)."""
+    return None if value == "default" and not Path(value).exists() else Path(value)
+
+
+@rules.command()
+@click.argument("old_dir", metavar="OLD_DIR")
+@click.argument("new_dir", metavar="NEW_DIR")
+@cases_option
+@json_option
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 100),
+    default=0.5,
+    show_default=True,
+    metavar="PP",
+    help="Show probability changes larger than this many percentage points.",
+)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when any case changed (for CI).")
+@click.pass_context
+def diff(
+    ctx: click.Context,
+    old_dir: str,
+    new_dir: str,
+    cases_dir: Path | None,
+    as_json: bool,
+    threshold: float,
+    exit_code: bool,
+) -> None:
+    """Cases whose ranking, probabilities or subtypes change from pack OLD_DIR to NEW_DIR.
+
+    Either folder may be 'default' for the built-in pack.
+    """
+    result = diff_packs(
+        load_pack(_pack_arg(old_dir)), load_pack(_pack_arg(new_dir)), threshold / 100, cases_folder=cases_dir
+    )
+    if as_json:
+        emit_json(result)
+    else:
+        _render_diff(result)
+    ctx.exit(1 if exit_code and result["cases"] else 0)
+
+
+def _render_diff(result: dict) -> None:
+    out = console()
+    old, new = result["old"], result["new"]
+    out.print(Text(f"{old['pack']} {old['version']} → {new['pack']} {new['version']}", style="bold"))
+    for section in ("rules", "diagnoses"):
+        for what, style in (("added", "green"), ("removed", "red"), ("modified", "yellow")):
+            ids = result[section][what]
+            if ids:
+                out.print(Text(f"{section.capitalize()} {what} ({len(ids)}): {', '.join(ids)}", style=style))
+    if result["parameters"]:
+        out.print(Text(f"Parameters changed: {', '.join(result['parameters'])}", style="yellow"))
+    out.print()
+    for change in result["cases"]:
+        out.print(Text(change["case"], style="bold"))
+        if "error" in change:
+            for side in ("old", "new"):
+                if change["error"][side]:
+                    out.print(f"   {side}: {change['error'][side]}")
+            continue
+        if "ranking" in change:
+            out.print(
+                f"   top {len(change['ranking']['new'])}: {' > '.join(change['ranking']['old'])}"
+                f"  →  {' > '.join(change['ranking']['new'])}"
+            )
+        if "supported" in change:
+            out.print(f"   supported: {change['supported']['old']} → {change['supported']['new']}")
+        for p in change.get("probabilities", []):
+            delta = (p["new"] - p["old"]) * 100
+            out.print(f"   {p['diagnosis']}: {pct(p['old'])} → {pct(p['new'])} ({delta:+.1f} pp)")
+        for s in change.get("subtypes", []):
+            out.print(f"   {s['diagnosis']} subtype: {s['old'] or 'none'} → {s['new'] or 'none'}")
+        if change["rules_now_firing"]:
+            out.print(Text(f"   now firing: {', '.join(change['rules_now_firing'])}", style="dim"))
+        if change["rules_no_longer_firing"]:
+            out.print(
+                Text(f"   no longer firing: {', '.join(change['rules_no_longer_firing'])}", style="dim")
+            )
+    n = len(result["cases"])
+    out.print(
+        Text(
+            f"{n} of {result['cases_compared']} cases changed (probability threshold"
+            f" {result['threshold'] * 100:g} pp).",
+            style="bold",
+        )
+    )
+
+
+@rules.command()
+@rules_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    metavar="DIR",
+    help="Folder to write the Markdown catalogue into.",
+)
+def docs(rules_dir: Path | None, out_dir: Path) -> None:
+    """Write a Markdown catalogue of the pack: one page per rule kind, an index and the lint codes."""
+    written = write_catalogue(pack_from(rules_dir), out_dir)
+    console().print(f"Wrote {len(written)} files to {out_dir}: {', '.join(p.name for p in written)}")
+
+
+@rules.command()
+@click.argument("rule_id", metavar="ID")
+@rules_option
+def show(rule_id: str, rules_dir: Path | None) -> None:
+    """Print one rule's documentation: what it detects, conditions, examples, references."""
+    text = rule_markdown(pack_from(rules_dir), rule_id, level=1, anchor=False)
+    if sys.stdout.isatty():
+        console().print(Markdown(text))
+    else:
+        sys.stdout.write(text)
+
+
+@rules.command()
+@click.argument("name", required=False, type=click.Choice(list(SCHEMAS)), default=None)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Write every schema into DIR (e.g. hemedx/schema) instead of printing one.",
+)
+@click.option("--check", "check_only", is_flag=True, help="Exit 1 when the committed schemas are stale.")
+@click.pass_context
+def schema(ctx: click.Context, name: str | None, out_dir: Path | None, check_only: bool) -> None:
+    """JSON Schema of rule, pack and case files (for editors), generated from the models."""
+    if check_only:
+        stale = stale_schemas(out_dir)
+        folder = out_dir or schema_dir()
+        if stale:
+            console(stderr=True).print(
+                f"Stale schemas in {folder}: {', '.join(stale)} (run: hemedx rules schema --out {folder})"
+            )
+        ctx.exit(1 if stale else 0)
+    if out_dir is not None:
+        written = write_schemas(out_dir)
+        console().print(f"Wrote {len(written)} schemas to {out_dir}: {', '.join(p.name for p in written)}")
+        return
+    sys.stdout.write(render(name or "rule-file"))
+
+
+@rules.command(name="new")
+@click.argument("rule_id", metavar="ID")
+@click.option(
+    "--kind", type=click.Choice(RULE_KINDS), default=None, help="Rule kind (default: from the id prefix)."
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Append the rule to this rules file (created if missing) instead of printing it.",
+)
+@rules_option
+def new(rule_id: str, kind: str | None, out_file: Path | None, rules_dir: Path | None) -> None:
+    """Scaffold a rule with every section to fill in (then: hemedx rules check)."""
+    text = new_rule(rule_id, kind, pack_from(rules_dir))
+    if out_file is None:
+        sys.stdout.write("rules:\n" + text)
+        return
+    write_rule(text, out_file)
+    console(stderr=True).print(
+        f"Added rule '{rule_id}' to {out_file}; fill in the TODOs, then: hemedx rules check"
+    )
+
+
+@rules.command()
+def path() -> None:
+    """Print the folder of the built-in pack (copy it to start your own)."""
+    click.echo(str(default_pack_path()))

@@ -1,0 +1,377 @@
+"""``hemedx rules check``: one broken-pack fixture per lint code, YAML error classes, overlays, the CLI.
+
+Every fixture under tests/fixtures/broken_packs/ is tests/fixtures/packs/mini with one deliberate problem;
+each test asserts the code, the file, the line and the message of what is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hemedx.authoring import LINTS, check_pack
+from hemedx.authoring.docs import lints_markdown
+from hemedx.authoring.issues import Issue
+from hemedx.cli import cli
+from hemedx.errors import InputError
+
+HERE = Path(__file__).parent
+MINI = HERE / "fixtures" / "packs" / "mini"
+BROKEN = HERE / "fixtures" / "broken_packs"
+
+# fixture -> (code, file inside the pack, line, column, words in the message, words in the suggestion)
+CASES = {
+    "schema_unknown_field": (
+        "HX001",
+        "rules/interpretation.yaml",
+        5,
+        5,
+        "unknown field 'explain'",
+        "did you mean 'explanation'?",
+    ),
+    "unknown_id": (
+        "HX101",
+        "rules/syndrome.yaml",
+        30,
+        12,
+        "unknown finding 'anaemia'",
+        "did you mean 'anemia'?",
+    ),
+    "unknown_source": (
+        "HX102",
+        "rules/evidence.yaml",
+        31,
+        14,
+        "unknown source 'src-c'",
+        "did you mean 'src-b'?",
+    ),
+    "missing_citation": ("HX103", "rules/interpretation.yaml", 58, 5, "missing required field 'cites'", None),
+    "duplicate_rule_id": (
+        "HX104",
+        "rules/syndrome.yaml",
+        24,
+        5,
+        "duplicate rule id 'interp.anemia'",
+        "interpretation.yaml:2",
+    ),
+    "bad_reference": (
+        "HX105",
+        "rules/syndrome.yaml",
+        30,
+        29,
+        "'is: known' is only for evidence rules",
+        "present",
+    ),
+    "unsatisfiable": (
+        "HX201",
+        "rules/criteria.yaml",
+        20,
+        5,
+        "'crit.aa.very_severe' can never fire: every alternative",
+        "below",
+    ),
+    "unreachable_finding": (
+        "HX202",
+        "rules/criteria.yaml",
+        32,
+        12,
+        "'crit.aiha.warm' can never fire: it needs 'hemolysis' present",
+        "make the finding observable",
+    ),
+    "derivation_cycle": (
+        "HX203",
+        "rules/syndrome.yaml",
+        11,
+        12,
+        "derivation cycle: anemia → pancytopenia → anemia"
+        " (rules syn.pancytopenia, syn.anemia_from_pancytopenia)",
+        None,
+    ),
+    "implausible_threshold": (
+        "HX204",
+        "rules/interpretation.yaml",
+        62,
+        32,
+        "at_least 200 is outside the plausible range of lab 'marrow_blasts' (0 to 100 %):"
+        " the condition is never true",
+        "in %",
+    ),
+    "too_many_alternatives": (
+        "HX205",
+        "rules/criteria.yaml",
+        30,
+        5,
+        "expands into 343 alternatives",
+        "split",
+    ),
+    "double_counted": (
+        "HX301",
+        "rules/evidence.yaml",
+        7,
+        5,
+        "'pancytopenia' is derived from 'thrombocytopenia' present",
+        "add 'thrombocytopenia' to replaces",
+    ),
+    "unsupported_diagnosis": (
+        "HX302",
+        "diagnoses.yaml",
+        18,
+        5,
+        "no rule supports diagnosis 'itp'",
+        "evidence rule",
+    ),
+}
+
+
+def _rel(issue: Issue, folder: Path) -> str:
+    return Path(issue.file or "").resolve().relative_to(folder.resolve()).as_posix()
+
+
+@pytest.mark.parametrize("fixture", sorted(CASES))
+def test_each_lint_has_a_broken_pack_that_triggers_exactly_it(fixture: str) -> None:
+    code, file, line, column, message, suggestion = CASES[fixture]
+    folder = BROKEN / fixture
+    result = check_pack(folder)
+    assert [i.code for i in result.issues] == [code], [i.text() for i in result.issues]
+    issue = result.issues[0]
+    assert (_rel(issue, folder), issue.line, issue.column) == (file, line, column)
+    assert message in issue.message
+    if suggestion:
+        assert suggestion in (issue.suggestion or "")
+    assert issue.text().startswith(f"{issue.file}:{line}:{column}: {code} ")
+
+
+def test_every_lint_code_has_a_fixture_and_docs() -> None:
+    assert {c[0] for c in CASES.values()} == set(LINTS)
+    docs = lints_markdown()
+    for code, info in LINTS.items():
+        assert f"## {code} {info.name}" in docs
+
+
+def test_the_mini_pack_is_clean() -> None:
+    assert check_pack(MINI).issues == []
+
+
+def test_the_default_pack_passes_check_with_zero_findings() -> None:
+    result = check_pack()
+    assert [i.text() for i in result.issues] == []
+
+
+def _copy(tmp_path: Path, source: Path = MINI) -> Path:
+    dest = tmp_path / "pack"
+    shutil.copytree(source, dest)
+    return dest
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+
+
+def test_all_issues_are_reported_sorted_by_file_and_line(tmp_path: Path) -> None:
+    pack = _copy(tmp_path)
+    _edit(
+        pack / "rules" / "syndrome.yaml",
+        "- {finding: anemia}\n        - {lab: ldh",
+        "- {finding: anaemia}\n        - {lab: ldh",
+    )
+    _edit(
+        pack / "rules" / "evidence.yaml",
+        "cites: [{source: src-b}]\n  - id: ev.petechiae",
+        "cites: [{source: src-z}]\n  - id: ev.petechiae",
+    )
+    _edit(
+        pack / "rules" / "interpretation.yaml",
+        "{lab: marrow_blasts, below: 20}",
+        "{lab: marrow_blasts, below: -5}",
+    )
+    result = check_pack(pack)
+    assert [(Path(i.file or "").name, i.code) for i in result.issues] == [
+        ("evidence.yaml", "HX102"),
+        ("interpretation.yaml", "HX204"),
+        ("syndrome.yaml", "HX101"),
+    ]
+    assert "never true" in result.issues[1].message
+    assert result.summary() == "Found 3 issues (3 errors, 0 warnings) in pack 'mini' (21 rules)."
+
+
+def test_several_schema_errors_in_one_file_are_all_reported(tmp_path: Path) -> None:
+    pack = _copy(tmp_path)
+    rules = pack / "rules" / "interpretation.yaml"
+    _edit(rules, "    then: {finding: anemia}\n", "    then: {finding: anemia, sate: absent}\n")
+    _edit(rules, "    title: Platelets in range\n", "    title: [Platelets in range]\n")
+    codes = [(i.code, i.line, i.message) for i in check_pack(pack).issues]
+    assert codes == [
+        ("HX001", 7, "rules[0].then.sate: unknown field 'sate'"),
+        ("HX001", 25, "rules[3].title: Input should be a valid string"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "message"),
+    [
+        (
+            "missing field",
+            "rules:\n  - id: interp.x\n    kind: interpretation\n    title: T\n",
+            2,
+            "missing required field",
+        ),
+        (
+            "wrong type",
+            "rules:\n  - id: interp.x\n    kind: interpretation\n    title: T\n    explanation: E\n"
+            "    when: {lab: hemoglobin, below: [1]}\n    then: {finding: anemia}\n"
+            "    cites: [{source: src-a}]\n",
+            6,
+            "Input should be a valid number",
+        ),
+        (
+            "bad value",
+            "rules:\n  - id: interp.x\n    kind: interpretation\n    title: T\n    explanation: E\n"
+            "    when: {lab: hemoglobin, below: 1}\n    then: {finding: anemia, state: maybe}\n"
+            "    cites: [{source: src-a}]\n",
+            7,
+            "then.state: Input should be 'present' or 'absent'",
+        ),
+        (
+            "unknown kind",
+            "rules:\n  - id: interp.x\n    kind: interpolation\n",
+            3,
+            "unknown rule kind 'interpolation'",
+        ),
+        ("not a list", "rules: {id: x}\n", 1, "rules: expected a list"),
+        ("unknown top key", "rule:\n  - id: x\n", 1, "unknown field 'rule'"),
+    ],
+)
+def test_schema_error_classes_are_issues_at_the_right_line(
+    tmp_path: Path, name: str, text: str, line: int, message: str
+) -> None:
+    pack = _copy(tmp_path)
+    (pack / "rules" / "extra.yaml").write_text(text)
+    issues = [i for i in check_pack(pack).issues if i.file and i.file.endswith("extra.yaml")]
+    found = [i for i in issues if message in i.message]
+    assert found, [i.text() for i in issues]
+    assert found[0].code == "HX001"
+    assert found[0].line == line, found[0].text()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "message"),
+    [
+        ("syntax", "rules:\n  - id: x\n   kind: syndrome\n", 3, "not valid YAML"),
+        ("unclosed flow", "rules:\n  - {id: x, kind: syndrome\n", 3, "not valid YAML"),
+        ("tab indent", "rules:\n\t- id: x\n", 2, "not valid YAML"),
+        ("duplicate key", "rules:\n  - id: x\n    id: y\n", 3, "duplicate key 'id'"),
+        ("python tag", "rules:\n  - !!python/object:os.system {}\n", 2, "YAML tag"),
+        ("alias", "rules:\n  - &a {id: x}\n  - *a\n", 3, "anchors and aliases"),
+        ("empty file", "", None, "file is empty"),
+    ],
+)
+def test_yaml_that_cannot_be_read_is_exit_2_at_the_right_line(
+    tmp_path: Path, name: str, text: str, line: int | None, message: str
+) -> None:
+    pack = _copy(tmp_path)
+    bad = pack / "rules" / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(InputError) as info:
+        check_pack(pack)
+    assert info.value.file == str(bad)
+    assert info.value.line == line, str(info.value)
+    assert message in info.value.message
+    result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(pack)])
+    assert result.exit_code == 2, name
+    where = f"{bad}:{line}:" if line else f"{bad}: "
+    assert result.stderr.startswith(f"hemedx: error: {where}")
+    assert result.stderr.count("\n") == 1
+
+
+def test_not_utf8_is_exit_2(tmp_path: Path) -> None:
+    pack = _copy(tmp_path)
+    (pack / "rules" / "bad.yaml").write_bytes(b"rules: \xff\xfe\n")
+    result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(pack)])
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr
+
+
+def test_a_folder_that_is_not_a_pack_is_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(tmp_path)])
+    assert result.exit_code == 2 and "needs a pack.yaml" in result.stderr
+    result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and "no such rule pack folder" in result.stderr
+
+
+def test_an_invalid_pack_yaml_is_an_issue_not_a_crash(tmp_path: Path) -> None:
+    pack = _copy(tmp_path)
+    _edit(pack / "pack.yaml", 'version: "1"', "version: 1\nauthor: me")
+    issues = check_pack(pack).issues
+    assert [(i.code, Path(i.file or "").name, i.line) for i in issues] == [("HX001", "pack.yaml", 5)]
+    assert "unknown field 'author'" in issues[0].message
+
+
+def test_a_missing_vocabulary_is_an_issue(tmp_path: Path) -> None:
+    pack = _copy(tmp_path)
+    (pack / "vocabulary.yaml").unlink()
+    issues = check_pack(pack).issues
+    assert [(i.code, i.message) for i in issues] == [("HX001", "a pack needs a vocabulary.yaml")]
+
+
+def test_duplicate_vocabulary_ids_are_reported_at_the_second_definition(tmp_path: Path) -> None:
+    pack = _copy(tmp_path)
+    _edit(
+        pack / "vocabulary.yaml",
+        "tests:\n",
+        "  - {id: anc, label: Again, category: blood_count, unit: x, plausible: {min: 0, max: 1}}\ntests:\n",
+    )
+    issues = check_pack(pack).issues
+    assert [(i.code, i.line) for i in issues] == [("HX104", 51)]
+    assert "'anc' is defined twice" in issues[0].message
+
+
+def test_an_overlay_is_checked_together_with_the_default_pack(tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    (overlay / "rules").mkdir(parents=True)
+    (overlay / "pack.yaml").write_text("id: my_overlay\ntitle: Mine\nversion: '1'\nextends: default\n")
+    (overlay / "rules" / "mine.yaml").write_text(
+        "rules:\n  - id: syn.mine\n    kind: syndrome\n    title: Mine\n    explanation: Mine.\n"
+        "    when: {finding: pancytopenai}\n    then: {finding: pancytopenia}\n"
+        "    cites: [{source: statpearls-pancytopenia}]\n"
+    )
+    issues = [i for i in check_pack(overlay).issues if i.rule == "syn.mine"]
+    assert [(i.code, Path(i.file or "").name, i.line) for i in issues] == [("HX101", "mine.yaml", 6)]
+    assert issues[0].suggestion == "did you mean 'pancytopenia'?"
+
+
+def test_ignore_skips_a_code_and_rejects_unknown_codes() -> None:
+    assert check_pack(BROKEN / "double_counted", ignore={"HX301"}).issues == []
+    with pytest.raises(InputError, match="unknown lint code 'HX999'"):
+        check_pack(MINI, ignore={"HX999"})
+
+
+def test_cli_check_text_json_and_exit_codes() -> None:
+    runner = CliRunner()
+    clean = runner.invoke(cli, ["rules", "check", "--rules", str(MINI)])
+    assert clean.exit_code == 0 and clean.stdout.startswith("All checks passed: pack 'mini'")
+    broken = runner.invoke(cli, ["rules", "check", "--rules", str(BROKEN / "unknown_source")])
+    assert broken.exit_code == 1
+    first = broken.stdout.splitlines()[0]
+    assert first.endswith("evidence.yaml:31:14: HX102 unknown source 'src-c' (did you mean 'src-b'?)")
+    assert broken.stdout.splitlines()[-1].startswith("Found 1 issue (1 error, 0 warnings)")
+    data = json.loads(
+        runner.invoke(cli, ["rules", "check", "--json", "--rules", str(BROKEN / "unknown_id")]).stdout
+    )
+    assert data["summary"] == {"issues": 1, "errors": 1, "warnings": 0}
+    issue = data["issues"][0]
+    assert (issue["code"], issue["name"], issue["line"], issue["column"], issue["rule"]) == (
+        "HX101",
+        "unknown-id",
+        30,
+        12,
+        "syn.hemolysis",
+    )
+    ignored = runner.invoke(
+        cli, ["rules", "check", "--ignore", "hx301", "--rules", str(BROKEN / "double_counted")]
+    )
+    assert ignored.exit_code == 0
