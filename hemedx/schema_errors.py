@@ -17,7 +17,15 @@ def data_path(loc: tuple[Any, ...], data: Any) -> list[PathPart]:
     """Follow a pydantic ``loc`` through ``data``, dropping union tags that are not real keys."""
     path: list[PathPart] = []
     node = data
-    for part in loc:
+    for i, part in enumerate(loc):
+        following = loc[i + 1] if i + 1 < len(loc) else None
+        if (
+            isinstance(node, dict)
+            and part in node
+            and following in node
+            and not isinstance(node[part], (dict, list))
+        ):
+            continue  # a union tag that happens to equal a key ("lab"); the error is at the next key
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if in_dict or in_list:

@@ -1114,3 +1114,19 @@ def test_unknown_field_suggests_only_fields_allowed_there(tmp_path, old, new, fi
     path = write(tmp_path, replaced(old, new))
     line = error_line(rank(path), str(path), f"{field}: unknown field")
     assert f"did you mean '{wrong}'" not in line
+
+
+def test_wrong_threshold_type_names_the_threshold_not_the_union_tag(tmp_path):
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(MINI, pack)
+    rules = pack / "rules" / "interpretation.yaml"
+    rules.write_text(
+        rules.read_text().replace(
+            "when: {lab: hemoglobin, below: lower_limit}", "when: {lab: hemoglobin, below: [1]}", 1
+        )
+    )
+    result = CliRunner().invoke(cli, ["rank", "aa-severe-young-woman", "--rules", str(pack)])
+    assert result.exit_code == 2
+    assert "interpretation.yaml:6:" in result.stderr and "rules[0].when.below:" in result.stderr
