@@ -185,3 +185,139 @@ def _references(out: Console, report: dict[str, Any]) -> None:
     out.print(Text("References", style="bold"))
     for ref in report["references"]:
         out.print(f"  [{ref['n']}] {ref['citation']}")
+
+
+# --- teaching views: walkthrough, next test, why not, what if ------------------------------------------
+
+
+def _cited_numbers(*groups: list[dict[str, Any]]) -> set[int]:
+    return {c["n"] for group in groups for c in group}
+
+
+def references_for(out: Console, references: list[dict[str, Any]], numbers: set[int]) -> None:
+    """Only the references whose numbers were printed above (a stage cites few of the report's sources)."""
+    shown = [r for r in references if r["n"] in numbers]
+    if not shown:
+        return
+    out.print(Text("References", style="bold dim"))
+    for ref in shown:
+        out.print(Text(f"  [{ref['n']}] {ref['citation']}", style="dim"))
+
+
+def next_test_lines(out: Console, nt: dict[str, Any], title: str = "Next best test") -> set[int]:
+    """The most informative investigation and why, with its citations; returns the numbers cited."""
+    if nt["investigation"] is None:
+        out.print(Text(f"{title}: {nt['why']}", style="cyan"))
+        return set()
+    out.print(Text(f"{title}: {nt['label']}", style="bold cyan"))
+    out.print(f"   {nt['why']} {cite_marks(nt['cites'])}")
+    numbers = _cited_numbers(nt["cites"])
+    for alt in nt.get("alternatives", [])[:2]:
+        out.print(Text(f"   then: {alt['label']} ({alt['expected_gain_bits']:.2f} bits)", style="dim"))
+    return numbers
+
+
+def render_stage(out: Console, stage: dict[str, Any], limit: int = 5, show_ranking: bool = True) -> set[int]:
+    """One walkthrough stage: revealed values and derived findings, then (optionally) the ranking.
+
+    The quiz hides the ranking until the learner has answered. Returns the citation numbers printed.
+    """
+    out.print()
+    out.rule(Text(f"Stage {stage['index'] + 1} of {stage['of']}: {stage['stage']}", style="bold"))
+    if stage.get("note"):
+        out.print(Text(stage["note"], style="italic"))
+    out.print(Text("Revealed:", style="bold"))
+    for item in stage["revealed"]:
+        out.print(f"   {item['display']}")
+    numbers: set[int] = set()
+    if stage["derived"]:
+        out.print(Text("Derived from them:", style="bold"))
+        for f in stage["derived"]:
+            because = "; ".join(f.get("because", []))
+            marks = cite_marks(f.get("cites", []))
+            numbers |= _cited_numbers(f.get("cites", []))
+            out.print(f"   {f['label']} {f['state']} ← {because} {marks}".rstrip())
+    if show_ranking:
+        numbers |= render_stage_ranking(out, stage, limit)
+    return numbers
+
+
+def render_stage_ranking(out: Console, stage: dict[str, Any], limit: int = 5) -> set[int]:
+    """The differential of a stage with arrows and deltas since the previous stage, and the next test."""
+    previous = None
+    if stage["index"] > 0:
+        previous = {s["diagnosis"]: s["previous"] for s in stage["shift"] if s["previous"] is not None}
+    out.print(
+        differential_table(
+            {"differential": stage["differential"], "supported": stage["supported"]},
+            limit=limit,
+            previous=previous,
+        )
+    )
+    out.print(Text(stage["summary"], style="bold" if stage["supported"] else "bold yellow"))
+    return next_test_lines(out, stage["next_test"])
+
+
+def render_why_not(report: dict[str, Any], out: Console) -> None:
+    """``explain --why-not DX``: against, expected but unknown, criteria missed, the settling test."""
+    header(out, report)
+    w = report["why_not"]
+    out.print()
+    out.print(Text(f"Why not {w['label']}?", style="bold"))
+    out.print(w["headline"])
+    out.print(Text("Against it:", style="red"))
+    if not w["against"]:
+        out.print("   nothing known speaks against it")
+    for line in w["against"]:
+        out.print(f"   − {line['text']} {cite_marks(line['cites'])}  ({line['rule']})")
+    out.print(Text("It would need (expected, not yet known):", style="cyan"))
+    if not w["expected_unknown"]:
+        out.print("   nothing: every finding it usually has is already known")
+    for line in w["expected_unknown"]:
+        out.print(f"   ? {line['text']} {cite_marks(line['cites'])}  ({line['rule']})")
+    out.print(Text("Criteria:", style="bold"))
+    if not w["criteria"]:
+        out.print("   this diagnosis has no criterion set in the pack")
+    for c in w["criteria"]:
+        out.print(f"   {'✓' if c['met'] else '✗'} {c['text']} {cite_marks(c['cites'])}  ({c['rule']})")
+    next_test_lines(out, w["settle"], title="Test that would settle it")
+    _references(out, report)
+
+
+def render_what_if(before: dict[str, Any], after: dict[str, Any], out: Console) -> None:
+    """``rank --set/--unset``: the changes, then a before/after table of the differential."""
+    header(out, after)
+    out.print()
+    changes = after["what_if"]["changes"]
+    for c in changes:
+        if c["action"] == "unset":
+            out.print(Text(f"What if: {c['id']} were unknown", style="bold cyan"))
+        else:
+            unit = f" {c['unit']}" if c["unit"] else ""
+            value = f"{c['value']:g}" if isinstance(c["value"], float) else c["value"]
+            out.print(Text(f"What if: {c['id']} = {value}{unit}", style="bold cyan"))
+    table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
+    for name, justify in (
+        ("#", "right"),
+        ("Diagnosis", "left"),
+        ("Before", "right"),
+        ("After", "left"),
+        ("Change", "right"),
+        ("Rank", "right"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=name != "Diagnosis")  # type: ignore[arg-type]
+    for d in after["what_if"]["deltas"]:
+        moved = d["rank_before"] - d["rank_after"]
+        rank_text = f"{d['rank_before']}→{d['rank_after']}" if moved else str(d["rank_after"])
+        table.add_row(
+            str(d["rank_after"]),
+            d["label"],
+            pct(d["before"]),
+            f"{bar(d['after'])} {pct(d['after']):>6}",
+            change(d["after"], d["before"]),
+            rank_text,
+        )
+    out.print(table)
+    out.print()
+    out.print(Text(f"Before: {before['summary']}", style="dim"))
+    out.print(Text(f"After:  {after['summary']}", style="bold" if after["supported"] else "bold yellow"))

@@ -14,7 +14,10 @@ from hemedx import __version__
 from hemedx.cases.model import Case, Snapshot
 from hemedx.engine.compiler import Pattern
 from hemedx.engine.engine import Engine, get_engine
+from hemedx.engine.next_test import entry as next_test_entry
+from hemedx.engine.next_test import suggest
 from hemedx.engine.ranking import EvidenceLine, Ranking
+from hemedx.engine.whynot import why_not as explain_why_not
 from hemedx.rules.model import Pack
 
 DISCLAIMER = "hemedx is a teaching aid for synthetic cases only. It is not for clinical use."
@@ -40,6 +43,13 @@ class Citations:
             out.append({"n": n, "source": source, "locator": locator})
         return out
 
+    @classmethod
+    def continuing(cls, pack: Pack, references: list[dict[str, Any]]) -> Citations:
+        """Numbering that continues a report's reference list (to cite extra lines beside a report)."""
+        out = cls(pack)
+        out._numbers = {ref["id"]: ref["n"] for ref in references}
+        return out
+
     def references(self) -> list[dict[str, Any]]:
         """The reference list, in number order."""
         return [
@@ -54,12 +64,19 @@ def rank_case(
     upto: int | None = None,
     uniform_priors: bool = False,
     snapshot: Snapshot | None = None,
+    next_test: bool = False,
+    why_not: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a case (all stages, or those up to ``upto``) and return the explained result."""
+    """Evaluate a case (all stages, or those up to ``upto``) and return the explained result.
+
+    ``next_test`` adds the most informative investigation still unknown; ``why_not`` (a diagnosis id)
+    adds what speaks against that diagnosis and what would settle it. Both are opt-in extra keys, so the
+    plain ``rank --json`` contract is unchanged.
+    """
     engine = get_engine(pack)
     snap = snapshot if snapshot is not None else case.snapshot(upto)
     ranking = engine.rank(snap, uniform_priors=uniform_priors)
-    return build_report(engine, case, snap, ranking, upto)
+    return build_report(engine, case, snap, ranking, upto, next_test=next_test, why_not=why_not)
 
 
 def _r(x: float, digits: int = 6) -> float:
@@ -68,7 +85,14 @@ def _r(x: float, digits: int = 6) -> float:
 
 
 def build_report(
-    engine: Engine, case: Case, snap: Snapshot, ranking: Ranking, upto: int | None = None
+    engine: Engine,
+    case: Case,
+    snap: Snapshot,
+    ranking: Ranking,
+    upto: int | None = None,
+    *,
+    next_test: bool = False,
+    why_not: str | None = None,
 ) -> dict[str, Any]:
     """Assemble the JSON-ready result. Key order is fixed, so serialising it is deterministic."""
     pack = engine.pack
@@ -123,6 +147,13 @@ def build_report(
         )
 
     findings = _findings(engine, snap, ranking, labels, cites)
+    extra: dict[str, Any] = {}
+    if next_test:
+        dx_labels = {d.id: d.label for d in pack.diagnoses}
+        suggestions = suggest(pack, engine.compiled, snap, ranking)
+        extra["next_test"] = next_test_entry(suggestions, labels, dx_labels, cites.cite)
+    if why_not is not None:
+        extra["why_not"] = explain_why_not(engine, snap, ranking, why_not, labels, cites.cite)
     stage = None
     if upto is not None:
         stage = {"index": upto, "name": case.stages[upto].name, "of": len(case.stages)}
@@ -142,6 +173,7 @@ def build_report(
         "pack": {"id": pack.info.id, "version": pack.info.version, "digest": pack.digest},
         "hemedx_version": __version__,
         "disclaimer": DISCLAIMER,
+        **extra,
     }
 
 

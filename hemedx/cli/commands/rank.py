@@ -1,17 +1,28 @@
-"""rank, explain and demo: evaluate a case and show the explained differential."""
+"""rank, explain and demo: evaluate a case and show the explained differential (and what-ifs)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from rich.text import Text
 
 from hemedx.cases.library import DEMO_CASE, resolve_case
 from hemedx.cli import cli
 from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
-from hemedx.cli.render import console, differential_table, emit_json, header, render_explain, render_rank
+from hemedx.cli.render import (
+    console,
+    emit_json,
+    render_explain,
+    render_rank,
+    render_what_if,
+    render_why_not,
+)
 from hemedx.engine import rank_case
+from hemedx.engine.quiz import match_diagnosis
+from hemedx.engine.whatif import apply, deltas, parse_set, parse_unset
+from hemedx.errors import InputError
+from hemedx.rules.model import Pack
+from hemedx.suggest import did_you_mean
 
 
 @cli.command()
@@ -19,14 +30,49 @@ from hemedx.engine import rank_case
 @rules_option
 @json_option
 @uniform_option
-def rank(case: str, rules_dir: Path | None, as_json: bool, uniform_priors: bool) -> None:
+@click.option(
+    "--set",
+    "set_values",
+    multiple=True,
+    metavar="ID=VALUE",
+    help="What if: set a finding (present/absent), a lab (250, or 250000/uL) or a test result. Repeatable.",
+)
+@click.option("--unset", "unset_ids", multiple=True, metavar="ID", help="What if: make a value unknown.")
+def rank(
+    case: str,
+    rules_dir: Path | None,
+    as_json: bool,
+    uniform_priors: bool,
+    set_values: tuple[str, ...],
+    unset_ids: tuple[str, ...],
+) -> None:
     """Rank the differential for CASE (a case file, or a library case id)."""
     pack = pack_from(rules_dir)
-    report = rank_case(resolve_case(case, pack), pack, uniform_priors=uniform_priors)
+    changes = [parse_set(v, pack) for v in set_values] + [parse_unset(v, pack) for v in unset_ids]
+    c = resolve_case(case, pack)
+    report = rank_case(c, pack, uniform_priors=uniform_priors)
+    if not changes:
+        if as_json:
+            emit_json(report)
+        else:
+            render_rank(report, console())
+        return
+    after = rank_case(c, pack, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(), changes))
+    after["what_if"] = {"changes": [ch.as_dict() for ch in changes], "deltas": deltas(report, after)}
     if as_json:
-        emit_json(report)
+        emit_json(after)
     else:
-        render_rank(report, console())
+        render_what_if(report, after, console())
+
+
+def resolve_diagnosis(text: str, pack: Pack) -> str:
+    """A diagnosis id from an id, label or abbreviation; anything else is an input error with a hint."""
+    m = match_diagnosis(text, pack)
+    if m.diagnosis is not None and m.how != "nearest":
+        return m.diagnosis
+    ids = [d.id for d in pack.diagnoses]
+    hint = f"did you mean '{m.diagnosis}'?" if m.diagnosis else did_you_mean(text, ids)
+    raise InputError(f"--why-not: unknown diagnosis '{text}'", hint=hint or f"one of: {', '.join(ids)}")
 
 
 @cli.command()
@@ -37,12 +83,24 @@ def rank(case: str, rules_dir: Path | None, as_json: bool, uniform_priors: bool)
 @click.option(
     "--top", default=3, show_default=True, type=click.IntRange(1, 50), help="How many diagnoses to explain."
 )
-def explain(case: str, rules_dir: Path | None, as_json: bool, uniform_priors: bool, top: int) -> None:
+@click.option(
+    "--why-not",
+    "why_not",
+    metavar="DX",
+    default=None,
+    help="Explain one diagnosis instead: what speaks against it, what it would need, what would settle it.",
+)
+def explain(
+    case: str, rules_dir: Path | None, as_json: bool, uniform_priors: bool, top: int, why_not: str | None
+) -> None:
     """Explain the ranking for CASE: evidence for and against, criteria, unknowns, references."""
     pack = pack_from(rules_dir)
-    report = rank_case(resolve_case(case, pack), pack, uniform_priors=uniform_priors)
+    dx = resolve_diagnosis(why_not, pack) if why_not is not None else None
+    report = rank_case(resolve_case(case, pack), pack, uniform_priors=uniform_priors, why_not=dx)
     if as_json:
         emit_json(report)
+    elif dx is not None:
+        render_why_not(report, console())
     else:
         render_explain(report, console(), top=top)
 
@@ -51,26 +109,12 @@ def explain(case: str, rules_dir: Path | None, as_json: bool, uniform_priors: bo
 @rules_option
 def demo(rules_dir: Path | None) -> None:
     """Walk through a built-in case stage by stage, as a teacher would project it."""
+    from hemedx.cli.commands.teach import run_walkthrough
+    from hemedx.engine.walkthrough import walkthrough
+
     pack = pack_from(rules_dir)
     case = resolve_case(DEMO_CASE, pack)
     out = console()
-    previous: dict[str, float] | None = None
-    for index, stage in enumerate(case.stages):
-        report = rank_case(case, pack, upto=index)
-        if index == 0:
-            header(out, report)
-            if case.presentation:
-                out.print()
-                out.print(case.presentation.strip())
-        out.print()
-        out.rule(Text(f"Stage {index + 1} of {len(case.stages)}: {stage.name}", style="bold"))
-        revealed = [f"{k} {v}" for k, v in stage.findings.items()]
-        revealed += [f"{k} {v:g}" for k, v in stage.labs.items()] + [
-            f"{k} {v}" for k, v in stage.tests.items()
-        ]
-        out.print(Text("Revealed: " + ", ".join(revealed), style="cyan"))
-        out.print(differential_table(report, limit=5, previous=previous))
-        out.print(Text(report["summary"], style="bold" if report["supported"] else "bold yellow"))
-        previous = {d["diagnosis"]: d["probability"] for d in report["differential"]}
+    run_walkthrough(case, walkthrough(case, pack), pack, out, interactive=False)
     out.print()
     render_explain(rank_case(case, pack), out, top=1)

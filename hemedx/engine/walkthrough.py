@@ -1,0 +1,152 @@
+"""Walk through a case stage by stage: what was revealed, what it implied, how the differential moved.
+
+One plain-data object per stage (the ``walkthrough --json`` contract); the terminal walkthrough, the
+projected demo and the HTML presenter all render these same objects, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hemedx.cases.model import Case, Stage
+from hemedx.engine.report import Citations, rank_case
+from hemedx.rules.model import Pack
+
+
+def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
+    """The findings, labs and tests a stage reveals, with labels, canonical values and units."""
+    vocab = pack.vocabulary
+    findings = {f.id: f for f in vocab.findings}
+    labs = {x.id: x for x in vocab.labs}
+    tests = {t.id: t for t in vocab.tests}
+    out: list[dict[str, Any]] = []
+    for name, state in stage.findings.items():
+        label = findings[name].label
+        out.append(
+            {
+                "kind": "finding",
+                "id": name,
+                "label": label,
+                "value": state,
+                "unit": None,
+                "display": f"{label}: {state}",
+            }
+        )
+    for name in stage.unknown:
+        label = findings[name].label
+        out.append(
+            {
+                "kind": "finding",
+                "id": name,
+                "label": label,
+                "value": "unknown",
+                "unit": None,
+                "display": f"{label}: withdrawn (unknown)",
+            }
+        )
+    for name, value in stage.labs.items():
+        lab = labs[name]
+        shown = f"{value:.{lab.decimals}f}"
+        out.append(
+            {
+                "kind": "lab",
+                "id": name,
+                "label": lab.label,
+                "value": value,
+                "unit": lab.unit,
+                "display": f"{lab.label}: {shown} {lab.unit}",
+            }
+        )
+    for name, value in stage.tests.items():
+        test = tests[name]
+        shown = test.value_labels.get(value, value)
+        out.append(
+            {
+                "kind": "test",
+                "id": name,
+                "label": test.label,
+                "value": value,
+                "unit": None,
+                "display": f"{test.label}: {shown}",
+            }
+        )
+    return out
+
+
+def walkthrough(case: Case, pack: Pack, uniform_priors: bool = False) -> list[dict[str, Any]]:
+    """One object per stage: revealed, newly derived findings, differential, shift and next test.
+
+    The last object also carries ``answer``: the answer key, whether the engine agrees, and the case's
+    teaching points (cited in that stage's reference list).
+    """
+    out: list[dict[str, Any]] = []
+    previous: dict[str, tuple[int, float]] | None = None
+    seen_derived: set[tuple[str, str]] = set()
+    for index, stage in enumerate(case.stages):
+        report = rank_case(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
+        derived = [
+            f
+            for f in report["findings"]
+            if f["origin"] == "derived" and (f["finding"], f["state"]) not in seen_derived
+        ]
+        seen_derived = {(f["finding"], f["state"]) for f in report["findings"] if f["origin"] == "derived"}
+        shift = []
+        for rank, d in enumerate(report["differential"], 1):
+            before = previous.get(d["diagnosis"]) if previous else None
+            shift.append(
+                {
+                    "diagnosis": d["diagnosis"],
+                    "label": d["label"],
+                    "rank": rank,
+                    "probability": d["probability"],
+                    "previous_rank": before[0] if before else None,
+                    "previous": before[1] if before else None,
+                    "delta": round(d["probability"] - before[1], 6) if before else None,
+                }
+            )
+        previous = {d["diagnosis"]: (i, d["probability"]) for i, d in enumerate(report["differential"], 1)}
+        item = {
+            "stage": stage.name,
+            "index": index,
+            "of": len(case.stages),
+            "note": stage.note,
+            "revealed": revealed(stage, pack),
+            "derived": derived,
+            "differential": report["differential"],
+            "shift": shift,
+            "summary": report["summary"],
+            "supported": report["supported"],
+            "next_test": report["next_test"],
+            "references": report["references"],
+        }
+        out.append(item)
+    out[-1]["answer"] = answer(case, pack, out[-1])
+    return out
+
+
+def answer(case: Case, pack: Pack, last: dict[str, Any]) -> dict[str, Any]:
+    """The answer key against the engine's final ranking, with the case's cited teaching points.
+
+    Teaching points are numbered continuing ``last["references"]`` (which is extended in place).
+    """
+    cites = Citations.continuing(pack, last["references"])
+    points = [
+        {"text": " ".join(p.text.split()), "cites": cites.cite((c.source, c.locator) for c in p.cites)}
+        for p in case.teaching_points
+    ]
+    last["references"] = cites.references()
+    top = last["differential"][0]
+    dx = {d.id: d for d in pack.diagnoses}
+    key = case.answer
+    subtype_label = None
+    if key and key.subtype:
+        subtype_label = next((s.label for s in dx[key.diagnosis].subtypes if s.id == key.subtype), None)
+    return {
+        "diagnosis": key.diagnosis if key else None,
+        "label": dx[key.diagnosis].label if key else None,
+        "subtype": key.subtype if key else None,
+        "subtype_label": subtype_label,
+        "engine_top": top["diagnosis"],
+        "engine_agrees": bool(key) and top["diagnosis"] == key.diagnosis,
+        "teaching_points": points,
+    }

@@ -1,0 +1,145 @@
+r"""The HTML presenter: one self-contained file a teacher can open from a USB stick (no network at all).
+
+The case data is embedded as JSON in a ``<script type="application/json">`` element with ``<``, ``>`` and
+``&`` escaped as ``\u003c`` etc., so nothing in a case (a ``<script>`` in a title) can end the element;
+the page's script builds every element with ``textContent``, never ``innerHTML``. Citations are
+renumbered across stages so one reference list serves the whole presentation.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from hemedx.cases.model import Case
+from hemedx.engine.report import DISCLAIMER
+
+PLACEHOLDER = "__HEMEDX_DATA__"
+
+
+class _Refs:
+    """Global citation numbers by source id, in order of first use across the presentation."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.citations: dict[str, str] = {}
+
+    def map(self, cites: list[dict[str, Any]], references: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        by_n = {r["n"]: r for r in references}
+        out = []
+        for c in cites:
+            ref = by_n[c["n"]]
+            n = self.numbers.setdefault(ref["id"], len(self.numbers) + 1)
+            self.citations[ref["id"]] = ref["citation"]
+            out.append({"n": n, "locator": c.get("locator")})
+        return out
+
+    def listing(self) -> list[dict[str, Any]]:
+        return [
+            {"n": n, "citation": self.citations[sid]}
+            for sid, n in sorted(self.numbers.items(), key=lambda item: item[1])
+        ]
+
+
+def _pct(p: float) -> str:
+    return "<0.1%" if 0 < p < 0.0005 else f"{p * 100:.1f}%"
+
+
+def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plain data the page shows: stages, bars, next tests, explanation, answer, references."""
+    refs = _Refs()
+    out_stages = []
+    for stage in stages:
+        refs_list = stage["references"]
+        nt = stage["next_test"]
+        out_stages.append(
+            {
+                "name": stage["stage"],
+                "note": stage["note"],
+                "revealed": [r["display"] for r in stage["revealed"]],
+                "derived": [
+                    {
+                        "text": f"{f['label']} {f['state']} ← {'; '.join(f.get('because', []))}",
+                        "cites": refs.map(f.get("cites", []), refs_list),
+                    }
+                    for f in stage["derived"]
+                ],
+                "bars": [
+                    {
+                        "diagnosis": s["diagnosis"],
+                        "label": s["label"],
+                        "probability": s["probability"],
+                        "shown": _pct(s["probability"]),
+                        "delta": s["delta"],
+                    }
+                    for s in stage["shift"]
+                ],
+                "summary": stage["summary"],
+                "next_test": {
+                    "label": nt["label"],
+                    "why": nt["why"],
+                    "cites": refs.map(nt["cites"], refs_list),
+                },
+            }
+        )
+    last = stages[-1]
+    explanation = []
+    for d in last["differential"][:3]:
+        lines = []
+        for e in sorted(
+            (e for e in d["evidence"] if e["direction"] != "neutral"), key=lambda e: -abs(e["log10_lr"])
+        ):
+            sign = "+" if e["direction"] == "for" else "−"
+            estimate = ", teaching estimate" if e["basis"] == "teaching_estimate" else ""
+            lines.append(
+                {
+                    "text": f"{sign} {e['label']} {e['state']}: ×{e['factor']:.3g} (LR {e['lr']:.2g},"
+                    f" p={e['p']:g}{estimate})",
+                    "cites": refs.map(e["cites"], last["references"]),
+                }
+            )
+        for c in d["criteria"]:
+            lines.insert(
+                0, {"text": f"Criteria met: {c['title']}", "cites": refs.map(c["cites"], last["references"])}
+            )
+        explanation.append({"label": d["label"], "shown": _pct(d["probability"]), "lines": lines})
+    a = last["answer"]
+    answer = {
+        "label": a["label"],
+        "subtype_label": a["subtype_label"],
+        "engine_agrees": a["engine_agrees"],
+        "engine_top": last["differential"][0]["label"],
+        "teaching_points": [
+            {"text": p["text"], "cites": refs.map(p["cites"], last["references"])}
+            for p in a["teaching_points"]
+        ],
+    }
+    return {
+        "case": case.id,
+        "title": case.title,
+        "presentation": " ".join(case.presentation.split()) if case.presentation else None,
+        "disclaimer": DISCLAIMER,
+        "stages": out_stages,
+        "explanation": explanation,
+        "answer": answer,
+        "references": refs.listing(),
+    }
+
+
+def embed_json(data: Any) -> str:
+    r"""JSON safe inside a ``<script>`` element: ``<``, ``>`` and ``&`` become ``\u003c`` etc."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=False)
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def render_html(case: Case, stages: list[dict[str, Any]]) -> str:
+    """The complete HTML page (template plus embedded data); deterministic for the same input."""
+    template = (resources.files("hemedx.present") / "template.html").read_text(encoding="utf-8")
+    return template.replace(PLACEHOLDER, embed_json(presentation_data(case, stages)), 1)
