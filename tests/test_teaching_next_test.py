@@ -111,3 +111,23 @@ def test_investigation_table_uses_only_pack_ids(pack):
         assert set(inv.reveals) <= ids and set(inv.orders) <= ids, inv.id
         for a, b in (*inv.exclusive, *inv.implies):
             assert a in inv.reveals and b in inv.reveals, inv.id
+
+
+def test_marrow_is_not_suggested_before_the_blood_count():
+    """Work-up order is data (investigations.yaml 'after'): history alone never jumps to a marrow."""
+    from hemedx import get_engine, load_pack
+    from hemedx.cases.library import resolve_case
+    from hemedx.engine.next_test import suggest
+
+    pack = load_pack()
+    engine = get_engine(pack)
+    case = resolve_case("aa-severe-young-woman", pack)
+    history = case.snapshot(0)
+    ids = [
+        s.investigation.id for s in suggest(pack, engine.compiled, history, engine.rank(history), limit=20)
+    ]
+    assert "marrow_exam" not in ids and "cytogenetics" not in ids
+    assert ids[0] in {"blood_count", "blood_film"}
+    after_count = case.snapshot(1)
+    best = suggest(pack, engine.compiled, after_count, engine.rank(after_count))[0]
+    assert best.investigation.id == "marrow_exam"

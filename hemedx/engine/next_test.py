@@ -45,6 +45,7 @@ class Investigation:
     reveals: tuple[str, ...]
     exclusive: tuple[tuple[str, str], ...] = ()
     implies: tuple[tuple[str, str], ...] = ()
+    after: tuple[str, ...] = ()  # investigations that must be done first (work-up order)
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ def investigations(pack: Pack) -> tuple[Investigation, ...]:
                 reveals=reveals,
                 exclusive=tuple(tuple(x) for x in row.get("exclusive", [])),  # type: ignore[misc]
                 implies=tuple(tuple(x) for x in row.get("implies", [])),  # type: ignore[misc]
+                after=tuple(row.get("after", [])),
             )
         )
     for f in vocab.findings:
@@ -221,8 +223,11 @@ def suggest(
     t_index = model.dx.index(target) if target is not None else None
     h_now = _uncertainty(now, t_index)
     out: list[Suggestion] = []
-    for inv in investigations(pack):
-        if any(x in done for x in inv.orders):
+    table = investigations(pack)
+    performed = {inv.id for inv in table if any(x in done for x in inv.orders)}
+    present = {inv.id for inv in table}
+    for inv in table:
+        if inv.id in performed or any(first in present and first not in performed for first in inv.after):
             continue
         unknown = tuple(f for f in inv.reveals if f not in states and f in model.by_finding)
         if not unknown:
