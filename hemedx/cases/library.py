@@ -46,3 +46,23 @@ def resolve_case(ref: str, pack: Pack) -> Case:
         f"'{ref}' is neither a case file nor a library case id",
         hint=did_you_mean(ref, library_ids()) or "see 'hemedx cases list'",
     )
+
+
+def case_files_in(folder: Path) -> list[Path]:
+    """Case files (YAML or JSON) directly inside ``folder``, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml", ".json"))
+
+
+def resolve_cases(refs: list[str], pack: Pack) -> list[Case]:
+    """Load each reference: a folder gives all its case files, anything else goes through resolve_case."""
+    cases: list[Case] = []
+    for ref in refs:
+        path = Path(ref)
+        if path.is_dir():
+            files = case_files_in(path)
+            if not files:
+                raise InputError("no case files (.yaml, .yml, .json) in this folder", file=ref)
+            cases.extend(load_case(p, pack) for p in files)
+        else:
+            cases.append(resolve_case(ref, pack))
+    return cases

@@ -1,0 +1,789 @@
+"""Synthetic case generator: schema-valid teaching cases with physiologically coupled labs.
+
+The distributions live in ``distributions.yaml`` next to this module, as data with their sources, so a
+teacher can read (and change) what a generated aplastic anaemia looks like without reading code. Each case
+gets its own ``random.Random`` seeded from (seed, diagnosis, index), so a case never depends on how many
+others were generated alongside it and the same seed always gives byte-identical files.
+
+The generator shares the pack's assumptions (its ranges are chosen to satisfy the pack's criteria): it checks
+the rules for consistency and robustness to noise; it is not a benchmark of clinical truth.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from hemedx.cases.loader import parse_case
+from hemedx.cases.model import Case
+from hemedx.errors import EngineError, InputError
+from hemedx.rules.model import Pack
+from hemedx.safeyaml import Document, load_file
+from hemedx.schema_errors import to_input_error
+from hemedx.suggest import did_you_mean
+
+NORMAL = "normal"
+ALL = "all"
+Basis = Literal["published", "teaching_estimate"]
+
+# ----------------------------------------------------------------------------------------------- schema
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dist(_Strict):
+    """One value's distribution (exactly one kind), clipped to [min, max]."""
+
+    normal: tuple[float, float] | None = None
+    lognormal: tuple[float, float] | None = None
+    uniform: tuple[float, float] | None = None
+    const: float | None = None
+    expr: str | None = None
+    by_sex: dict[Literal["female", "male", "child"], Dist] | None = None
+    min: float | None = None
+    max: float | None = None
+    cites: list[str] = []
+    basis: Basis | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Dist:
+        kinds = [
+            k
+            for k in ("normal", "lognormal", "uniform", "const", "expr", "by_sex")
+            if getattr(self, k) is not None
+        ]
+        if len(kinds) != 1:
+            raise ValueError(
+                "give exactly one of normal, lognormal, uniform, const, expr, by_sex"
+                + (f" (got {', '.join(kinds)})" if kinds else "")
+            )
+        if self.by_sex is not None and not {"female", "male"} <= set(self.by_sex):
+            raise ValueError("by_sex needs at least female and male")
+        return self
+
+
+class LabSpec(Dist):
+    """A lab's distribution plus the probability that it is reported at all."""
+
+    done: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
+class TestSpec(_Strict):
+    """A categorical test: result probabilities and the probability that it is done."""
+
+    values: dict[str, Annotated[float, Field(ge=0)]]
+    done: Annotated[float, Field(ge=0, le=1)] | None = None
+    cites: list[str] = []
+    basis: Basis | None = None
+
+
+class Tier(_Strict):
+    """A lab condition that sets a finding's probability (pallor with a low haemoglobin...)."""
+
+    lab: str
+    below: float | None = None
+    above: float | None = None
+    p: Annotated[float, Field(ge=0, le=1)]
+
+
+class FindingSpec(_Strict):
+    """Probability that a finding is present (``tiers`` first), and that it is written down at all."""
+
+    p: Annotated[float, Field(ge=0, le=1)] = 0.0
+    tiers: list[Tier] = []
+    recorded: Annotated[float, Field(ge=0, le=1)] | None = None
+    cites: list[str] = []
+    basis: Basis | None = None
+
+
+FindingEntry = float | FindingSpec
+
+
+class Profile(_Strict):
+    """Overrides of the baseline for a diagnosis or one of its variants."""
+
+    basis: Basis | None = None
+    cites: list[str] = []
+    note: str | None = None
+    age: Dist | None = None
+    female: Annotated[float, Field(ge=0, le=1)] | None = None
+    marrow: Annotated[float, Field(ge=0, le=1)] | None = None
+    latent: dict[str, tuple[float, float]] = {}
+    labs: dict[str, LabSpec] = {}
+    tests: dict[str, TestSpec] = {}
+    findings: dict[str, FindingEntry] = {}
+    marrow_findings: dict[str, FindingEntry] = {}
+    tags: list[str] = []
+
+
+class Variant(Profile):
+    """A weighted variant of a diagnosis; ``subtype`` is the pack subtype of its answer key (or null)."""
+
+    subtype: str | None
+    weight: Annotated[float, Field(gt=0)]
+
+
+class DiagnosisProfile(Profile):
+    """A diagnosis of the pack (or ``normal``): its short slug for ids, overrides and variants."""
+
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9]+$")]
+    variants: list[Variant] = []
+
+
+class Noise(_Strict):
+    """Missing tests, misleading findings and alternative units, applied to every generated case."""
+
+    basis: Basis = "teaching_estimate"
+    missing_lab: Annotated[float, Field(ge=0, le=1)]
+    missing_finding: Annotated[float, Field(ge=0, le=1)]
+    decoy: Annotated[float, Field(ge=0, le=1)]
+    alternative_unit: Annotated[float, Field(ge=0, le=1)]
+    decoys: list[str]
+    alternative_units: dict[str, str] = {}
+
+
+class Stages(_Strict):
+    """Stage names, in the order they are revealed."""
+
+    history: str
+    count: str
+    chemistry: str
+    marrow: str
+
+
+class DistributionsFile(_Strict):
+    """The whole ``distributions.yaml``."""
+
+    version: Literal[1]
+    stages: Stages
+    noise: Noise
+    baseline: Profile
+    diagnoses: dict[str, DiagnosisProfile]
+
+
+# ------------------------------------------------------------------------------------------------ loading
+
+
+def distributions_path() -> Path:
+    """The generator's distributions file shipped with hemedx."""
+    return Path(str(resources.files("hemedx.cases") / "distributions.yaml"))
+
+
+@dataclass(frozen=True)
+class Distributions:
+    """A validated distributions file, checked against a pack's vocabulary, diagnoses and sources."""
+
+    spec: DistributionsFile
+    file: str
+
+    def diagnosis_ids(self) -> list[str]:
+        """Diagnoses the generator knows, in file order (``normal`` included)."""
+        return list(self.spec.diagnoses)
+
+    def subtypes(self, diagnosis: str) -> list[str]:
+        """Subtypes with at least one variant, in file order."""
+        seen: list[str] = []
+        for v in self.spec.diagnoses[diagnosis].variants:
+            if v.subtype is not None and v.subtype not in seen:
+                seen.append(v.subtype)
+        return seen
+
+
+def load_distributions(pack: Pack, path: Path | str | None = None) -> Distributions:
+    """Read and check a distributions file (the shipped one by default) against ``pack``."""
+    doc = load_file(Path(path) if path is not None else distributions_path(), "distributions")
+    try:
+        spec = DistributionsFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise to_input_error(exc, doc, DistributionsFile) from None
+    _check_references(spec, doc, pack)
+    return Distributions(spec, doc.file)
+
+
+def _check_references(spec: DistributionsFile, doc: Document, pack: Pack) -> None:
+    vocab = pack.vocabulary
+    findings = {f.id for f in vocab.findings if f.category != "derived"}
+    labs = {lab.id: lab for lab in vocab.labs}
+    tests = {t.id: t for t in vocab.tests}
+    sources = {s.id for s in pack.sources}
+    dxs = {d.id: d for d in pack.diagnoses}
+
+    def check_cites(cites: list[str], where: tuple[Any, ...]) -> None:
+        for i, source in enumerate(cites):
+            if source not in sources:
+                raise doc.error(
+                    (*where, "cites", i), f"unknown source '{source}'", did_you_mean(source, sources)
+                )
+
+    def check_basis(entry: Any, where: tuple[Any, ...], profile_basis: str | None) -> None:
+        check_cites(entry.cites, where)
+        if not entry.cites and (entry.basis or profile_basis) != "teaching_estimate":
+            raise doc.error(where, "no cites: say 'basis: teaching_estimate' here or on the profile")
+
+    def check_dist(dist: Dist, where: tuple[Any, ...], names: set[str]) -> None:
+        if dist.expr is not None:
+            problem = _check_expr(dist.expr, names)
+            if problem:
+                raise doc.error((*where, "expr"), problem)
+        for key, sub in (dist.by_sex or {}).items():
+            check_dist(sub, (*where, "by_sex", key), names)
+
+    def check_profile(p: Profile, where: tuple[Any, ...], latents: set[str]) -> None:
+        names = set(labs) | latents | {"age", "female", "child"}
+        basis = p.basis or spec.baseline.basis
+        check_cites(p.cites, where)
+        if p.age is not None:
+            check_dist(p.age, (*where, "age"), {"female", "child"} | latents)
+            check_basis(p.age, (*where, "age"), basis)
+        for key, lab in p.labs.items():
+            if key not in labs:
+                raise doc.error((*where, "labs", key), f"unknown lab '{key}'", did_you_mean(key, labs))
+            check_dist(lab, (*where, "labs", key), names)
+            check_basis(lab, (*where, "labs", key), basis)
+        for key, test in p.tests.items():
+            if key not in tests:
+                raise doc.error((*where, "tests", key), f"unknown test '{key}'", did_you_mean(key, tests))
+            for value in test.values:
+                if value not in tests[key].values:
+                    raise doc.error(
+                        (*where, "tests", key, "values", value),
+                        f"'{value}' is not a result of {key} (allowed: {', '.join(tests[key].values)})",
+                    )
+            if not sum(test.values.values()) > 0:
+                raise doc.error((*where, "tests", key, "values"), "result probabilities sum to zero")
+            check_basis(test, (*where, "tests", key), basis)
+        for section in ("findings", "marrow_findings"):
+            for key, entry in getattr(p, section).items():
+                if key not in findings:
+                    raise doc.error(
+                        (*where, section, key),
+                        f"unknown (or derived) finding '{key}'",
+                        did_you_mean(key, findings),
+                    )
+                if isinstance(entry, FindingSpec):
+                    check_cites(entry.cites, (*where, section, key))
+                    for t_index, tier in enumerate(entry.tiers):
+                        if tier.lab not in labs or (tier.below is None) == (tier.above is None):
+                            raise doc.error(
+                                (*where, section, key, "tiers", t_index),
+                                "a tier needs a known lab and exactly one of below/above",
+                            )
+
+    check_profile(spec.baseline, ("baseline",), set())
+    for key in [*spec.noise.decoys]:
+        if key not in findings:
+            raise doc.error(("noise", "decoys"), f"unknown finding '{key}'", did_you_mean(key, findings))
+    for key, unit in spec.noise.alternative_units.items():
+        lab = labs.get(key)
+        if lab is None or unit not in [a.unit for a in lab.alternative_units]:
+            raise doc.error(
+                ("noise", "alternative_units", key), f"'{unit}' is not an alternative unit of {key}"
+            )
+    for dx_id, dx in spec.diagnoses.items():
+        where = ("diagnoses", dx_id)
+        if dx_id != NORMAL and dx_id not in dxs:
+            raise doc.error(where, f"unknown diagnosis '{dx_id}'", did_you_mean(dx_id, dxs))
+        latents = set(dx.latent)
+        check_profile(dx, where, latents)
+        subtypes = {s.id for s in dxs[dx_id].subtypes} if dx_id in dxs else set()
+        for v_index, variant in enumerate(dx.variants):
+            v_where = (*where, "variants", v_index)
+            if variant.subtype is not None and variant.subtype not in subtypes:
+                raise doc.error(
+                    (*v_where, "subtype"),
+                    f"'{variant.subtype}' is not a subtype of {dx_id}",
+                    did_you_mean(variant.subtype, subtypes),
+                )
+            check_profile(variant, v_where, latents | set(variant.latent))
+
+
+_FUNCTIONS = {"u", "n", "logn", "lerp", "loglerp", "choice", "min", "max", "clip"}
+
+
+def _check_expr(text: str, names: set[str]) -> str | None:
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        return f"not an expression: {exc.msg}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS or node.keywords:
+                return f"unknown function (allowed: {', '.join(sorted(_FUNCTIONS))})"
+        elif isinstance(node, ast.Name):
+            if node.id not in names and node.id not in _FUNCTIONS:
+                return f"unknown name '{node.id}'" + (
+                    f" (did you mean '{h}'?)" if (h := _near(node.id, names)) else ""
+                )
+        elif not isinstance(
+            node,
+            (
+                ast.Expression,
+                ast.BinOp,
+                ast.UnaryOp,
+                ast.Constant,
+                ast.Load,
+                ast.Add,
+                ast.Sub,
+                ast.Mult,
+                ast.Div,
+                ast.USub,
+                ast.UAdd,
+            ),
+        ):
+            return f"'{type(node).__name__}' is not allowed in an expression"
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+            return "only numbers are allowed as constants"
+    return None
+
+
+def _near(word: str, names: set[str]) -> str | None:
+    hint = did_you_mean(word, names)
+    return hint.removeprefix("did you mean '").removesuffix("'?") if hint else None
+
+
+def expr_names(text: str) -> set[str]:
+    """Names an expression reads (its dependencies)."""
+    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)} - _FUNCTIONS
+
+
+# ------------------------------------------------------------------------------------------------ drawing
+
+
+class _Eval:
+    """Evaluate a checked expression with the case's RNG; evaluation order (and so draw order) is fixed."""
+
+    def __init__(self, rng: random.Random, env: dict[str, float]) -> None:
+        self.rng = rng
+        self.env = env
+
+    def __call__(self, node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return self(node.body)
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return self.env[node.id]
+        if isinstance(node, ast.UnaryOp):
+            value = self(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.BinOp):
+            left, right = self(node.left), self(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right
+            if isinstance(node.op, ast.Sub):
+                return left - right
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            return left / right if right else 0.0
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        args = [self(a) for a in node.args]
+        return _CALLS[node.func.id](self.rng, *args)
+
+
+def _lerp(_: random.Random, t: float, a: float, b: float) -> float:
+    return a + (b - a) * t
+
+
+def _loglerp(_: random.Random, t: float, a: float, b: float) -> float:
+    return math.exp(math.log(a) + (math.log(b) - math.log(a)) * t)
+
+
+_CALLS: dict[str, Callable[..., float]] = {
+    "u": lambda rng, a, b: rng.uniform(a, b),
+    "n": lambda rng, mu, sd: rng.gauss(mu, sd),
+    "logn": lambda rng, median, gsd: median * math.exp(rng.gauss(0, math.log(gsd))),
+    "lerp": _lerp,
+    "loglerp": _loglerp,
+    "choice": lambda rng, p, a, b: a if rng.random() < p else b,
+    "min": lambda _, *xs: min(xs),
+    "max": lambda _, *xs: max(xs),
+    "clip": lambda _, x, lo, hi: min(max(x, lo), hi),
+}
+
+
+def _draw(dist: Dist, rng: random.Random, env: dict[str, float]) -> float:
+    if dist.by_sex is not None:
+        key = "child" if env["child"] and "child" in dist.by_sex else ("female" if env["female"] else "male")
+        value = _draw(dist.by_sex[key], rng, env)
+    elif dist.normal is not None:
+        value = rng.gauss(*dist.normal)
+    elif dist.lognormal is not None:
+        median, gsd = dist.lognormal
+        value = median * math.exp(rng.gauss(0, math.log(gsd)))
+    elif dist.uniform is not None:
+        value = rng.uniform(*dist.uniform)
+    elif dist.const is not None:
+        value = dist.const
+    else:
+        assert dist.expr is not None
+        value = _Eval(rng, env)(ast.parse(dist.expr, mode="eval"))
+    if dist.min is not None:
+        value = max(value, dist.min)
+    if dist.max is not None:
+        value = min(value, dist.max)
+    return value
+
+
+def _bounds(dist: Dist, env: dict[str, float]) -> tuple[float | None, float | None]:
+    if dist.by_sex is not None:
+        key = "child" if env["child"] and "child" in dist.by_sex else ("female" if env["female"] else "male")
+        inner = dist.by_sex[key]
+        return (inner.min if dist.min is None else dist.min, inner.max if dist.max is None else dist.max)
+    return dist.min, dist.max
+
+
+def _round(value: float, decimals: int, low: float | None, high: float | None) -> float | int:
+    """Round to the lab's decimals without leaving [low, high] (a bound is part of the coupling)."""
+    step = 10.0**-decimals
+    out = round(value, decimals)
+    if high is not None and out > high:
+        out = round(math.floor(high / step + 1e-9) * step, decimals)
+    if low is not None and out < low:
+        out = round(math.ceil(low / step - 1e-9) * step, decimals)
+    return int(out) if decimals == 0 else out
+
+
+@dataclass(frozen=True)
+class _Merged:
+    age: Dist
+    female: float
+    marrow: float
+    latent: dict[str, tuple[float, float]]
+    labs: dict[str, LabSpec]
+    tests: dict[str, TestSpec]
+    findings: dict[str, FindingSpec]
+    marrow_findings: dict[str, FindingSpec]
+    tags: list[str]
+
+
+def _as_finding(entry: FindingEntry) -> FindingSpec:
+    return entry if isinstance(entry, FindingSpec) else FindingSpec(p=float(entry))
+
+
+def _merge(*profiles: Profile) -> _Merged:
+    age: Dist | None = None
+    female, marrow = 0.5, 0.0
+    latent: dict[str, tuple[float, float]] = {}
+    labs: dict[str, LabSpec] = {}
+    tests: dict[str, TestSpec] = {}
+    findings: dict[str, FindingSpec] = {}
+    marrow_findings: dict[str, FindingSpec] = {}
+    tags: list[str] = []
+    for p in profiles:
+        age = p.age or age
+        female = p.female if p.female is not None else female
+        marrow = p.marrow if p.marrow is not None else marrow
+        latent.update(p.latent)
+        labs.update(p.labs)
+        tests.update(p.tests)
+        findings.update({k: _as_finding(v) for k, v in p.findings.items()})
+        marrow_findings.update({k: _as_finding(v) for k, v in p.marrow_findings.items()})
+        tags += [t for t in p.tags if t not in tags]
+    assert age is not None, "the baseline gives an age distribution"
+    return _Merged(age, female, marrow, latent, labs, tests, findings, marrow_findings, tags)
+
+
+def _lab_order(labs: dict[str, LabSpec], vocab_order: list[str]) -> list[str]:
+    """Labs in dependency order (an expression's inputs first), ties in vocabulary order."""
+
+    def deps(spec: Dist) -> set[str]:
+        out = expr_names(spec.expr) if spec.expr else set()
+        for sub in (spec.by_sex or {}).values():
+            out |= deps(sub)
+        return out & set(labs)
+
+    pending = [lab for lab in vocab_order if lab in labs]
+    done: list[str] = []
+    while pending:
+        ready = [lab for lab in pending if deps(labs[lab]) <= set(done)]
+        if not ready:
+            raise InputError(f"generator distributions: circular expressions among {', '.join(pending)}")
+        done.append(ready[0])
+        pending.remove(ready[0])
+    return done
+
+
+def case_seed(seed: int, diagnosis: str, subtype: str | None, index: int) -> int:
+    """The per-case RNG seed: a stable hash of (seed, diagnosis, subtype, index), never Python's hash()."""
+    key = f"hemedx-generator:1:{seed}:{diagnosis}:{subtype or '-'}:{index}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to generate for one case."""
+
+    diagnosis: str
+    subtype: str | None
+    index: int
+
+
+def plan(dist: Distributions, diagnosis: str, subtype: str | None, n: int) -> list[Plan]:
+    """The cases of one run: ``all`` cycles through every diagnosis (``normal`` too), in file order."""
+    if n < 0:
+        raise InputError(f"--n must be at least 0 (got {n})")
+    known = dist.diagnosis_ids()
+    if diagnosis == ALL:
+        if subtype is not None:
+            raise InputError("--subtype needs a single --diagnosis, not 'all'")
+        return [Plan(known[i % len(known)], None, i) for i in range(n)]
+    if diagnosis not in known:
+        raise InputError(
+            f"unknown diagnosis '{diagnosis}' (the generator knows: {', '.join([*known, ALL])})",
+            hint=did_you_mean(diagnosis, [*known, ALL]),
+        )
+    if subtype is not None and subtype not in dist.subtypes(diagnosis):
+        allowed = ", ".join(dist.subtypes(diagnosis)) or "none"
+        raise InputError(
+            f"'{subtype}' is not a subtype the generator makes for {diagnosis} (allowed: {allowed})",
+            hint=did_you_mean(subtype, dist.subtypes(diagnosis)),
+        )
+    return [Plan(diagnosis, subtype, i) for i in range(n)]
+
+
+def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dict[str, Any]:
+    """One case document (the on-disk case format, keys in file order), deterministic in its inputs."""
+    spec = dist.spec
+    dx = spec.diagnoses[item.diagnosis]
+    rng = random.Random(case_seed(seed, item.diagnosis, item.subtype, item.index))
+    variants = [v for v in dx.variants if item.subtype is None or v.subtype == item.subtype]
+    variant = rng.choices(variants, weights=[v.weight for v in variants])[0] if variants else None
+    merged = _merge(spec.baseline, dx, *([variant] if variant else []))
+    subtype = variant.subtype if variant else None
+    vocab = pack.vocabulary
+    labs_by_id = {lab.id: lab for lab in vocab.labs}
+
+    # The patient and the latent state, then every lab (the physiology exists even if a test is not done).
+    female = rng.random() < merged.female
+    env: dict[str, float] = {"female": float(female), "child": 0.0}
+    age = round(_draw(merged.age, rng, env))
+    age = max(1, min(age, 100))
+    env.update(age=float(age), child=float(age < 15))
+    for name, (low, high) in merged.latent.items():
+        env[name] = rng.uniform(low, high)
+    values: dict[str, float | int] = {}
+    for lab_id in _lab_order(merged.labs, [lab.id for lab in vocab.labs]):
+        lab_spec = merged.labs[lab_id]
+        lab = labs_by_id[lab_id]
+        raw = _draw(lab_spec, rng, env)
+        low, high = _bounds(lab_spec, env)
+        low = max(low if low is not None else lab.plausible.min, lab.plausible.min)
+        high = min(high if high is not None else lab.plausible.max, lab.plausible.max)
+        values[lab_id] = _round(min(max(raw, low), high), lab.decimals, low, high)
+        env[lab_id] = float(values[lab_id])
+
+    findings: dict[str, str] = {}
+    for f in vocab.findings:
+        entry = merged.findings.get(f.id)
+        if entry is None:
+            continue
+        p = next((t.p for t in entry.tiers if _tier_holds(t, env)), entry.p)
+        present = rng.random() < p
+        recorded = entry.recorded if entry.recorded is not None else 1 - spec.noise.missing_finding
+        if rng.random() < recorded:
+            findings[f.id] = "present" if present else "absent"
+    marrow_findings: dict[str, str] = {}
+    for f in vocab.findings:
+        entry = merged.marrow_findings.get(f.id)
+        if entry is None:
+            continue
+        present = rng.random() < entry.p
+        if rng.random() < (entry.recorded if entry.recorded is not None else 1.0):
+            marrow_findings[f.id] = "present" if present else "absent"
+    tests: dict[str, str] = {}
+    for t in vocab.tests:
+        test_spec = merged.tests.get(t.id)
+        if test_spec is None:
+            continue
+        result = rng.choices(list(test_spec.values), weights=list(test_spec.values.values()))[0]
+        done = test_spec.done if test_spec.done is not None else 1 - spec.noise.missing_lab
+        if rng.random() < done:
+            tests[t.id] = result
+    reported = {
+        lab.id: values[lab.id]
+        for lab in vocab.labs
+        if lab.id in values and rng.random() < _done(merged.labs[lab.id], spec.noise.missing_lab)
+    }
+    marrow_done = rng.random() < merged.marrow
+    tags = ["generated", item.diagnosis, *([subtype] if subtype else []), *merged.tags]
+    if rng.random() < spec.noise.decoy:
+        candidates = [d for d in spec.noise.decoys if findings.get(d) != "present"]
+        if candidates:
+            decoy = rng.choice(candidates)
+            findings[decoy] = "present"
+            tags.append(f"decoy-{decoy.replace('_', '-')}")
+    units: dict[str, str] = {}
+    for lab_id, unit in spec.noise.alternative_units.items():
+        if lab_id in reported and rng.random() < spec.noise.alternative_unit:
+            units[lab_id] = unit
+    if not marrow_done:
+        tags.append("no-marrow")
+
+    categories = {x.id: x.category for x in (*vocab.findings, *vocab.labs, *vocab.tests)}
+    stage_of = {
+        "history": "history",
+        "examination": "history",
+        "blood_count": "count",
+        "smear": "count",
+        "chemistry": "chemistry",
+        "immunology": "chemistry",
+        "marrow": "marrow",
+    }
+    stages: dict[str, dict[str, dict[str, Any]]] = {
+        key: {"findings": {}, "labs": {}, "tests": {}} for key in ("history", "count", "chemistry", "marrow")
+    }
+    for f_id, state in findings.items():
+        stages[stage_of[categories[f_id]]]["findings"][f_id] = state
+    for f_id, state in marrow_findings.items():
+        stages["marrow"]["findings"][f_id] = state
+    for lab_id, value in reported.items():
+        stages[stage_of[categories[lab_id]]]["labs"][lab_id] = _with_unit(
+            value, units.get(lab_id), labs_by_id[lab_id]
+        )
+    for t_id, result in tests.items():
+        stages[stage_of[categories[t_id]]]["tests"][t_id] = result
+    if not marrow_done:
+        stages["marrow"] = {"findings": {}, "labs": {}, "tests": {}}
+    names = spec.stages.model_dump()
+    stage_list = []
+    for key in ("history", "count", "chemistry", "marrow"):
+        content = {k: v for k, v in stages[key].items() if v}
+        if content:
+            stage_list.append({"name": names[key], **content})
+
+    sub_slug = f"-{subtype.replace('_', '-')}" if subtype else ""
+    case_id = f"gen-{dx.slug}{sub_slug}-s{seed}-{item.index:04d}"
+    sex = "female" if female else "male"
+    data: dict[str, Any] = {
+        "id": case_id,
+        "title": f"Generated case {item.index} (seed {seed}): {_person(age, female)}",
+        "synthetic": True,
+        "patient": {"age": age, "sex": sex},
+        "presentation": _presentation(age, female, findings, pack),
+        "stages": stage_list,
+    }
+    if item.diagnosis != NORMAL:
+        data["answer"] = {"diagnosis": item.diagnosis, **({"subtype": subtype} if subtype else {})}
+        point = _teaching_point(pack, item.diagnosis)
+        if point:
+            data["teaching_points"] = [point]
+    data["tags"] = tags
+    data["difficulty"] = (
+        "advanced"
+        if any(t.startswith("decoy") for t in tags)
+        else "intermediate"
+        if not marrow_done
+        else "introductory"
+    )
+    return data
+
+
+def _done(spec: LabSpec, missing: float) -> float:
+    return spec.done if spec.done is not None else 1 - missing
+
+
+def _tier_holds(tier: Tier, env: dict[str, float]) -> bool:
+    value = env.get(tier.lab)
+    if value is None:
+        return False
+    return value < tier.below if tier.below is not None else value > (tier.above or 0.0)
+
+
+def _with_unit(value: float | int, unit: str | None, lab: Any) -> Any:
+    if unit is None:
+        return value
+    factor = next(a.factor for a in lab.alternative_units if a.unit == unit)
+    given = value / factor
+    decimals = max(0, lab.decimals + round(math.log10(factor)))
+    shown = round(given, decimals)
+    return {"value": int(shown) if decimals == 0 else shown, "unit": unit}
+
+
+def _person(age: int, female: bool) -> str:
+    noun = ("girl" if female else "boy") if age < 15 else ("woman" if female else "man")
+    return f"{age}-year-old {noun}"
+
+
+def _presentation(age: int, female: bool, findings: dict[str, str], pack: Pack) -> str:
+    labels = {f.id: f.label for f in pack.vocabulary.findings}
+    cats = {f.id: f.category for f in pack.vocabulary.findings}
+    present = [
+        labels[f].split(" (")[0].lower()
+        for f, state in findings.items()
+        if state == "present" and cats[f] in ("history", "examination")
+    ]
+    who = f"A {_person(age, female)}"
+    if not present:
+        return f"{who} is referred after a routine blood count."
+    listed = present[0] if len(present) == 1 else ", ".join(present[:-1]) + " and " + present[-1]
+    return f"{who} is seen with: {listed}."
+
+
+def _teaching_point(pack: Pack, diagnosis: str) -> dict[str, Any] | None:
+    dx = next(d for d in pack.diagnoses if d.id == diagnosis)
+    point = next((p for p in dx.teaching_points if p.topic == "diagnosis"), None)
+    if point is None:
+        return None
+    cites = [{"source": c.source, **({"locator": c.locator} if c.locator else {})} for c in point.cites]
+    return {"text": " ".join(point.text.split()), "cites": cites}
+
+
+# ------------------------------------------------------------------------------------------------ output
+
+
+def generate(
+    dist: Distributions, pack: Pack, diagnosis: str, subtype: str | None, n: int, seed: int
+) -> Iterator[dict[str, Any]]:
+    """Case documents for a run, in index order (lazily: 10,000 cases need not sit in memory as text)."""
+    for item in plan(dist, diagnosis, subtype, n):
+        yield generate_case(dist, pack, item, seed)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style with indented lists, as the library is written; short scalar mappings on one line."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        """Indent list items under their key (PyYAML's default puts them flush)."""
+        super().increase_indent(flow, False)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
+    flow = (
+        len(data) <= 2
+        and all(isinstance(v, (int, float, str)) for v in data.values())
+        and (
+            set(data) in ({"value", "unit"}, {"age", "sex"}, {"diagnosis"}, {"diagnosis", "subtype"})
+            or set(data) <= {"source", "locator"}
+        )
+    )
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+
+_Dumper.add_representer(dict, _represent_dict)
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """Serialise a case document deterministically (the header says it is generated and synthetic)."""
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+    return "# Generated by `hemedx generate`: synthetic, TEACHING AID ONLY - not for clinical use.\n" + body
+
+
+def to_case(data: dict[str, Any], pack: Pack) -> Case:
+    """Validate a generated document exactly as a file would be (same schema, same checks)."""
+    try:
+        return parse_case(Document(data=data, file=f"<generated {data.get('id')}>"), pack)
+    except InputError as exc:  # the generator clips to the vocabulary's ranges: a failure here is a bug
+        raise EngineError(f"generated case does not validate: {exc}") from None

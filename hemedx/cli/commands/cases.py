@@ -1,0 +1,196 @@
+"""cases list and cases show: browse the case library (or any case file) as a teacher would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hemedx.cases.library import load_library, resolve_case
+from hemedx.cases.model import Case
+from hemedx.cli import cli
+from hemedx.cli.options import json_option, pack_from, rules_option
+from hemedx.cli.render import cite_marks, console, emit_json
+from hemedx.engine.report import DISCLAIMER, Citations
+from hemedx.rules.model import Pack
+
+
+@cli.group()
+def cases() -> None:
+    """Browse the built-in teaching cases: list them, or show one as a case sheet."""
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    """The list entry of a case: id, title, answer and what kind of case it is."""
+    return {
+        "id": case.id,
+        "title": case.title,
+        "diagnosis": case.answer.diagnosis if case.answer else None,
+        "subtype": case.answer.subtype if case.answer else None,
+        "tags": list(case.tags),
+        "difficulty": case.difficulty,
+        "stages": len(case.stages),
+        "stage_names": [s.name for s in case.stages],
+        "age": case.age,
+        "sex": case.sex,
+    }
+
+
+@cases.command("list")
+@rules_option
+@json_option
+def list_cases(rules_dir: Path | None, as_json: bool) -> None:
+    """List the library cases with their answer keys (a teacher's index; ids are stable)."""
+    pack = pack_from(rules_dir)
+    entries = [case_summary(c) for c in load_library(pack)]
+    if as_json:
+        emit_json(entries)
+        return
+    labels = {d.id: d.label for d in pack.diagnoses}
+    out = console()
+    table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
+    for column in ("Id", "Diagnosis", "Difficulty", "Stages", "Title"):
+        table.add_column(column, no_wrap=column != "Title")
+    for e in entries:
+        dx = labels.get(e["diagnosis"], "(none: nothing should fit)") if e["diagnosis"] else "(no answer key)"
+        if e["subtype"]:
+            dx += f" ({e['subtype'].replace('_', ' ')})"
+        table.add_row(e["id"], dx, e["difficulty"] or "", str(e["stages"]), e["title"])
+    out.print(table)
+    out.print(Text(f"{len(entries)} cases. Show one with: hemedx cases show ID", style="dim"))
+
+
+@cases.command("show")
+@click.argument("case")
+@rules_option
+@json_option
+@click.option("--answer", is_flag=True, help="Also show the answer key and the teaching points (spoilers).")
+def show_case(case: str, rules_dir: Path | None, as_json: bool, answer: bool) -> None:
+    """Show CASE (a library id or a case file) as a case sheet: presentation and every stage's results."""
+    pack = pack_from(rules_dir)
+    loaded = resolve_case(case, pack)
+    if as_json:
+        emit_json(case_sheet(loaded, pack, answer))
+        return
+    render_sheet(case_sheet(loaded, pack, answer), console())
+
+
+def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
+    """The case as labelled data: values with units, test results in words, numbered citations."""
+    vocab = pack.vocabulary
+    findings = {f.id: f.label for f in vocab.findings}
+    labs = {lab.id: lab for lab in vocab.labs}
+    tests = {t.id: t for t in vocab.tests}
+    stages = []
+    for stage in case.stages:
+        stages.append(
+            {
+                "name": stage.name,
+                "note": " ".join(stage.note.split()) if stage.note else None,
+                "findings": [
+                    {"finding": k, "label": findings[k], "state": v} for k, v in stage.findings.items()
+                ]
+                + [{"finding": k, "label": findings[k], "state": "unknown"} for k in stage.unknown],
+                "labs": [
+                    {
+                        "lab": k,
+                        "label": labs[k].label,
+                        "value": round(v, labs[k].decimals),
+                        "unit": labs[k].unit,
+                        "shown": f"{v:.{labs[k].decimals}f} {labs[k].unit}",
+                        "given_unit": stage.given_units.get(k),
+                    }
+                    for k, v in stage.labs.items()
+                ],
+                "tests": [
+                    {
+                        "test": k,
+                        "label": tests[k].label,
+                        "result": v,
+                        "shown": tests[k].value_labels.get(v, v),
+                    }
+                    for k, v in stage.tests.items()
+                ],
+            }
+        )
+    sheet: dict[str, Any] = {
+        "id": case.id,
+        "title": case.title,
+        "patient": {"age": case.age, "sex": case.sex},
+        "presentation": " ".join(case.presentation.split()) if case.presentation else None,
+        "difficulty": case.difficulty,
+        "tags": list(case.tags),
+        "stages": stages,
+        "answer_shown": answer,
+    }
+    if answer:
+        dx = {d.id: d for d in pack.diagnoses}
+        key = case.answer
+        sheet["answer"] = (
+            None
+            if key is None
+            else {
+                "diagnosis": key.diagnosis,
+                "label": dx[key.diagnosis].label,
+                "subtype": key.subtype,
+                "subtype_label": next(
+                    (s.label for s in dx[key.diagnosis].subtypes if s.id == key.subtype), None
+                ),
+            }
+        )
+        cites = Citations(pack)
+        sheet["teaching_points"] = [
+            {"text": " ".join(p.text.split()), "cites": cites.cite((c.source, c.locator) for c in p.cites)}
+            for p in case.teaching_points
+        ]
+        sheet["references"] = cites.references()
+    sheet["disclaimer"] = DISCLAIMER
+    return sheet
+
+
+def render_sheet(sheet: dict[str, Any], out: Console) -> None:
+    """Print a case sheet: the work-up stage by stage, then (on request) the answer and teaching points."""
+    p = sheet["patient"]
+    out.print(Text(sheet["title"], style="bold"), Text(f"  (case {sheet['id']})", style="dim"))
+    out.print(Text(sheet["disclaimer"], style="italic dim"))
+    out.print(f"Patient: {p['age']:g}-year-old {p['sex']}")
+    if sheet["presentation"]:
+        out.print()
+        out.print(sheet["presentation"])
+    for i, stage in enumerate(sheet["stages"], 1):
+        out.print()
+        out.rule(Text(f"Stage {i} of {len(sheet['stages'])}: {stage['name']}", style="bold"))
+        for f in stage["findings"]:
+            style = "green" if f["state"] == "present" else "dim" if f["state"] == "absent" else "yellow"
+            out.print(Text(f"  {f['label']}: {f['state']}", style=style))
+        for lab in stage["labs"]:
+            given = f" (given in {lab['given_unit']})" if lab["given_unit"] else ""
+            out.print(f"  {lab['label']}: {lab['shown']}{given}")
+        for t in stage["tests"]:
+            out.print(f"  {t['label']}: {t['shown']}")
+        if stage["note"]:
+            out.print(Text(f"  Note: {stage['note']}", style="cyan"))
+    out.print()
+    if not sheet["answer_shown"]:
+        out.print(Text("Answer and teaching points hidden: add --answer to show them.", style="dim"))
+        return
+    key = sheet["answer"]
+    if key is None:
+        out.print(Text("Answer: no diagnosis in the differential fits (no answer key).", style="bold"))
+    else:
+        sub = f" — {key['subtype_label']}" if key["subtype_label"] else ""
+        out.print(Text(f"Answer: {key['label']}{sub}", style="bold"))
+    if sheet["teaching_points"]:
+        out.print()
+        out.print(Text("Teaching points", style="bold"))
+        for i, point in enumerate(sheet["teaching_points"], 1):
+            out.print(f"  {i}. {point['text']} {cite_marks(point['cites'])}")
+    if sheet["references"]:
+        out.print()
+        out.print(Text("References", style="bold"))
+        for ref in sheet["references"]:
+            out.print(f"  [{ref['n']}] {ref['citation']}")

@@ -1,0 +1,233 @@
+"""evaluate: run many cases (files, the library, or generated ones) and report accuracy and calibration."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from hemedx.cases.generator import load_distributions, plan
+from hemedx.cases.library import load_library, resolve_cases
+from hemedx.cli import cli
+from hemedx.cli.commands.generate import distributions_option
+from hemedx.cli.options import json_option, pack_from, rules_option
+from hemedx.cli.render import console, emit_json
+from hemedx.engine.evaluate import GeneratedItem, Item, evaluate_cases, summarise
+from hemedx.errors import InputError
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, metavar="[PATHS]...")
+@click.option("--library", is_flag=True, help="Evaluate every case of the built-in library.")
+@click.option(
+    "--generated",
+    type=click.IntRange(1, 10_000_000),
+    default=None,
+    metavar="N",
+    help="Generate N cases in memory.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the generated cases.")
+@click.option(
+    "--diagnosis",
+    default="all",
+    show_default=True,
+    metavar="DX",
+    help="Diagnosis of the generated cases ('all' mixes every diagnosis and normal).",
+)
+@click.option(
+    "--jobs", type=click.IntRange(1, 512), default=None, help="Worker processes [default: every core]."
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 1),
+    default=None,
+    metavar="FRACTION",
+    help="Exit with status 1 when top-1 accuracy is below this (for CI).",
+)
+@click.option(
+    "--misses",
+    "show_misses",
+    type=click.IntRange(0),
+    default=50,
+    show_default=True,
+    help="How many misses to list in the text output (JSON lists them all).",
+)
+@rules_option
+@distributions_option
+@json_option
+def evaluate(
+    paths: tuple[str, ...],
+    library: bool,
+    generated: int | None,
+    seed: int,
+    diagnosis: str,
+    jobs: int | None,
+    fail_under: float | None,
+    show_misses: int,
+    rules_dir: Path | None,
+    distributions_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Run many cases and report accuracy, confusion, Brier score, calibration and every miss.
+
+    Top-1, top-3 and subtype accuracy; each miss with its top three and why. PATHS are case files,
+    folders of case files or library ids. A case without an answer key counts as correct when nothing
+    in the differential fits. Uses every core; --jobs 1 gives the same numbers serially.
+    """
+    if not (paths or library or generated):
+        raise InputError("nothing to evaluate", hint="give case files or folders, --library or --generated N")
+    pack = pack_from(rules_dir)
+    items: list[Item] = []
+    if paths:
+        items.extend(resolve_cases(list(paths), pack))
+    if library:
+        items.extend(load_library(pack))
+    dist = None
+    if generated:
+        dist = load_distributions(pack, distributions_file)
+        items.extend(GeneratedItem(p, seed) for p in plan(dist, diagnosis, None, generated))
+    with _progress(len(items)) as advance:
+        results = evaluate_cases(items, pack, dist, jobs=jobs or os.cpu_count(), progress=advance)
+    summary = summarise(results, pack)
+    if as_json:
+        emit_json(summary)
+    else:
+        render_summary(
+            summary,
+            pack_labels={d.id: d.label for d in pack.diagnoses},
+            out=console(),
+            show_misses=show_misses,
+        )
+    if fail_under is not None and summary["top1"] < fail_under:
+        raise click.exceptions.Exit(1)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing at all when piped."""
+    if not sys.stderr.isatty() or total < 2:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("evaluate", total=total)
+        yield lambda k: bar.advance(task, k)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.1f}%"
+
+
+def render_summary(
+    s: dict[str, Any], pack_labels: dict[str, str], out: Console, show_misses: int = 50
+) -> None:
+    """The evaluation as text: headline figures, per diagnosis, confusion matrix, calibration, misses."""
+    out.print(
+        Text(
+            "Evaluation (synthetic teaching cases; the figures test the pack, not clinical truth)",
+            style="bold",
+        )
+    )
+    out.print(
+        f"Cases {s['cases']}   top-1 {_pct(s['top1'])}   top-3 {_pct(s['top3'])}   "
+        f"subtype {_pct(s['subtype'])} (of {s['subtype_cases']})   "
+        f"Brier {s['brier']:.4f} (of {s['brier_cases']} with an answer key; 0 is perfect, 2 worst)"
+    )
+    out.print()
+    table = Table(
+        title="Per diagnosis (expected)", show_edge=False, box=None, padding=(0, 1), title_justify="left"
+    )
+    for col, justify in (("Diagnosis", "left"), ("Cases", "right"), ("Top-1", "right"), ("Top-3", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for row in s["per_diagnosis"]:
+        table.add_row(row["diagnosis"], str(row["cases"]), _pct(row["top1"]), _pct(row["top3"]))
+    out.print(table)
+    out.print()
+    _confusion(s["confusion"]["matrix"], out)
+    out.print()
+    cal = Table(
+        title="Calibration by decile (every diagnosis of every answered case)",
+        show_edge=False,
+        box=None,
+        padding=(0, 1),
+        title_justify="left",
+    )
+    for col in ("Predicted", "Pairs", "Mean predicted", "Observed"):
+        cal.add_column(col, justify="right")
+    for b in s["calibration"]:
+        cal.add_row(b["bin"], str(b["n"]), _pct(b["mean_predicted"]), _pct(b["observed"]))
+    out.print(cal)
+    misses: Sequence[dict[str, Any]] = s["misses"]
+    out.print()
+    out.print(Text(f"Misses: {len(misses)}", style="bold"))
+    for m in misses[:show_misses]:
+        expected = m["expected"] or "nothing fits (no answer key)"
+        if m["expected_subtype"]:
+            expected += f" ({m['expected_subtype']})"
+        top3 = ", ".join(
+            f"{t['diagnosis']}{' (' + t['subtype'] + ')' if t['subtype'] else ''} {_pct(t['probability'])}"
+            for t in m["top3"]
+        )
+        out.print(f"  {m['case']}: expected {expected}; got {top3}")
+        out.print(Text(f"    why: {m['why']}", style="dim"))
+    if len(misses) > show_misses:
+        out.print(
+            Text(f"  ... {len(misses) - show_misses} more (--misses N, or --json for all)", style="dim")
+        )
+    if s["subtype_misses"]:
+        out.print(Text(f"Subtype misses: {len(s['subtype_misses'])}", style="bold"))
+        for m in s["subtype_misses"][:show_misses]:
+            out.print(
+                f"  {m['case']}: {m['diagnosis']} {m['expected_subtype']}"
+                f" -> {m['predicted_subtype'] or 'none'}"
+            )
+
+
+_SHORT = {
+    "aplastic_anemia": "AA",
+    "acute_leukemia": "AL",
+    "aiha": "AIHA",
+    "mds": "MDS",
+    "pnh": "PNH",
+    "megaloblastic_anemia": "MEG",
+    "itp": "ITP",
+    "evans_syndrome": "EVANS",
+    "hereditary_spherocytosis": "HS",
+    "normal": "NORMAL",
+    "none": "NONE",
+}
+
+
+def _confusion(matrix: dict[str, dict[str, int]], out: Console) -> None:
+    cols = list(next(iter(matrix.values())).keys()) if matrix else []
+    table = Table(
+        title="Confusion matrix (rows: expected; columns: top-1, NONE = nothing fits)",
+        show_edge=False,
+        box=None,
+        padding=(0, 1),
+        title_justify="left",
+    )
+    table.add_column("")
+    for c in cols:
+        table.add_column(_SHORT.get(c, c[:6].upper()), justify="right")
+    for row, counts in matrix.items():
+        if not any(counts.values()):
+            continue
+        table.add_row(_SHORT.get(row, row[:6].upper()), *[str(counts[c]) if counts[c] else "·" for c in cols])
+    out.print(table)

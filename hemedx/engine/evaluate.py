@@ -1,0 +1,302 @@
+"""Batch evaluation: run many cases through the engine and measure how often the answer key comes first.
+
+Pure domain code (no printing, no files): the CLI passes cases in and renders the summary. Cases run in
+worker processes, each with its own engine (durable_rules state must never cross a process boundary, so
+workers are spawned, not forked, and build their engine in the pool initializer). Results come back in
+input order and every metric is computed in that order, so a parallel run gives exactly the numbers of a
+serial one.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hemedx.cases.generator import Distributions, Plan, generate_case, to_case
+from hemedx.cases.model import Case
+from hemedx.engine.engine import get_engine
+from hemedx.engine.ranking import Ranking
+from hemedx.rules.model import Pack
+
+NORMAL = "normal"  # the expected label of a case without an answer key
+NONE = "none"  # the predicted label when nothing in the differential is in play
+
+
+@dataclass(frozen=True)
+class GeneratedItem:
+    """A generated case to build inside the worker (so generation runs in parallel too)."""
+
+    plan: Plan
+    seed: int
+
+
+Item = Case | GeneratedItem
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One case's outcome: the ranked differential and whether it matched the answer key."""
+
+    case: str
+    expected: str | None
+    expected_subtype: str | None
+    supported: bool
+    ranking: tuple[tuple[str, str | None, float], ...]  # (diagnosis, subtype, probability), best first
+    top1: bool
+    top3: bool
+    subtype_correct: bool | None  # None when the answer has no subtype
+    tags: tuple[str, ...]
+    why: str | None  # for a miss: what pulled the ranking away from the answer
+
+
+# ---------------------------------------------------------------------------------------------- one case
+
+
+def evaluate_case(case: Case, pack: Pack) -> CaseResult:
+    """Rank one case and compare it with its answer key (no answer: correct when nothing fits)."""
+    ranking = get_engine(pack).rank(case.snapshot())
+    expected = case.answer.diagnosis if case.answer else None
+    expected_subtype = case.answer.subtype if case.answer else None
+    order = [d.id for d in ranking.differential]
+    if expected is None:
+        top1 = top3 = not ranking.supported
+    else:
+        top1 = ranking.supported and order[0] == expected
+        top3 = ranking.supported and expected in order[:3]
+    subtype_correct = None
+    if expected_subtype is not None:
+        subtype_correct = top1 and ranking.differential[0].subtype == expected_subtype
+    why = None if top1 else explain_miss(ranking, expected, case.tags)
+    if top1 and subtype_correct is False:
+        why = f"subtype {ranking.differential[0].subtype or 'not decided'} instead of {expected_subtype}"
+    return CaseResult(
+        case=case.id,
+        expected=expected,
+        expected_subtype=expected_subtype,
+        supported=ranking.supported,
+        ranking=tuple((d.id, d.subtype, d.probability) for d in ranking.differential),
+        top1=top1,
+        top3=top3,
+        subtype_correct=subtype_correct,
+        tags=case.tags,
+        why=why,
+    )
+
+
+def explain_miss(ranking: Ranking, expected: str | None, tags: Sequence[str] = ()) -> str:
+    """Say in one line why the top diagnosis beat the answer: criteria, the findings that tipped it, gaps."""
+    notes = [
+        t for t in tags if t.startswith("decoy") or t in ("no-marrow", "incomplete", "low-reticulocytes")
+    ]
+    suffix = f" [case: {', '.join(notes)}]" if notes else ""
+    top = ranking.differential[0]
+    if expected is None:
+        reason = (
+            "no answer key because the work-up is unfinished (tagged incomplete), so it is scored as"
+            if "incomplete" in tags
+            else "no answer key, so"
+        )
+        in_play = "; ".join(
+            f"{', '.join(d.cardinal_present)} put {d.id} in play ({d.probability:.1%})"
+            for d in ranking.differential
+            if d.in_play
+        )
+        return f"{reason} nothing should fit; but {in_play}{suffix}"
+    if not ranking.supported:
+        return f"nothing in the differential is in play (no cardinal finding of {expected} present){suffix}"
+    exp = next(d for d in ranking.differential if d.id == expected)
+    rank_no = [d.id for d in ranking.differential].index(expected) + 1
+    parts = [f"{top.id} {top.probability:.1%} over {expected} {exp.probability:.1%} (rank {rank_no})"]
+    yes = {True: "yes", False: "no"}
+    parts.append(f"criteria met: {top.id} {yes[top.criteria_met]}, {expected} {yes[exp.criteria_met]}")
+    if not exp.in_play:
+        parts.append(f"{expected} not in play (no cardinal finding)")
+    tipping = _tipping_findings(top, exp)
+    if tipping:
+        parts.append("tipped by " + ", ".join(tipping))
+    prior_ratio = top.prior / exp.prior if exp.prior else math.inf
+    if prior_ratio >= 2:
+        parts.append(f"prior ×{prior_ratio:.1f}")
+    if exp.expected_unknown:
+        parts.append("not known: " + ", ".join(exp.expected_unknown[:4]))
+    return "; ".join(parts) + suffix
+
+
+def _tipping_findings(top: Any, exp: Any, limit: int = 3) -> list[str]:
+    """Findings whose factors favour ``top`` over ``exp`` most (log ratio), as 'finding state ×ratio'."""
+
+    def factors(ranked: Any) -> dict[tuple[str, str], float]:
+        return {(e.finding, e.state): e.factor for e in ranked.evidence if e.counted and e.factor > 0}
+
+    f_top, f_exp = factors(top), factors(exp)
+    shifts = []
+    for key in sorted(set(f_top) | set(f_exp)):
+        ratio = f_top.get(key, 1.0) / f_exp.get(key, 1.0)
+        if ratio > 1.5:
+            shifts.append((ratio, key))
+    shifts.sort(key=lambda item: (-item[0], item[1]))
+    return [f"{finding} {state} ×{ratio:.3g}" for ratio, (finding, state) in shifts[:limit]]
+
+
+# --------------------------------------------------------------------------------------------- many cases
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(pack: Pack, dist: Distributions | None) -> None:
+    """Pool initializer: this process's own pack copy and engine (compiled once, never shared)."""
+    _WORKER["pack"] = pack
+    _WORKER["dist"] = dist
+    get_engine(pack)
+
+
+def _run_item(item: Item) -> CaseResult:
+    pack: Pack = _WORKER["pack"]
+    return evaluate_case(_materialise(item, pack, _WORKER["dist"]), pack)
+
+
+def _materialise(item: Item, pack: Pack, dist: Distributions | None) -> Case:
+    if isinstance(item, Case):
+        return item
+    if dist is None:
+        raise ValueError("generated items need the generator's distributions")
+    return to_case(generate_case(dist, pack, item.plan, item.seed), pack)
+
+
+def evaluate_cases(
+    items: Sequence[Item],
+    pack: Pack,
+    dist: Distributions | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[CaseResult]:
+    """Evaluate every item, in order. ``jobs`` processes (default: every core); 1 runs in this process."""
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    jobs = min(jobs, max(1, len(items)))
+    if jobs == 1:
+        results = []
+        for item in items:
+            results.append(evaluate_case(_materialise(item, pack, dist), pack))
+            if progress:
+                progress(1)
+        return results
+    context = multiprocessing.get_context("spawn")  # never fork a process that may hold durable state
+    chunk = max(1, min(64, len(items) // (jobs * 8)))
+    results = []
+    with context.Pool(jobs, initializer=_init_worker, initargs=(pack, dist)) as pool:
+        for result in pool.imap(_run_item, items, chunksize=chunk):
+            results.append(result)
+            if progress:
+                progress(1)
+    return results
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+
+
+def _r(x: float, digits: int = 6) -> float:
+    value = round(x, digits)
+    return 0.0 if value == 0 else value
+
+
+def summarise(results: Sequence[CaseResult], pack: Pack) -> dict[str, Any]:
+    """Top-1/top-3/subtype accuracy, confusion matrix, Brier score, calibration by decile and the misses.
+
+    Brier score and calibration use the cases with an answer key only (a normal case has no correct
+    diagnosis to put probability on). The Brier score is the multi-class original: the mean over cases of
+    the sum over diagnoses of (p - outcome)^2, from 0 (perfect) to 2.
+    """
+    n = len(results)
+    dx_ids = [d.id for d in pack.diagnoses]
+    rows = [*dx_ids, NORMAL]
+    cols = [*dx_ids, NONE]
+    confusion = {r: dict.fromkeys(cols, 0) for r in rows}
+    per_dx: dict[str, list[int]] = {r: [0, 0, 0] for r in rows}  # cases, top1, top3
+    answered = [r for r in results if r.expected is not None]
+    brier_total = 0.0
+    bins = [[0, 0.0, 0] for _ in range(10)]  # count, sum of p, outcomes
+    for r in results:
+        expected = r.expected or NORMAL
+        predicted = r.ranking[0][0] if r.supported else NONE
+        confusion.setdefault(expected, dict.fromkeys(cols, 0))
+        confusion[expected][predicted] = confusion[expected].get(predicted, 0) + 1
+        stats = per_dx.setdefault(expected, [0, 0, 0])
+        stats[0] += 1
+        stats[1] += r.top1
+        stats[2] += r.top3
+        if r.expected is None:
+            continue
+        for dx, _, p in r.ranking:
+            y = 1.0 if dx == r.expected else 0.0
+            brier_total += (p - y) ** 2
+            b = bins[min(int(p * 10), 9)]
+            b[0] += 1
+            b[1] += p
+            b[2] += int(y)
+    with_subtype = [r for r in results if r.subtype_correct is not None]
+    misses = [r for r in results if not r.top1]
+    return {
+        "cases": n,
+        "answered": len(answered),
+        "top1": _r(sum(r.top1 for r in results) / n) if n else 0.0,
+        "top3": _r(sum(r.top3 for r in results) / n) if n else 0.0,
+        "subtype": _r(sum(bool(r.subtype_correct) for r in with_subtype) / len(with_subtype))
+        if with_subtype
+        else None,
+        "subtype_cases": len(with_subtype),
+        "brier": _r(brier_total / len(answered)) if answered else 0.0,
+        "brier_cases": len(answered),
+        "per_diagnosis": [
+            {
+                "diagnosis": dx,
+                "cases": s[0],
+                "top1": _r(s[1] / s[0]),
+                "top3": _r(s[2] / s[0]),
+            }
+            for dx, s in per_dx.items()
+            if s[0]
+        ],
+        "confusion": {"rows": "expected", "columns": "predicted top-1", "matrix": confusion},
+        "calibration": [
+            {
+                "bin": f"{i / 10:.1f}-{(i + 1) / 10:.1f}",
+                "n": b[0],
+                "mean_predicted": _r(b[1] / b[0]) if b[0] else None,
+                "observed": _r(b[2] / b[0]) if b[0] else None,
+            }
+            for i, b in enumerate(bins)
+        ],
+        "misses": [_miss(r) for r in misses],
+        "subtype_misses": [
+            {
+                "case": r.case,
+                "diagnosis": r.expected,
+                "expected_subtype": r.expected_subtype,
+                "predicted_subtype": r.ranking[0][1],
+                "why": r.why,
+            }
+            for r in with_subtype
+            if r.top1 and not r.subtype_correct
+        ],
+        "pack": {"id": pack.info.id, "version": pack.info.version, "digest": pack.digest},
+    }
+
+
+def _miss(r: CaseResult) -> dict[str, Any]:
+    order = [dx for dx, _, _ in r.ranking]
+    rank_no = order.index(r.expected) + 1 if r.expected in order else None
+    return {
+        "case": r.case,
+        "expected": r.expected,
+        "expected_subtype": r.expected_subtype,
+        "supported": r.supported,
+        "top3": [{"diagnosis": dx, "subtype": sub, "probability": _r(p)} for dx, sub, p in r.ranking[:3]],
+        "expected_rank": rank_no,
+        "expected_probability": _r(r.ranking[rank_no - 1][2]) if rank_no else None,
+        "why": r.why,
+        "tags": list(r.tags),
+    }

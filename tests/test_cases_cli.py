@@ -1,0 +1,114 @@
+"""cases list/show, generate and evaluate as a user meets them: output, JSON contracts, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from hemedx.cases.library import library_ids, library_path
+from hemedx.cli import cli
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_new_commands_have_help(runner):
+    for args in (["cases", "list"], ["cases", "show"], ["generate"], ["evaluate"]):
+        result = runner.invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_cases_list_json(runner):
+    result = runner.invoke(cli, ["cases", "list", "--json"])
+    assert result.exit_code == 0
+    entries = json.loads(result.stdout)
+    assert [e["id"] for e in entries] == library_ids()
+    for e in entries:
+        assert {"id", "title", "diagnosis", "subtype", "tags", "difficulty", "stages"} <= set(e)
+    first = next(e for e in entries if e["id"] == "aa-severe-young-woman")
+    assert (first["diagnosis"], first["subtype"], first["stages"]) == ("aplastic_anemia", "severe", 4)
+    assert any(e["diagnosis"] is None for e in entries)
+
+
+def test_cases_list_text(runner):
+    result = runner.invoke(cli, ["cases", "list"])
+    assert result.exit_code == 0
+    assert "aa-severe-young-woman" in result.stdout and "Aplastic anaemia (severe)" in result.stdout
+
+
+def test_cases_show_hides_the_answer_by_default(runner):
+    result = runner.invoke(cli, ["cases", "show", "aa-severe-young-woman"])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "bleeding gums" in out  # the presentation
+    assert "Stage 2 of 4: Blood count and film" in out
+    assert "Haemoglobin: 6.8 g/dL" in out and "Platelets: 11 10^9/L (given in /uL)" in out
+    assert "Direct antiglobulin test (monospecific): negative" in out
+    assert "Answer:" not in out and "--answer" in out and "References" not in out
+
+
+def test_cases_show_answer_with_numbered_citations(runner):
+    result = runner.invoke(cli, ["cases", "show", "aa-severe-young-woman", "--answer"])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "Answer: Aplastic anaemia — Severe" in out
+    assert "Teaching points" in out and "[1: para 6]" in out
+    assert "References" in out and "  [1] " in out
+
+
+def test_cases_show_by_path_and_json(runner):
+    path = str(library_path() / "aiha-cold-mycoplasma.yaml")
+    result = runner.invoke(cli, ["cases", "show", path, "--json", "--answer"])
+    assert result.exit_code == 0
+    sheet = json.loads(result.stdout)
+    assert sheet["id"] == "aiha-cold-mycoplasma" and sheet["answer"]["subtype"] == "cold"
+    hidden = json.loads(runner.invoke(cli, ["cases", "show", path, "--json"]).stdout)
+    assert "answer" not in hidden and "teaching_points" not in hidden
+
+
+def test_cases_show_unknown_id_is_exit_2(runner):
+    result = runner.invoke(cli, ["cases", "show", "aa-sever-young-woman"])
+    assert result.exit_code == 2 and "aa-severe-young-woman" in result.output
+
+
+def test_evaluate_library_json_contract(runner):
+    result = runner.invoke(cli, ["evaluate", "--library", "--json", "--jobs", "1"])
+    assert result.exit_code == 0
+    s = json.loads(result.stdout)
+    assert {"cases", "top1", "top3", "brier", "misses"} <= set(s)
+    assert s["cases"] == len(library_ids()) and s["top1"] >= 0.95
+    assert all({"case", "expected", "top3", "why"} <= set(m) for m in s["misses"])
+
+
+def test_evaluate_text_is_quiet_when_piped(runner):
+    result = runner.invoke(cli, ["evaluate", "--library", "--jobs", "1"])
+    assert result.exit_code == 0
+    assert "top-1" in result.stdout and "Confusion matrix" in result.stdout and "why:" in result.stdout
+    assert "evaluating" not in result.output  # no progress bar off a terminal
+
+
+def test_evaluate_needs_something_and_fail_under(runner):
+    assert runner.invoke(cli, ["evaluate"]).exit_code == 2
+    result = runner.invoke(cli, ["evaluate", "--library", "--jobs", "1", "--fail-under", "1.0"])
+    assert result.exit_code == 1
+
+
+def test_generate_then_evaluate_the_folder_equals_in_memory(runner, tmp_path):
+    out = tmp_path / "gen"
+    made = runner.invoke(
+        cli, ["generate", "--diagnosis", "all", "--n", "20", "--seed", "4", "--out", str(out)]
+    )
+    assert made.exit_code == 0 and "wrote 20 cases" in made.output
+    from_files = json.loads(runner.invoke(cli, ["evaluate", str(out), "--json", "--jobs", "1"]).stdout)
+    in_memory = json.loads(
+        runner.invoke(cli, ["evaluate", "--generated", "20", "--seed", "4", "--json", "--jobs", "1"]).stdout
+    )
+    # files come sorted by name, generated cases by index: the figures agree, the order may not
+    for key in ("cases", "top1", "top3", "brier", "subtype"):
+        assert from_files[key] == pytest.approx(in_memory[key])
+    assert sorted(m["case"] for m in from_files["misses"]) == sorted(m["case"] for m in in_memory["misses"])
+    assert from_files["confusion"] == in_memory["confusion"]
