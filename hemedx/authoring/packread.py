@@ -20,13 +20,16 @@ from hemedx.errors import InputError, PathPart
 from hemedx.rules.loader import default_pack_path
 from hemedx.rules.model import (
     RULE_KINDS,
+    DiagnosesFile,
     Diagnosis,
     Finding,
     Lab,
     Pack,
     PackInfo,
     Rule,
+    RulesFile,
     Source,
+    SourcesFile,
     Test,
     Vocabulary,
 )
@@ -35,24 +38,6 @@ from hemedx.schema_errors import to_input_error
 from hemedx.suggest import did_you_mean
 
 Where = tuple[Document, tuple[PathPart, ...]]
-
-
-class RulesFile(BaseModel, extra="forbid"):
-    """A file under ``rules/``: a list of rules."""
-
-    rules: list[Rule]
-
-
-class SourcesFile(BaseModel, extra="forbid"):
-    """``sources.yaml``: the bibliography."""
-
-    sources: list[Source]
-
-
-class DiagnosesFile(BaseModel, extra="forbid"):
-    """``diagnoses.yaml``: the differential."""
-
-    diagnoses: list[Diagnosis]
 
 
 _RULE = TypeAdapter(Rule)

@@ -14,10 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hemedx.authoring.packread import DiagnosesFile, RulesFile, SourcesFile
 from hemedx.cases.model import CaseFile
 from hemedx.errors import InputError
-from hemedx.rules.model import PackInfo, Vocabulary
+from hemedx.rules.model import DiagnosesFile, PackInfo, RulesFile, SourcesFile, Vocabulary
 from hemedx.suggest import did_you_mean
 
 SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {

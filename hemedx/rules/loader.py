@@ -17,21 +17,19 @@ from pydantic import BaseModel, ValidationError
 
 from hemedx.errors import InputError, PathPart
 from hemedx.rules.checks import check_references
-from hemedx.rules.model import RULE_KINDS, Diagnosis, Pack, PackInfo, Rule, Source, Vocabulary
+from hemedx.rules.model import (
+    RULE_KINDS,
+    DiagnosesFile,
+    Diagnosis,
+    Pack,
+    PackInfo,
+    RulesFile,
+    Source,
+    SourcesFile,
+    Vocabulary,
+)
 from hemedx.safeyaml import Document, load_file
 from hemedx.schema_errors import to_input_error
-
-
-class _RulesFile(BaseModel, extra="forbid"):
-    rules: list[Rule]
-
-
-class _SourcesFile(BaseModel, extra="forbid"):
-    sources: list[Source]
-
-
-class _DiagnosesFile(BaseModel, extra="forbid"):
-    diagnoses: list[Diagnosis]
 
 
 def default_pack_path() -> Path:
@@ -181,8 +179,8 @@ def read_pack_folder(folder: Path) -> RawPack:
         raise InputError("a pack needs a vocabulary.yaml", file=str(vocab_file))
 
     for name, model, section in (
-        ("sources.yaml", _SourcesFile, "source"),
-        ("diagnoses.yaml", _DiagnosesFile, "diagnosis"),
+        ("sources.yaml", SourcesFile, "source"),
+        ("diagnoses.yaml", DiagnosesFile, "diagnosis"),
     ):
         file = folder / name
         if not file.is_file():
@@ -205,7 +203,7 @@ def read_pack_folder(folder: Path) -> RawPack:
         if file.parent.name != "rules":
             continue
         doc = load_file(file)
-        parsed = _validate(doc, _RulesFile)
+        parsed = _validate(doc, RulesFile)
         for i, rule in enumerate(parsed.rules):
             if ("rule", rule.id) in raw.where:
                 first_doc, first_path = raw.where[("rule", rule.id)]

@@ -486,3 +486,21 @@ class Pack(Strict):
     rules: list[Rule]
     digest: str = Field(description="Content hash of the pack files, used to name its compiled ruleset")
     origin: dict[str, str] = Field({}, description="rule/diagnosis/source id -> file it came from")
+
+
+class RulesFile(BaseModel, extra="forbid"):
+    """A file under ``rules/``: a list of rules."""
+
+    rules: list[Rule]
+
+
+class SourcesFile(BaseModel, extra="forbid"):
+    """``sources.yaml``: the bibliography."""
+
+    sources: list[Source]
+
+
+class DiagnosesFile(BaseModel, extra="forbid"):
+    """``diagnoses.yaml``: the differential."""
+
+    diagnoses: list[Diagnosis]
