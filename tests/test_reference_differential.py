@@ -15,8 +15,10 @@ from hemedx.cases.model import Snapshot
 PACK = load_pack()
 ENGINE = get_engine(PACK)
 REFERENCE = Reference(PACK)
-# `make test` runs a modest number; HEMEDX_DIFFERENTIAL_CASES=100000 runs the full comparison.
+# `make test` runs modest numbers; HEMEDX_DIFFERENTIAL_GENERATED=100000 (generated cases, every stage)
+# and HEMEDX_DIFFERENTIAL_CASES=100000 (random near-threshold snapshots) run the full comparison.
 RANDOM_CASES = int(os.environ.get("HEMEDX_DIFFERENTIAL_CASES", "2000"))
+GENERATED_CASES = int(os.environ.get("HEMEDX_DIFFERENTIAL_GENERATED", "400"))
 
 
 def random_snapshot(rng: random.Random) -> Snapshot:
@@ -59,3 +61,17 @@ def test_random_cases_agree():
     rng = random.Random(20261121)
     for _ in range(RANDOM_CASES):
         assert_agree(random_snapshot(rng))
+
+
+def test_generated_cases_agree_at_every_stage():
+    """Cases from the synthetic generator (every diagnosis, with noise and missing tests)."""
+    from hemedx.cases.generator import generate_case, load_distributions, plan
+    from hemedx.cases.loader import parse_case
+    from hemedx.safeyaml import Document
+
+    dist = load_distributions(PACK)
+    for item in plan(dist, "all", None, GENERATED_CASES):
+        data = generate_case(dist, PACK, item, seed=77)
+        case = parse_case(Document(data=data, file=f"{data['id']}.yaml"), PACK)
+        for stage in range(len(case.stages)):
+            assert_agree(case.snapshot(stage))
