@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create
 
 from hemedx.authoring.issues import Issue
 from hemedx.errors import InputError, PathPart
-from hemedx.rules.loader import default_pack_path
+from hemedx.rules.loader import default_pack_path, merge_by_id
 from hemedx.rules.model import (
     RULE_KINDS,
     DiagnosesFile,
@@ -349,32 +349,21 @@ def _index_of(doc: Document, key: str, ident: str, fallback: int, same_section: 
     return hits[0] if hits else fallback
 
 
-def _merge(base: list[Any], top: list[Any]) -> list[Any]:
-    index = {item.id: i for i, item in enumerate(base)}
-    out = list(base)
-    for item in top:
-        if item.id in index:
-            out[index[item.id]] = item
-        else:
-            out.append(item)
-    return out
-
-
 def _overlay(base: ReadPack, top: ReadPack) -> ReadPack:
     """Entries of the overlay replace same-id entries of the default pack (as the loader does)."""
     out = ReadPack(top.folder, info=top.info)
     out.where = {**base.where, **top.where}
     out.issues = [*base.issues, *top.issues]
     out.files = [*base.files, *top.files]
-    out.sources = _merge(base.sources, top.sources)
-    out.diagnoses = _merge(base.diagnoses, top.diagnoses)
-    out.rules = _merge(base.rules, top.rules)
+    out.sources = merge_by_id(base.sources, top.sources)
+    out.diagnoses = merge_by_id(base.diagnoses, top.diagnoses)
+    out.rules = merge_by_id(base.rules, top.rules)
     if top.vocabulary is None or base.vocabulary is None:
         out.vocabulary = top.vocabulary or base.vocabulary
     else:
         out.vocabulary = Vocabulary(
-            findings=_merge(base.vocabulary.findings, top.vocabulary.findings),
-            labs=_merge(base.vocabulary.labs, top.vocabulary.labs),
-            tests=_merge(base.vocabulary.tests, top.vocabulary.tests),
+            findings=merge_by_id(base.vocabulary.findings, top.vocabulary.findings),
+            labs=merge_by_id(base.vocabulary.labs, top.vocabulary.labs),
+            tests=merge_by_id(base.vocabulary.tests, top.vocabulary.tests),
         )
     return out

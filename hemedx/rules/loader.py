@@ -96,9 +96,9 @@ class RawPack:
         out = RawPack(top.folder)
         out.info = top.info
         out.where = {**self.where, **top.where}
-        out.sources = _merge(self.sources, top.sources)
-        out.diagnoses = _merge(self.diagnoses, top.diagnoses)
-        out.rules = _merge(self.rules, top.rules)
+        out.sources = merge_by_id(self.sources, top.sources)
+        out.diagnoses = merge_by_id(self.diagnoses, top.diagnoses)
+        out.rules = merge_by_id(self.rules, top.rules)
         base_vocab, top_vocab = self.vocabulary, top.vocabulary
         if top_vocab is None:
             out.vocabulary = base_vocab
@@ -106,9 +106,9 @@ class RawPack:
             out.vocabulary = top_vocab
         else:
             out.vocabulary = Vocabulary(
-                findings=_merge(base_vocab.findings, top_vocab.findings),
-                labs=_merge(base_vocab.labs, top_vocab.labs),
-                tests=_merge(base_vocab.tests, top_vocab.tests),
+                findings=merge_by_id(base_vocab.findings, top_vocab.findings),
+                labs=merge_by_id(base_vocab.labs, top_vocab.labs),
+                tests=merge_by_id(base_vocab.tests, top_vocab.tests),
             )
         return out
 
@@ -146,7 +146,8 @@ class RawPack:
         return pack
 
 
-def _merge(base: list[Any], top: list[Any]) -> list[Any]:
+def merge_by_id(base: list[Any], top: list[Any]) -> list[Any]:
+    """Overlay semantics: entries of ``top`` replace same-id entries of ``base``; new ones are appended."""
     index = {item.id: i for i, item in enumerate(base)}
     out = list(base)
     for item in top:
