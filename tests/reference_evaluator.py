@@ -32,6 +32,7 @@ class Result:
     subtypes: dict[str, str | None]
     criteria: dict[str, bool]
     supported: bool
+    alerts: list[str]
 
 
 class Reference:
@@ -105,7 +106,7 @@ class Reference:
         while changed:
             changed = False
             for rule in self.pack.rules:
-                if rule.kind in ("evidence", "criteria") or not self.holds(rule.when, snap, facts):
+                if rule.kind in ("evidence", "criteria", "alert") or not self.holds(rule.when, snap, facts):
                     continue
                 name, state = rule.then.finding, rule.then.state
                 if observed.get(name, state) != state:
@@ -126,6 +127,8 @@ class Reference:
                 criteria[rule.then.diagnosis] |= rule.then.criteria
                 if rule.then.subtype:
                     concluded[rule.then.diagnosis].add(rule.then.subtype)
+        alerts = [r.id for r in self.pack.rules if r.kind == "alert" and self.holds(r.when, snap, facts)]
+        fired.update(alerts)
         subtypes = {
             d.id: next((s.id for s in d.subtypes if s.id in concluded[d.id]), None)
             for d in self.pack.diagnoses
@@ -154,5 +157,7 @@ class Reference:
         top = max(logs.values())
         norm = sum(math.exp(v - top) for v in logs.values())
         probabilities = {k: math.exp(v - top) / norm for k, v in logs.items()}
-        supported = any(findings.get(c) == "present" for d in self.pack.diagnoses for c in d.cardinal)
-        return Result(fired, findings, probabilities, subtypes, criteria, supported)
+        in_play = any(findings.get(c) == "present" for d in self.pack.diagnoses for c in d.cardinal)
+        leader = min(probabilities, key=lambda k: (-probabilities[k], k))
+        supported = in_play and not any(d.id == leader and d.kind == "outside" for d in self.pack.diagnoses)
+        return Result(fired, findings, probabilities, subtypes, criteria, supported, alerts)

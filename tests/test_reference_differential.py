@@ -49,6 +49,7 @@ def assert_agree(snap: Snapshot) -> None:
         assert d.subtype == ref.subtypes[d.id], d.id
         assert d.criteria_met == ref.criteria[d.id], d.id
     assert ranking.supported == ref.supported
+    assert [a.rule for a in ranking.alerts] == ref.alerts
 
 
 @pytest.mark.parametrize("case", load_library(PACK), ids=lambda c: c.id)

@@ -14,6 +14,7 @@ from hemedx.authoring.issues import LINTS
 from hemedx.errors import InputError
 from hemedx.rules.model import (
     RULE_KINDS,
+    AlertRule,
     AllOf,
     AnyOf,
     CountOf,
@@ -34,6 +35,7 @@ KIND_TITLES = {
     "syndrome": "Syndrome rules: findings combine into a derived finding",
     "criteria": "Criteria rules: a formal criterion set, subtype or severity is met",
     "evidence": "Evidence rules: how a finding bears on each diagnosis",
+    "alert": "Alert rules: a condition outside the differential or an emergency, and what settles it",
 }
 _WORDS = {"below": "below", "above": "above", "at_least": "at least", "at_most": "at most"}
 
@@ -120,6 +122,10 @@ def _conclusion(rule: Any, names: _Names) -> str:
             f"Weighs **{names.finding(rule.when.finding)}** on the differential"
             f" ({when[rule.when.is_]}): present multiplies each diagnosis by *p*, absent by 1 − *p*."
         )
+    if isinstance(rule, AlertRule):
+        kind = "an **emergency**" if then.urgency == "emergency" else "a condition to **consider**"
+        where = "outside this differential" if then.outside else "within this differential"
+        return f"Raises {kind} ({where}): **{then.alert}**. Settle it with: {then.next_test}."
     if hasattr(then, "finding"):
         return f"Concludes that **{names.finding(then.finding)}** is {then.state}."
     dx = names.diagnoses.get(then.diagnosis)

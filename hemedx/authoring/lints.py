@@ -327,7 +327,7 @@ def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
             makers.setdefault(rule.then.finding, []).append(rule)
     reported: set[tuple[str, str]] = set()
     for top in ctx.evidence:
-        if top.when.is_ == "absent":
+        if top.when.is_ == "absent" or _neutral(top):
             continue
         # Walk the findings that `top`'s finding is derived from, keeping the chain of derived findings.
         stack: list[tuple[str, tuple[str, ...]]] = [(top.when.finding, (top.when.finding,))]
@@ -363,6 +363,12 @@ def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
                     if leaf.is_ == "present" and part not in visited:
                         visited.add(part)
                         stack.append((part, (*chain, part)))
+
+
+def _neutral(rule: EvidenceRule) -> bool:
+    """A rule giving every hypothesis the same p changes no odds, so it cannot double-count."""
+    values = {p.p if isinstance(p, Frequency) else p for p in rule.then.evidence.values()}
+    return values <= {rule.then.otherwise}
 
 
 def _replaced(part: str, chain: tuple[str, ...], ev_by_finding: dict[str, list[EvidenceRule]]) -> bool:

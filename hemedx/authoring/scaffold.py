@@ -15,7 +15,13 @@ from hemedx.rules.model import RULE_ID_PATTERN, RULE_KINDS, Pack
 from hemedx.safeyaml import parse_yaml
 from hemedx.suggest import did_you_mean
 
-_PREFIX_KIND = {"interp": "interpretation", "syn": "syndrome", "crit": "criteria", "ev": "evidence"}
+_PREFIX_KIND = {
+    "interp": "interpretation",
+    "syn": "syndrome",
+    "crit": "criteria",
+    "ev": "evidence",
+    "alert": "alert",
+}
 
 _WHEN = {
     "interpretation": """\
@@ -49,6 +55,17 @@ _WHEN = {
         todo_diagnosis: 0.5
       otherwise: 0.1                         # p for every diagnosis not listed
       replaces: []                           # component findings not to count again while present""",
+    "alert": """\
+    # A pattern that must not be missed: shown before any differential, in every view.
+    when:
+      all:
+        - {finding: todo_finding}
+        - {lab: todo_lab, below: 20}
+    then:
+      alert: TODO what to think of (a condition outside the differential, or an emergency)
+      urgency: consider                      # emergency | consider
+      next_test: TODO the investigation that settles it
+      outside: true                          # false when it warns about a diagnosis in the differential""",
 }
 
 _TEMPLATE = """\

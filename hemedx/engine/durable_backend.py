@@ -24,7 +24,7 @@ from hemedx.engine.compiler import CompiledPack, Pattern, Variant
 from hemedx.engine.facts import Fact, finding_id
 from hemedx.engine.trace import Firing
 from hemedx.errors import EngineError
-from hemedx.rules.model import CriteriaRule, EvidenceRule, Pack
+from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Pack
 
 # durable_rules calls datetime.utcfromtimestamp on every action (deprecated since Python 3.12).
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\.")
@@ -119,8 +119,8 @@ class DurableMatcher:
                 "kind": "conclusion",
                 "name": then.diagnosis,
             }
-        elif isinstance(rule, EvidenceRule):
-            derived_template = None
+        elif isinstance(rule, (EvidenceRule, AlertRule)):
+            derived_template = None  # recorded only: evidence and alerts derive no fact
         else:
             derived_template = {
                 "id": finding_id(then.finding, then.state),

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from hemedx.errors import PathPart
 from hemedx.rules.model import (
+    AlertRule,
     AllOf,
     AnyOf,
     Cite,
@@ -81,6 +82,12 @@ def _problems(pack: Pack) -> Iterator[Problem]:
     diagnoses = {d.id: d for d in pack.diagnoses}
     sources = {s.id for s in pack.sources}
     params = set(pack.info.parameters)
+    outsiders = [d for d in pack.diagnoses if d.is_outside]
+    outside = outsiders[0] if outsiders else None
+    if len(outsiders) > 1:
+        yield ("diagnosis", outsiders[1].id, ("kind",), "a pack has at most one outside hypothesis", None)
+    if not [d for d in pack.diagnoses if not d.is_outside]:
+        yield ("pack", "info", ("diagnoses",), "the pack has no diagnoses", "add diagnoses to diagnoses.yaml")
 
     def unknown(kind: str, value: str, pool: Any) -> tuple[str, str | None]:
         return f"unknown {kind} '{value}'", did_you_mean(value, pool)
@@ -174,12 +181,32 @@ def _problems(pack: Pack) -> Iterator[Problem]:
             for i, fid in enumerate(then.replaces):
                 if fid not in findings:
                     yield ("rule", rule.id, ("then", "replaces", i), *unknown("finding", fid, findings))
+            if outside is not None and outside.id not in then.evidence:
+                yield (
+                    "rule",
+                    rule.id,
+                    ("then", "evidence", outside.id),
+                    f"no P(finding | {outside.id}): the open-world hypothesis needs its own value in every"
+                    " evidence rule",
+                    f"add '{outside.id}: <p>' (how often the finding occurs in patients whose diagnosis is"
+                    " not in this differential)",
+                )
+        elif isinstance(rule, AlertRule):
+            pass
         elif hasattr(then, "finding"):
             if then.finding not in findings:
                 yield ("rule", rule.id, ("then", "finding"), *unknown("finding", then.finding, findings))
         else:
             dx = diagnoses.get(then.diagnosis)
-            if dx is None:
+            if dx is not None and dx.is_outside:
+                yield (
+                    "rule",
+                    rule.id,
+                    ("then", "diagnosis"),
+                    f"criteria cannot conclude '{dx.id}': it is not a diagnosis",
+                    "write an alert rule (kind: alert) to name a condition outside the differential",
+                )
+            elif dx is None:
                 yield (
                     "rule",
                     rule.id,

@@ -186,19 +186,46 @@ class TeachingPoint(Strict):
     cites: Cites
 
 
+OUTSIDE = "outside"
+
+
 class Diagnosis(Strict):
-    """A member of the differential."""
+    """A member of the differential, or the one open-world hypothesis (``kind: outside``).
+
+    The outside hypothesis ("something outside this differential") is ranked in the same arithmetic as the
+    diagnoses, so findings the differential explains badly move probability to it; it has no cardinal
+    findings, criteria or subtypes, and is never presented as the patient's diagnosis.
+    """
 
     id: Id
+    kind: Literal["diagnosis", "outside"] = "diagnosis"
     label: Text
     description: Text
     prior: Prior
-    cardinal: Annotated[list[Id], Field(min_length=1)] = Field(
-        description="Findings of which at least one must be present for this diagnosis to be in play"
+    cardinal: list[Id] = Field(
+        [], description="Findings of which at least one must be present for this diagnosis to be in play"
     )
     subtypes: list[Subtype] = []
     teaching_points: list[TeachingPoint] = []
     codes: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _role(self) -> Diagnosis:
+        if self.kind == "diagnosis" and not self.cardinal:
+            raise ValueError("a diagnosis needs at least one cardinal finding")
+        if self.kind == "outside":
+            if self.id != OUTSIDE:
+                raise ValueError(f"the outside hypothesis has the id '{OUTSIDE}'")
+            if self.cardinal or self.subtypes:
+                raise ValueError("the outside hypothesis has no cardinal findings or subtypes")
+        elif self.id == OUTSIDE:
+            raise ValueError(f"'{OUTSIDE}' is reserved for the hypothesis with kind: outside")
+        return self
+
+    @property
+    def is_outside(self) -> bool:
+        """True for the open-world hypothesis."""
+        return self.kind == "outside"
 
 
 # --- rules -------------------------------------------------------------------------------------------------
@@ -444,12 +471,29 @@ class EvidenceRule(RuleBase):
     then: ThenEvidence
 
 
+class ThenAlert(Strict):
+    """An alert names a condition outside the differential, or an emergency, and the test that settles it."""
+
+    alert: Text = Field(description="What to think of, e.g. 'Thrombotic microangiopathy (TTP, HUS)'")
+    urgency: Literal["emergency", "consider"]
+    next_test: Text = Field(description="The investigation that settles it")
+    outside: bool = Field(True, description="Does it name a condition outside this differential?")
+
+
+class AlertRule(RuleBase):
+    """A pattern that must not be missed: shown before any differential, in every view."""
+
+    kind: Literal["alert"]
+    when: Condition
+    then: ThenAlert
+
+
 Rule = Annotated[
-    InterpretationRule | SyndromeRule | CriteriaRule | EvidenceRule,
+    InterpretationRule | SyndromeRule | CriteriaRule | EvidenceRule | AlertRule,
     Field(discriminator="kind"),
 ]
 
-RULE_KINDS = ("interpretation", "syndrome", "criteria", "evidence")
+RULE_KINDS = ("interpretation", "syndrome", "criteria", "evidence", "alert")
 
 
 class Parameter(Strict):
