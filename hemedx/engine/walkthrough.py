@@ -116,6 +116,8 @@ def walkthrough(case: Case, pack: Pack, uniform_priors: bool = False) -> list[di
             "shift": shift,
             "summary": report["summary"],
             "supported": report["supported"],
+            "alerts": report["alerts"],
+            "outside_differential": report["outside_differential"],
             "next_test": report["next_test"],
             "references": report["references"],
         }

@@ -16,6 +16,7 @@ from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
 from hemedx.cli.render import (
+    alerts_block,
     cite_marks,
     console,
     emit_json,
@@ -23,6 +24,7 @@ from hemedx.cli.render import (
     references_for,
     render_stage,
     render_stage_ranking,
+    verdict,
 )
 from hemedx.engine.quiz import answer_bonus, match_diagnosis, parse_answer, score_stage, total
 from hemedx.engine.report import DISCLAIMER
@@ -184,6 +186,8 @@ def quiz(
         order = [d["diagnosis"] for d in stage["differential"]]
         result = score_stage(picks, order)
         points.append(result["points"])
+        alerts_block(out, stage["alerts"])  # revealed with the engine's view, after the learner commits
+        verdict(out, stage["summary"], stage["supported"])
         top = ", ".join(
             f"{i}. {d['label']} {pct(d['probability'])}" for i, d in enumerate(stage["differential"][:3], 1)
         )
