@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,15 @@ _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null")}
 _constructor = yaml.constructor.SafeConstructor()
 MAX_BYTES = 2_000_000
 MAX_DEPTH = 64
+MAX_INT_DIGITS = 15  # beyond any count, age or threshold; and far below Python's 4,300-digit limit
+
+# What YAML 1.2's core schema reads as a number. PyYAML implements YAML 1.1, which also reads 020 as 16
+# (octal), 1:20 as 80 (base 60), 1_000 as 1000 and 0x1F as 31: those spellings are refused, never
+# silently converted. (1e5 stays text, as YAML 1.1 reads it; a field that needs a number refuses it.)
+_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_DECIMAL_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_BASED_INT = re.compile(r"[-+]?0([oO][0-7_]+|[xX][0-9a-fA-F_]+|[bB][01_]+)")
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
 
 @dataclass(frozen=True)
@@ -180,7 +190,7 @@ def _convert(
             if node.tag == _CORE + "timestamp":
                 return node.value  # dates are plain text here
             raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "write plain values only")
-        value = _constructor.construct_object(node)
+        value = _number(node, fail) if not node.style else _constructor.construct_object(node)
         if isinstance(value, float) and not math.isfinite(value):
             raise fail(f"'{node.value}' is not a finite number")
         return value
@@ -220,6 +230,60 @@ def _convert(
             out[key] = _convert(value_node, (*path, key), positions, seen, file)
         return out
     raise fail("unsupported YAML node")  # pragma: no cover - the composer yields only the three kinds
+
+
+def _number(node: yaml.ScalarNode, fail: Any) -> Any:
+    """Construct a plain scalar, holding numbers to what YAML 1.2 would read (see ``_DECIMAL_INT``)."""
+    text = node.value
+    if node.tag == _CORE + "str" and _BASED_INT.fullmatch(text):
+        return _refuse_spelling(text, None, text, fail)  # 0o17: 15 in YAML 1.2
+    if node.tag not in (_CORE + "int", _CORE + "float"):
+        return _constructor.construct_object(node)
+    digits = sum(ch.isdigit() for ch in text)
+    if node.tag == _CORE + "int" and _DECIMAL_INT.fullmatch(text):
+        if digits > MAX_INT_DIGITS:
+            raise fail(
+                f"a {digits}-digit integer is out of range",
+                f"write at most {MAX_INT_DIGITS} digits; quote it if it is text",
+            )
+        return int(text)
+    if node.tag == _CORE + "float" and _DECIMAL_FLOAT.fullmatch(text):
+        return float(text)
+    if node.tag == _CORE + "float" and _SPECIAL_FLOAT.fullmatch(text):
+        return _constructor.construct_object(node)  # refused by the caller: not finite
+    if digits > MAX_INT_DIGITS:
+        raise fail(f"'{text[:20]}...' is not a plain decimal number", "write digits, optionally with a point")
+    meant = _meant(text)
+    yaml11 = _constructor.construct_object(node)
+    return _refuse_spelling(text, meant, yaml11, fail)
+
+
+def _meant(text: str) -> str | None:
+    """The decimal a writer of ``020`` or ``1_000`` most likely meant (None for 0x1F or 1:20)."""
+    if ":" in text or re.match(r"[-+]?0[xXoObB]", text):
+        return None
+    sign = text[0] if text[0] in "+-" else ""
+    body = text.lstrip("+-").replace("_", "")
+    whole, dot, fraction = body.partition(".")
+    whole = whole.lstrip("0") or "0"
+    return f"{'-' if sign == '-' else ''}{whole}{dot}{fraction}"
+
+
+def _refuse_spelling(text: str, meant: str | None, yaml11: Any, fail: Any) -> Any:
+    if isinstance(yaml11, str):
+        raise fail(
+            f"'{text}' is not a plain decimal number (YAML 1.1 reads it as text, YAML 1.2 as a number)",
+            "write the number in decimal digits, or quote it if it is text",
+        )
+    if meant is not None:
+        raise fail(
+            f"'{text}' is not a plain decimal number (YAML 1.1 reads it as {yaml11})",
+            f"write {meant}, not {text}; quote it if it is text",
+        )
+    raise fail(
+        f"'{text}' is not a plain decimal number (YAML 1.1 reads it as {yaml11})",
+        f"write the number in decimal digits, e.g. {yaml11}; quote it if it is text",
+    )
 
 
 def _short(tag: str) -> str:
@@ -263,8 +327,21 @@ def parse_json(text: str, file: str) -> Document:
             not_finite(literal)
         return value
 
+    def bounded_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+            if located_error is not None and "-digit integer" in located_error.message:
+                raise located_error
+            raise InputError(f"a {len(literal.lstrip('-'))}-digit integer is out of range", file=file)
+        return int(literal)
+
     try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=not_finite, parse_float=finite_float)
+        data = json.loads(
+            text,
+            object_pairs_hook=pairs,
+            parse_constant=not_finite,
+            parse_float=finite_float,
+            parse_int=bounded_int,
+        )
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno) from None
     except RecursionError:
