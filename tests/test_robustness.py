@@ -7,13 +7,20 @@ encodings and full disks need a real process.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner, Result
 
 from hemedx.cli import cli
+from hemedx.cli.status import ExitStatus
 from hemedx.errors import InputError
 from hemedx.rules import default_pack_path
 from hemedx.safeyaml import parse_json, parse_yaml
@@ -138,3 +145,123 @@ def test_priors_near_zero_or_one_are_refused(tmp_path, prior):
     pack = overlay(tmp_path, {"diagnoses.yaml": {"diagnoses": [dx]}})
     line = one_error_line(run("rank", "--rules", str(pack), "aa-young-adult"))
     assert "diagnoses.yaml:" in line and "diagnoses[0].prior.value" in line
+
+
+# --- 2. one exit-status map ----------------------------------------------------------------------------
+
+LIBRARY_CASE = "aa-non-severe-older-man"
+
+
+def hemedx(*args: str, **kwargs: Any) -> subprocess.Popen:
+    """A real ``hemedx`` process (pipes, signals and encodings need one)."""
+    env = {**os.environ, **kwargs.pop("env", {})}
+    env.pop("HEMEDX_DEBUG", None)
+    return subprocess.Popen(
+        [sys.executable, "-c", "from hemedx.cli import main; main()", *args],
+        env=env,
+        stdout=kwargs.pop("stdout", subprocess.PIPE),
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
+
+
+def test_exit_statuses_are_one_enum():
+    assert [(s.name, int(s)) for s in ExitStatus] == [
+        ("OK", 0),
+        ("FINDINGS", 1),
+        ("BAD_INPUT", 2),
+        ("INTERNAL", 3),
+        ("INTERRUPTED", 130),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["rank", "--bogus"], "No such option '--bogus'"),
+        (["rnak"], "No such command 'rnak'"),
+        (["rank"], "Missing argument 'CASE'"),
+        (["generate", "--n", "0", "--diagnosis", "x", "--out", "d"], "Invalid value for '--n'"),
+    ],
+)
+def test_usage_errors_are_one_line(args, message):
+    line = one_error_line(run(*args))
+    assert line.startswith(PREFIX) and message in line and "--help" in line
+
+
+def test_an_unexpected_exception_is_one_line_exit_3(monkeypatch):
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("hemedx.cli.options.load_pack", broken)
+    monkeypatch.delenv("HEMEDX_DEBUG", raising=False)
+    line = one_error_line(run("rank", LIBRARY_CASE), exit_code=3)
+    assert line.startswith("hemedx: internal error, please report") and "RuntimeError: boom" in line
+
+
+def test_debug_shows_the_traceback_of_an_internal_error(monkeypatch):
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("hemedx.cli.options.load_pack", broken)
+    monkeypatch.setenv("HEMEDX_DEBUG", "1")
+    result = run("rank", LIBRARY_CASE)
+    assert result.exit_code == 3
+    assert "Traceback (most recent call last)" in result.stderr and "RuntimeError: boom" in result.stderr
+
+
+def test_a_keyboard_interrupt_exits_130_quietly(monkeypatch):
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("hemedx.cli.options.load_pack", interrupted)
+    result = run("rank", LIBRARY_CASE)
+    assert result.exit_code == 130 and result.stderr.strip() == ""
+
+
+@pytest.mark.parametrize("args", [["explain", LIBRARY_CASE], ["rank", LIBRARY_CASE, "--json"]])
+def test_a_closed_pipe_is_success_and_silent(args):
+    proc = hemedx(*args)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before hemedx writes: every write is EPIPE
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert err == b""
+
+
+def test_a_latin1_terminal_gets_replacement_characters_not_a_crash():
+    proc = hemedx("rank", LIBRARY_CASE, env={"PYTHONIOENCODING": "latin-1"})
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert b"Aplastic anaemia" in out and b"?" in out and b"Traceback" not in err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["rank", LIBRARY_CASE], ["rank", LIBRARY_CASE, "--json"]])
+def test_stdout_on_a_full_disk_is_one_line(args):
+    with open("/dev/full", "w") as full:
+        proc = hemedx(*args, stdout=full)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.decode().splitlines() == ["hemedx: error: cannot write the output: No space left on device"]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_ctrl_c_during_evaluate_is_quiet_in_every_worker():
+    proc = hemedx("evaluate", "--generated", "1000000", "--jobs", "2", start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(_children(proc.pid)) >= 2, "the worker processes never started"
+    time.sleep(3)  # let the workers import hemedx and start evaluating
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip() == b"", err.decode()[-2000:]

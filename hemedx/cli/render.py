@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -14,6 +15,15 @@ from rich.text import Text
 BAR_WIDTH = 24
 
 
+class _Console(Console):
+    """rich's console, except that a closed pipe is left to the CLI's one exit-status map."""
+
+    def on_broken_pipe(self) -> None:
+        """Rich exits with status 1 here; a reader that stopped early (``| head``) is success."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "closed pipe")
+
+
 def console(stderr: bool = False) -> Console:
     """A console that colours only on a terminal and never when NO_COLOR is set."""
     stream = sys.stderr if stderr else sys.stdout
@@ -21,7 +31,7 @@ def console(stderr: bool = False) -> Console:
     tty = stream.isatty()
     # Piped output keeps one line per statement (greppable; a citation never breaks off its line).
     # markup=False: brackets in case text or citations are text, never rich style tags.
-    return Console(
+    return _Console(
         file=stream,
         no_color=not colour,
         highlight=False,
