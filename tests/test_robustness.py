@@ -7,6 +7,7 @@ encodings and full disks need a real process.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from click.testing import CliRunner, Result
 from hemedx.cli import cli
 from hemedx.cli.status import ExitStatus
 from hemedx.errors import InputError
+from hemedx.outfiles import write_file, write_files
 from hemedx.rules import default_pack_path
 from hemedx.safeyaml import parse_json, parse_yaml
 
@@ -265,3 +267,117 @@ def test_ctrl_c_during_evaluate_is_quiet_in_every_worker():
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert err.strip() == b"", err.decode()[-2000:]
+
+
+# --- 3. output files -----------------------------------------------------------------------------------
+
+GENERATE = ["generate", "--diagnosis", "aiha", "--n", "3", "--seed", "7", "--out"]
+
+
+def test_generate_never_overwrites_a_hand_edited_case_without_force(tmp_path):
+    out = tmp_path / "gen"
+    assert run(*GENERATE, str(out)).exit_code == 0
+    assert run(*GENERATE, str(out)).exit_code == 0  # the same files again: nothing to lose
+    first = sorted(out.iterdir())[0]
+    first.write_text("# my notes\n" + first.read_text())
+    line = one_error_line(run(*GENERATE, str(out)))
+    assert f"{first}: already exists" in line and "--force" in line
+    assert first.read_text().startswith("# my notes")
+    assert run(*GENERATE, str(out), "--force").exit_code == 0
+    assert not first.read_text().startswith("# my notes")
+
+
+def test_generate_never_writes_through_a_symlink_out_of_the_folder(tmp_path):
+    out = tmp_path / "gen"
+    assert run(*GENERATE, str(out)).exit_code == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    first = sorted(out.iterdir())[0]
+    first.unlink()
+    first.symlink_to(victim)
+    line = one_error_line(run(*GENERATE, str(out)))
+    assert "symbolic link" in line and victim.read_text() == "precious"
+    assert run(*GENERATE, str(out), "--force").exit_code == 0
+    assert victim.read_text() == "precious" and not first.is_symlink()  # the link was replaced, not followed
+
+
+def test_rules_docs_keeps_an_edited_page_without_force(tmp_path):
+    out = tmp_path / "docs"
+    assert run("rules", "docs", "--out", str(out)).exit_code == 0
+    page = out / "index.md"
+    page.write_text("mine")
+    line = one_error_line(run("rules", "docs", "--out", str(out)))
+    assert f"{page}: already exists" in line and page.read_text() == "mine"
+    assert run("rules", "docs", "--out", str(out), "--force").exit_code == 0 and page.read_text() != "mine"
+
+
+def test_present_keeps_an_existing_file_without_force(tmp_path):
+    target = tmp_path / "talk.html"
+    target.write_text("my slides")
+    line = one_error_line(run("present", LIBRARY_CASE, "--out", str(target)))
+    assert "already exists" in line and target.read_text() == "my slides"
+    assert run("present", LIBRARY_CASE, "--out", str(target), "--force").exit_code == 0
+    assert "<html" in target.read_text()
+
+
+def test_rules_schema_out_needs_force_to_replace_a_changed_schema(tmp_path):
+    assert run("rules", "schema", "--out", str(tmp_path)).exit_code == 0
+    (tmp_path / "case.schema.json").write_text("{}")
+    assert "already exists" in one_error_line(run("rules", "schema", "--out", str(tmp_path)))
+    assert run("rules", "schema", "--out", str(tmp_path), "--force").exit_code == 0
+    assert run("rules", "schema", "--check", "--out", str(tmp_path)).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("/proc/hemedx-talk.html", "cannot write"),
+        ("/no/such/folder/talk.html", "does not exist"),
+        ("/dev/full", "not a regular file"),
+    ],
+)
+def test_unwritable_present_targets_are_one_line(target, message):
+    if not Path(target).parent.exists() and target.startswith("/proc"):
+        pytest.skip("needs /proc")
+    line = one_error_line(run("present", LIBRARY_CASE, "--out", target))
+    assert message in line
+
+
+def test_unwritable_out_folders_are_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert "is a file" in one_error_line(run(*GENERATE, str(blocker)))  # click checks this one
+    assert "cannot create" in one_error_line(run("rules", "docs", "--out", str(blocker / "sub")))
+
+
+def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    target = tmp_path / "talk.html"
+    target.write_text("old slides")
+
+    def disk_full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    line = one_error_line(run("present", LIBRARY_CASE, "--out", str(target), "--force"))
+    assert "No space left on device" in line
+    assert target.read_text() == "old slides"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.html"]  # no temporary file left behind
+
+
+def test_ctrl_c_mid_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "page.md"
+    target.write_text("old")
+
+    def interrupted(_fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_file(target, "new", force=True)
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["page.md"]
+
+
+def test_a_name_cannot_lead_out_of_the_folder(tmp_path):
+    with pytest.raises(InputError, match="lead out of the output folder"):
+        write_files(tmp_path / "out", {"../escape.md": "x"})
+    assert not (tmp_path / "escape.md").exists()

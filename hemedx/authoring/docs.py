@@ -12,6 +12,7 @@ from typing import Any
 
 from hemedx.authoring.issues import LINTS
 from hemedx.errors import InputError
+from hemedx.outfiles import write_files
 from hemedx.rules.model import (
     RULE_KINDS,
     AllOf,
@@ -262,12 +263,9 @@ def catalogue(pack: Pack) -> dict[str, str]:
     return files
 
 
-def write_catalogue(pack: Pack, out: Path) -> list[Path]:
-    """Write the catalogue into ``out`` (created if needed); return the files written."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in catalogue(pack).items():
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+def write_catalogue(pack: Pack, out: Path, force: bool = False) -> list[Path]:
+    """Write the catalogue into ``out`` (created if needed); return the files written.
+
+    A page that exists with other content is replaced only with ``force``.
+    """
+    return write_files(out, catalogue(pack), force=force)
