@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,20 +65,72 @@ class Document:
 
 def read_text(path: Path, label: str) -> str:
     """Read a UTF-8 file with errors a user can act on (missing, a directory, binary, huge)."""
-    if not path.exists():
-        raise InputError(f"no such {label} file", file=str(path))
-    if path.is_dir():
-        raise InputError(f"is a directory, expected a {label} file (.yaml or .json)", file=str(path))
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {label} file: {exc.strerror}", file=str(path)) from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(f"file is larger than {MAX_BYTES // 1_000_000} MB", file=str(path))
+    raw = read_bytes(path, label)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+
+
+def read_bytes(path: Path, label: str, limit: int | None = None) -> bytes:
+    """Read at most ``limit`` bytes of a regular file; refuse FIFOs, devices and folders before reading.
+
+    The file is opened without blocking and checked on the open descriptor, so a FIFO cannot stall the
+    open and a file swapped for ``/dev/zero`` after a check is still refused; reading stops at the limit.
+    """
+    limit = MAX_BYTES if limit is None else limit
+    folder = f"is a directory, expected a {label} file (.yaml or .json)"
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputError(f"no such {label} file", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError(folder, file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {label} file: {exc.strerror}", file=str(path)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(folder, file=str(path))
+        if not stat.S_ISREG(mode):
+            raise _not_regular(mode, path, label)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        raw = b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"cannot read {label} file: {exc.strerror}", file=str(path)) from None
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise InputError(f"file is larger than {limit / 1_000_000:g} MB", file=str(path))
+    return raw
+
+
+def refuse_special_file(path: Path, label: str) -> None:
+    """Refuse a FIFO, device or socket where a file of a folder is expected (a folder lists names first)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing or unreadable: the reader says which, if the file is needed
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise _not_regular(mode, path, label)
+
+
+def _not_regular(mode: int, path: Path, label: str) -> InputError:
+    if stat.S_ISFIFO(mode):
+        kind = "named pipe (FIFO)"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "device"
+    elif stat.S_ISSOCK(mode):
+        kind = "socket"
+    else:
+        kind = "special file"
+    return InputError(f"is a {kind}, not a regular file; expected a {label} file", file=str(path))
 
 
 def load_file(path: Path, label: str = "YAML") -> Document:

@@ -381,3 +381,45 @@ def test_a_name_cannot_lead_out_of_the_folder(tmp_path):
     with pytest.raises(InputError, match="lead out of the output folder"):
         write_files(tmp_path / "out", {"../escape.md": "x"})
     assert not (tmp_path / "escape.md").exists()
+
+
+# --- 4. only regular files, and only so much of them ----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_a_case_that_is_not_a_regular_file_is_refused_before_reading(tmp_path, kind):
+    if kind == "fifo":
+        path = tmp_path / "case.yaml"
+        os.mkfifo(path)  # opening it for reading used to block for ever
+        expected = "is a named pipe (FIFO), not a regular file; expected a case file"
+    elif kind == "device":
+        path = Path("/dev/zero")  # reading it used to go on for ever
+        expected = "is a device, not a regular file; expected a case file"
+    else:
+        path = tmp_path
+        expected = "is a directory, expected a case file (.yaml or .json)"
+    line = one_error_line(run("rank", "--rules", str(MINI), str(path)))
+    assert line == f"{PREFIX}{path}: {expected}"
+
+
+def test_a_pack_file_that_is_a_fifo_or_device_is_refused(tmp_path):
+    pack = overlay(tmp_path, {})
+    os.mkfifo(pack / "rules" / "extra.yaml")
+    for args in (["rank", "--rules", str(pack), LIBRARY_CASE], ["rules", "check", "--rules", str(pack)]):
+        line = one_error_line(run(*args))
+        assert line.endswith(
+            "rules/extra.yaml: is a named pipe (FIFO), not a regular file; expected a pack file"
+        )
+    (pack / "rules" / "extra.yaml").unlink()
+    (pack / "rules" / "zero.yaml").symlink_to("/dev/zero")
+    assert "zero.yaml: is a device" in one_error_line(run("rules", "check", "--rules", str(pack)))
+
+
+def test_a_huge_case_file_is_refused_after_reading_at_most_the_limit(tmp_path):
+    path = tmp_path / "case.yaml"
+    with path.open("wb") as out:
+        out.truncate(3_000_000_000)  # sparse: 3 GB that reading whole would need in memory
+    started = time.monotonic()
+    line = one_error_line(run("rank", "--rules", str(MINI), str(path)))
+    assert line == f"{PREFIX}{path}: file is larger than 2 MB"
+    assert time.monotonic() - started < 10
