@@ -8,6 +8,7 @@ encodings and full disks need a real process.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -423,3 +424,121 @@ def test_a_huge_case_file_is_refused_after_reading_at_most_the_limit(tmp_path):
     line = one_error_line(run("rank", "--rules", str(MINI), str(path)))
     assert line == f"{PREFIX}{path}: file is larger than 2 MB"
     assert time.monotonic() - started < 10
+
+
+# --- 5. every expansion bounded before it is built -------------------------------------------------------
+
+
+def _syndrome(rule_id: str, when: dict) -> dict:
+    return {
+        "id": rule_id,
+        "kind": "syndrome",
+        "title": "A hostile rule",
+        "explanation": "Written to expand as far as possible.",
+        "when": when,
+        "then": {"finding": "pancytopenia"},
+        "cites": [{"source": "statpearls-pancytopenia"}],
+    }
+
+
+def _findings(n: int) -> list[str]:
+    vocab = yaml.safe_load((default_pack_path() / "vocabulary.yaml").read_text())
+    return [f["id"] for f in vocab["findings"]][:n]
+
+
+HOSTILE = {
+    "syn.any_of_any": (
+        {"all": [{"any": [{"finding": f} for f in _findings(20)]} for _ in range(20)]},
+        "more than 1,000,000,000,000,000",
+    ),
+    "syn.twelve_of_thirty": ({"at_least": 12, "of": [{"finding": f} for f in _findings(30)]}, "86,493,225"),
+    # 2^4 = 16 conjunctions, but haemoglobin has 5 reference bands: 6^4 = 1,296 alternatives. The old
+    # guard counted the 16 and then built all 1,296.
+    "syn.banded": (
+        {
+            "all": [
+                {"any": [{"lab": "hemoglobin", "below": "lower_limit"}, {"finding": f}]}
+                for f in ("pallor", "fatigue", "bleeding", "fever")
+            ]
+        },
+        "1,296",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule_id", sorted(HOSTILE))
+def test_an_exploding_rule_is_refused_at_once_by_rank_and_rules_check(tmp_path, rule_id):
+    when, count = HOSTILE[rule_id]
+    pack = overlay(tmp_path, {"rules/hostile.yaml": {"rules": [_syndrome(rule_id, when)]}})
+    started = time.monotonic()
+    line = one_error_line(run("rank", "--rules", str(pack), LIBRARY_CASE))
+    assert f"rule '{rule_id}' expands into" in line and count in line and "(limit 256)" in line
+    assert "hostile.yaml:" in line
+    checked = run("rules", "check", "--rules", str(pack), "--json")
+    assert checked.exit_code == 1
+    issues = [i for i in json.loads(checked.stdout)["issues"] if i["code"] == "HX205"]
+    assert [i["rule"] for i in issues] == [rule_id] and count in issues[0]["message"]
+    assert time.monotonic() - started < 30  # it used to hang or exhaust memory
+
+
+def test_the_count_is_exact_for_every_rule_of_the_default_pack():
+    from hemedx.engine.compiler import compile_pack
+    from hemedx.rules import load_pack
+    from hemedx.rules.checks import count_alternatives
+
+    pack = load_pack()
+    labs = {lab.id: lab for lab in pack.vocabulary.labs}
+    built = compile_pack(pack).variants
+    for rule in pack.rules:
+        assert count_alternatives(rule.when, labs) >= sum(v.rule_id == rule.id for v in built), rule.id
+
+
+def _copies(n: int) -> list[dict]:
+    return [
+        _syndrome(f"syn.copy_{i:03d}", {"all": [{"finding": "fever"}, {"finding": "pallor"}]})
+        for i in range(n)
+    ]
+
+
+def test_more_rules_on_one_pattern_than_durable_links_is_an_input_error(tmp_path):
+    """256 alternatives on one condition is durable_rules' limit (error 108 beyond it, a traceback)."""
+    pack = overlay(tmp_path, {"rules/copies.yaml": {"rules": _copies(300)}})
+    line = one_error_line(run("rank", "--rules", str(pack), LIBRARY_CASE))
+    assert "rule alternatives test the same finding condition on 'fever' (limit 256)" in line
+    checked = run("rules", "check", "--rules", str(pack), "--json")
+    assert checked.exit_code == 1
+    assert any(
+        "(limit 256)" in i["message"] for i in json.loads(checked.stdout)["issues"] if i["code"] == "HX205"
+    )
+
+
+def test_just_under_the_pattern_limit_runs(tmp_path):
+    pack = overlay(tmp_path, {"rules/copies.yaml": {"rules": _copies(200)}})
+    assert run("rank", "--rules", str(pack), LIBRARY_CASE, "--json").exit_code == 0
+
+
+def test_a_pack_with_no_diagnoses_is_one_line(tmp_path):
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(MINI, pack)
+    (pack / "diagnoses.yaml").write_text("diagnoses: []\n")
+    line = one_error_line(run("rank", "--rules", str(pack), str(write_case(tmp_path))))
+    assert "a pack needs at least one diagnosis" in line
+    checked = run("rules", "check", "--rules", str(pack))
+    assert checked.exit_code == 1 and "a pack needs at least one diagnosis" in checked.stdout
+
+
+def test_a_case_with_too_many_stages_is_refused_before_any_inference(tmp_path):
+    case = {
+        "id": "many-stages",
+        "title": "Five thousand stages",
+        "patient": {"age": 40, "sex": "female"},
+        "stages": [{"name": f"stage {i}", "findings": {"petechiae": "present"}} for i in range(5000)],
+    }
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case))
+    started = time.monotonic()
+    line = one_error_line(run("walkthrough", "--auto", "--rules", str(MINI), str(path)))
+    assert "stages: List should have at most 50 items" in line
+    assert time.monotonic() - started < 20
