@@ -34,6 +34,7 @@ MAX_INT_DIGITS = 15  # beyond any count, age or threshold; and far below Python'
 # silently converted. (1e5 stays text, as YAML 1.1 reads it; a field that needs a number refuses it.)
 _DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _DECIMAL_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _BASED_INT = re.compile(r"[-+]?0([oO][0-7_]+|[xX][0-9a-fA-F_]+|[bB][01_]+)")
 _SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
@@ -154,6 +155,8 @@ def parse_yaml(text: str, file: str) -> Document:
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         raise InputError(f"not valid YAML: {problem}", file=file, line=line, column=column) from None
+    except yaml.reader.ReaderError as exc:
+        raise _bad_character(text, file, exc.position, exc.character) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", file=file) from None
     if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _CORE + "null"):
@@ -161,6 +164,31 @@ def parse_yaml(text: str, file: str) -> Document:
     positions: dict[tuple[PathPart, ...], tuple[int, int]] = {}
     data = _convert(node, (), positions, set(), file)
     return Document(data=data, file=file, positions=positions)
+
+
+def _bad_character(text: str, file: str, position: int, character: Any) -> InputError:
+    """A control character (a NUL in a title) at its line, column and, where it can be found, field."""
+    code = character if isinstance(character, int) else ord(str(character)[:1] or "\0")
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    field: tuple[PathPart, ...] = ()
+    cleaned = _NOT_YAML.sub(" ", text)
+    if cleaned != text:  # parse once more without the characters YAML refuses, only to learn the field
+        try:
+            positions = parse_yaml(cleaned, file).positions
+        except InputError:
+            positions = {}
+        before = [(pos, path) for path, pos in positions.items() if pos <= (line, column)]
+        if before:
+            field = max(before, key=lambda item: (item[0], len(item[1])))[1]
+    return InputError(
+        f"control character U+{code:04X} is not allowed in YAML",
+        file=file,
+        line=line,
+        column=column,
+        field=list(field) or None,
+        hint="remove it; write plain text",
+    )
 
 
 def _prescan(text: str, file: str) -> None:

@@ -26,6 +26,7 @@ from hemedx.cli.status import ExitStatus
 from hemedx.errors import InputError
 from hemedx.outfiles import write_file, write_files
 from hemedx.rules import default_pack_path
+from hemedx.safetext import markdown_text, terminal_text
 from hemedx.safeyaml import parse_json, parse_yaml
 
 HERE = Path(__file__).parent
@@ -542,3 +543,78 @@ def test_a_case_with_too_many_stages_is_refused_before_any_inference(tmp_path):
     line = one_error_line(run("walkthrough", "--auto", "--rules", str(MINI), str(path)))
     assert "stages: List should have at most 50 items" in line
     assert time.monotonic() - started < 20
+
+
+# --- 6. pack and case text is inert where it is shown -------------------------------------------------
+
+SCRIPT = "<script>alert(1)</script>"
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x9b31m\u202e"
+
+
+def test_rules_docs_escapes_pack_text(tmp_path):
+    rule = _syndrome("syn.injected", {"all": [{"finding": "fever"}, {"finding": "pallor"}]})
+    rule["title"] = f"Fever {SCRIPT}"
+    rule["explanation"] = "See [here](javascript:alert(1)).\n\n# Not a heading\n<img src=x onerror=alert(1)>"
+    pack = overlay(tmp_path, {"rules/injected.yaml": {"rules": [rule]}})
+    out = tmp_path / "docs"
+    assert run("rules", "docs", "--rules", str(pack), "--out", str(out)).exit_code == 0
+    text = "".join(p.read_text() for p in out.iterdir())
+    assert "<script" not in text and "<img" not in text and "[here](javascript:" not in text
+    assert "\n# Not a heading" not in text
+    assert "Fever &lt;script&gt;alert(1)&lt;/script&gt;" in (out / "syndrome.md").read_text()
+    assert "| Fever &lt;script&gt;" in (out / "index.md").read_text()
+
+
+def test_markdown_text_is_one_inert_line():
+    assert markdown_text("a | b *c* [d](e) `f` #g\nh & <i>") == (
+        "a \\| b \\*c\\* \\[d\\](e) \\`f\\` \\#g h &amp; &lt;i&gt;"
+    )
+
+
+def test_present_keeps_a_script_in_a_case_title_inert(tmp_path):
+    case = yaml.safe_load(CASE.format(age="40", blasts="3"))
+    case["title"] = f"Bruising {SCRIPT}"
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case))
+    out = tmp_path / "talk.html"
+    assert run("present", "--rules", str(MINI), str(path), "--out", str(out)).exit_code == 0
+    html = out.read_text()
+    assert "alert(1)" in html and SCRIPT not in html and "<\\/script>" not in html
+    assert html.count("<script") == (HERE.parent / "hemedx" / "present" / "template.html").read_text().count(
+        "<script"
+    )
+
+
+@pytest.mark.parametrize("command", [["rank"], ["explain"], ["walkthrough", "--auto"], ["cases", "show"]])
+def test_terminal_output_never_carries_control_characters_from_a_case(tmp_path, command):
+    case = yaml.safe_load(CASE.format(age="40", blasts="3"))
+    case["title"] = f"Bruising {ESCAPES} title"
+    case["presentation"] = f"Presented {ESCAPES} here"
+    case["stages"][0]["name"] = f"Count {ESCAPES}"
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case, allow_unicode=True))
+    result = run(*command, "--rules", str(MINI), str(path))
+    assert result.exit_code == 0, result.output
+    assert "Bruising [2J]0;owned31m title" in result.stdout  # the text stays, its controls go
+    for char in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert char not in result.output
+
+
+def test_error_lines_never_carry_control_characters(tmp_path):
+    case = yaml.safe_load(CASE.format(age="40", blasts="3"))
+    case["stages"][0]["findings"] = {"petechiae\x1b[2J": "present"}
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case))
+    line = one_error_line(run("rank", "--rules", str(MINI), str(path)))
+    assert "\x1b" not in line and "petechiae[2J" in line
+
+
+def test_terminal_text_drops_controls_and_keeps_layout():
+    assert terminal_text("a\x1b[31mb\tc\nd\x00\x7f\x85e\u2066f") == "a[31mb\tc\ndef"
+
+
+def test_a_nul_byte_names_line_and_field():
+    with pytest.raises(InputError) as info:
+        parse_yaml("id: x\nstages:\n  - name: a\x00b\n", "case.yaml")
+    assert (info.value.line, info.value.column, info.value.field) == (3, 12, "stages[0].name")
+    assert "control character U+0000" in info.value.message

@@ -13,6 +13,7 @@ import click
 from hemedx import __version__
 from hemedx.cli.status import PREFIX, ExitStatus, is_closed_pipe, run_command, silence_stdout
 from hemedx.errors import EngineError, InputError
+from hemedx.safetext import terminal_text
 
 # Commands that live in a module not named after them; any other command is in commands/<name>.py.
 _HOMES = {"explain": "rank", "demo": "rank", "walkthrough": "teach", "quiz": "teach", "present": "teach"}
@@ -25,7 +26,7 @@ class InputFailure(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         """Print the one-line message."""
-        click.echo(f"{PREFIX}{self.message}", err=True)
+        click.echo(terminal_text(f"{PREFIX}{self.message}"), err=True)
 
 
 class InternalFailure(click.ClickException):
@@ -35,7 +36,7 @@ class InternalFailure(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         """Print the one-line message."""
-        click.echo(f"hemedx: internal error, please report it: {self.message}", err=True)
+        click.echo(terminal_text(f"hemedx: internal error, please report it: {self.message}"), err=True)
 
 
 class HemedxGroup(click.Group):

@@ -6,17 +6,30 @@ import errno
 import json
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+
+from hemedx.safetext import terminal_text
 
 BAR_WIDTH = 24
 
 
 class _Console(Console):
-    """rich's console, except that a closed pipe is left to the CLI's one exit-status map."""
+    """rich's console, with case and pack text made inert and closed pipes left to the exit-status map."""
+
+    def render(self, renderable: Any, options: Any = None) -> Iterable[Segment]:
+        """Render as rich does, then drop control characters from every segment of text.
+
+        An ESC from a case title never reaches the terminal; rich's own control segments pass unchanged.
+        """
+        for segment in super().render(renderable, options):
+            text = segment.text if segment.control else terminal_text(segment.text)
+            yield segment if text == segment.text else Segment(text, segment.style)
 
     def on_broken_pipe(self) -> None:
         """Rich exits with status 1 here; a reader that stopped early (``| head``) is success."""

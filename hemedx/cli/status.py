@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from hemedx.errors import EngineError, InputError
+from hemedx.safetext import terminal_text
 
 
 class ExitStatus(IntEnum):
@@ -101,7 +102,7 @@ def _one_line(text: str) -> str:
 
 def _say(line: str) -> None:
     with contextlib.suppress(OSError, ValueError):  # stderr itself gone: the status is all that is left
-        click.echo(line, err=True)
+        click.echo(terminal_text(line), err=True)
 
 
 def is_closed_pipe(exc: OSError) -> bool:

@@ -26,6 +26,7 @@ from hemedx.cli.options import F, force_option, json_option, pack_from, rules_op
 from hemedx.cli.render import console, emit_json, pct
 from hemedx.rules import default_pack_path, load_pack
 from hemedx.rules.model import RULE_KINDS
+from hemedx.safetext import terminal_text
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow"}
 
@@ -275,7 +276,7 @@ def show(rule_id: str, rules_dir: Path | None) -> None:
     if sys.stdout.isatty():
         console().print(Markdown(text))
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(terminal_text(text))
 
 
 @rules.command()
