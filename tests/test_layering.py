@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "hemedx"
-SHARED = {"errors", "safeyaml", "schema_errors", "suggest"}
+SHARED = {"errors", "outfiles", "safetext", "safeyaml", "schema_errors", "suggest"}
 ALLOWED = {
     "rules": {"rules"},
     "cases": {"cases", "rules"},

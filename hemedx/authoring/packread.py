@@ -33,7 +33,7 @@ from hemedx.rules.model import (
     Test,
     Vocabulary,
 )
-from hemedx.safeyaml import Document, load_file
+from hemedx.safeyaml import Document, load_file, refuse_special_file
 from hemedx.schema_errors import to_input_error
 from hemedx.suggest import did_you_mean
 
@@ -102,11 +102,13 @@ def read_pack(folder: Path | str | None = None) -> ReadPack:
 def pack_files(folder: Path) -> list[Path]:
     """The files of a pack folder, in the loader's order."""
     names = ("pack.yaml", "vocabulary.yaml", "sources.yaml", "diagnoses.yaml")
-    files = [folder / n for n in names if (folder / n).is_file()]
+    files = [folder / n for n in names]
     rules_dir = folder / "rules"
     if rules_dir.is_dir():
-        files += sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    return files
+        files += sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml"))
+    for file in files:
+        refuse_special_file(file, "pack")
+    return [f for f in files if f.is_file()]
 
 
 def issue_from_error(code: str, err: InputError, rule: str | None = None) -> Issue:

@@ -60,6 +60,9 @@ class CaseTeachingPoint(_Strict):
     cites: Annotated[list[Cite], Field(min_length=1)]
 
 
+MAX_STAGES = 50
+
+
 class CaseFile(_Strict):
     """The on-disk schema of a case (DESIGN.md section 5)."""
 
@@ -68,7 +71,8 @@ class CaseFile(_Strict):
     synthetic: bool = True
     patient: PatientFile
     presentation: str | None = None
-    stages: Annotated[list[StageFile], Field(min_length=1)]
+    # A walkthrough redoes inference per stage: 5,000 stages took a minute and 1.7 GB before this bound.
+    stages: Annotated[list[StageFile], Field(min_length=1, max_length=MAX_STAGES)]
     answer: AnswerFile | None = None
     teaching_points: list[CaseTeachingPoint] = []
     tags: list[str] = []

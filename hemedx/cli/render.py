@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from hemedx.safetext import terminal_text
+
 BAR_WIDTH = 24
+
+
+class _Console(Console):
+    """rich's console, with case and pack text made inert and closed pipes left to the exit-status map."""
+
+    def render(self, renderable: Any, options: Any = None) -> Iterable[Segment]:
+        """Render as rich does, then drop control characters from every segment of text.
+
+        An ESC from a case title never reaches the terminal; rich's own control segments pass unchanged.
+        """
+        for segment in super().render(renderable, options):
+            text = segment.text if segment.control else terminal_text(segment.text)
+            yield segment if text == segment.text else Segment(text, segment.style)
+
+    def on_broken_pipe(self) -> None:
+        """Rich exits with status 1 here; a reader that stopped early (``| head``) is success."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "closed pipe")
 
 
 def console(stderr: bool = False) -> Console:
@@ -21,7 +44,7 @@ def console(stderr: bool = False) -> Console:
     tty = stream.isatty()
     # Piped output keeps one line per statement (greppable; a citation never breaks off its line).
     # markup=False: brackets in case text or citations are text, never rich style tags.
-    return Console(
+    return _Console(
         file=stream,
         no_color=not colour,
         highlight=False,

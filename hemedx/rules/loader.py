@@ -28,7 +28,7 @@ from hemedx.rules.model import (
     SourcesFile,
     Vocabulary,
 )
-from hemedx.safeyaml import Document, load_file
+from hemedx.safeyaml import Document, load_file, read_bytes, refuse_special_file
 from hemedx.schema_errors import to_input_error
 
 
@@ -54,18 +54,19 @@ def _digest(folder: Path) -> str:
     for file in _pack_files(folder):
         h.update(str(file.relative_to(folder)).encode())
         h.update(b"\0")
-        h.update(file.read_bytes())
+        h.update(read_bytes(file, "pack"))
         h.update(b"\0")
     return h.hexdigest()[:16]
 
 
 def _pack_files(folder: Path) -> list[Path]:
     files = [folder / name for name in ("pack.yaml", "vocabulary.yaml", "sources.yaml", "diagnoses.yaml")]
-    files = [f for f in files if f.is_file()]
     rules_dir = folder / "rules"
     if rules_dir.is_dir():
-        files += sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    return files
+        files += sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml"))
+    for file in files:
+        refuse_special_file(file, "pack")
+    return [f for f in files if f.is_file()]
 
 
 @lru_cache(maxsize=8)

@@ -158,7 +158,8 @@ class Vocabulary(Strict):
 class Prior(Strict):
     """Pre-test probability weight (normalised over the differential) and where it comes from."""
 
-    value: Annotated[float, Field(gt=0, lt=1)]
+    # Bounded away from 0 and 1: a prior of 5e-324 underflows to zero when normalised (no log of it).
+    value: Annotated[float, Field(ge=0.0001, le=0.9999)]
     basis: Literal["published", "teaching_estimate"]
     rationale: str | None = None
     cites: list[Cite] = []
@@ -514,7 +515,7 @@ class PackInfo(Strict):
     version: str
     description: str | None = None
     extends: Literal["default"] | None = None
-    expected_frequency: Annotated[float, Field(gt=0, lt=1)] = Field(
+    expected_frequency: Annotated[float, Field(ge=0.001, le=0.999)] = Field(
         0.5, description="A diagnosis 'expects' an unknown finding when P(finding|diagnosis) is at least this"
     )
     parameters: dict[Id, Parameter] = {}

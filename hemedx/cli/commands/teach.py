@@ -14,7 +14,7 @@ from rich.text import Text
 from hemedx.cases.library import library_ids, resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
-from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
+from hemedx.cli.options import force_option, json_option, pack_from, rules_option, uniform_option
 from hemedx.cli.render import (
     alerts_block,
     cite_marks,
@@ -30,6 +30,7 @@ from hemedx.engine.quiz import answer_bonus, match_diagnosis, parse_answer, scor
 from hemedx.engine.report import DISCLAIMER
 from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
+from hemedx.outfiles import write_file
 from hemedx.rules.model import Pack
 from hemedx.suggest import did_you_mean
 
@@ -250,17 +251,15 @@ def _read_picks(ask: Prompter, out: Console, pack: Pack, shown: list[str]) -> li
     type=click.Path(dir_okay=False, path_type=Path),
     help="HTML file to write (self-contained: open it from a USB stick, no network needed).",
 )
+@force_option
 @rules_option
 @uniform_option
-def present(case: str, out_file: Path, rules_dir: Path | None, uniform_priors: bool) -> None:
+def present(case: str, out_file: Path, force: bool, rules_dir: Path | None, uniform_priors: bool) -> None:
     """Write CASE as one self-contained HTML presentation: stage reveal, bars, citations, hidden answer."""
     from hemedx.present import render_html
 
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
     html = render_html(c, walkthrough_stages(c, pack, uniform_priors))
-    try:
-        out_file.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {out_file}: {exc.strerror}") from None
+    write_file(out_file, html, force=force)
     click.echo(f"wrote {out_file} ({len(c.stages)} stages)", err=True)
