@@ -135,8 +135,6 @@ def _problems(pack: Pack) -> Iterator[Problem]:
     outside = outsiders[0] if outsiders else None
     if len(outsiders) > 1:
         yield ("diagnosis", outsiders[1].id, ("kind",), "a pack has at most one outside hypothesis", None)
-    if not [d for d in pack.diagnoses if not d.is_outside]:
-        yield ("pack", "info", ("diagnoses",), "the pack has no diagnoses", "add diagnoses to diagnoses.yaml")
 
     def unknown(kind: str, value: str, pool: Any) -> tuple[str, str | None]:
         return f"unknown {kind} '{value}'", did_you_mean(value, pool)
@@ -156,7 +154,7 @@ def _problems(pack: Pack) -> Iterator[Problem]:
                     *unknown("source", cite.source, sources),
                 )
 
-    if not pack.diagnoses:
+    if all(d.is_outside for d in pack.diagnoses):
         yield ("pack", "info", (), "a pack needs at least one diagnosis (diagnoses.yaml lists none)", None)
 
     for dx in pack.diagnoses:
