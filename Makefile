@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hemedx needs Python >= 3.11 (found %s); run: make PYTHON=python3.11" % sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-cache-dir -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-cache-dir -e '.[test,serve]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
