@@ -144,6 +144,8 @@ def run(
     )
     try:
         uvicorn.Server(config).run()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: for a server that is the way to stop
+        pass
     finally:
         store.close()
     out("Stopped; every acknowledged answer is in the database.")
