@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from hemedx import load_pack
@@ -26,3 +32,41 @@ def client(room: Classroom, limits: Limits | None = None):
     from starlette.testclient import TestClient
 
     return TestClient(create_app(room, limits), raise_server_exceptions=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(port, db, *cases):
+    cmd = [sys.executable, "-c", "from hemedx.cli import main; main()", "serve", *cases,
+           "--host", "127.0.0.1", "--port", str(port), "--db", str(db)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C" in line:
+            break
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    return proc, "".join(lines)
+
+
+def stop(proc) -> tuple[float, str]:
+    began = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=10)
+    elapsed = time.monotonic() - began
+    rest = proc.stdout.read()
+    proc.stdout.close()
+    return elapsed, rest

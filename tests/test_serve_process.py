@@ -3,54 +3,12 @@
 from __future__ import annotations
 
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
+from serve_helpers import free_port, start, stop
 
 pytest.importorskip("uvicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(port, db, *cases):
-    cmd = [sys.executable, "-c", "from hemedx.cli import main; main()", "serve", *cases,
-           "--host", "127.0.0.1", "--port", str(port), "--db", str(db)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Ctrl-C" in line:
-            break
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    return proc, "".join(lines)
-
-
-def stop(proc) -> tuple[float, str]:
-    began = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=10)
-    elapsed = time.monotonic() - began
-    rest = proc.stdout.read()
-    proc.stdout.close()
-    return elapsed, rest
 
 
 def test_serve_answers_with_csp_and_stops_on_sigint(tmp_path):

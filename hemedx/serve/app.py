@@ -170,11 +170,14 @@ async def teacher_page(request: Request) -> Response:
 
 async def qr_svg(request: Request) -> Response:
     """The join link as a QR code (SVG) for the projector."""
+    import io
+
     import segno
 
     url = _room(request).join_url or str(request.base_url)
-    svg = segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff")
-    return Response(svg, media_type="image/svg+xml")
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, dark="#000", light="#fff")
+    return Response(out.getvalue(), media_type="image/svg+xml")
 
 
 # ---- student API ------------------------------------------------------------------------------------

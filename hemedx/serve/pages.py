@@ -49,7 +49,6 @@ def student(session: Session, student: Student) -> str:
   <span class="who">You: <b id="nickname">{escape(student.nickname)}</b></span></header>
 <main class="narrow">
 <p id="status" class="status" role="status"></p>
-<section id="findings"></section>
 <form id="answer" hidden autocomplete="off">
   <h2>Your differential, best first</h2>
   <datalist id="dx-list"></datalist>
@@ -61,8 +60,9 @@ def student(session: Session, student: Student) -> str:
   <p id="answer-error" class="error" role="alert"></p>
 </form>
 <button type="button" id="self-next" hidden>Continue</button>
-<section id="results"></section>
 <section id="answer-box"></section>
+<section id="results"></section>
+<section id="findings"></section>
 </main>"""
     return _page(
         "hemedx — student", body, "student.js", "phone", {"session": session.id, "mode": session.mode}
@@ -72,7 +72,7 @@ def student(session: Session, student: Student) -> str:
 def teacher(session: Session) -> str:
     """The projector page; holds nothing until the script reads the token from the link's fragment."""
     body = """<header class="topbar"><span id="case-title"></span><span id="progress"></span>
-  <span class="join">Join: <b id="join-url"></b> code <b id="code" class="code"></b></span></header>
+  <span class="join">code <b id="code" class="code"></b></span></header>
 <main id="screen">
   <section id="left"></section>
   <section id="right"></section>

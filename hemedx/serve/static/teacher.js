@@ -91,7 +91,6 @@
     document.title = s.title + " — hemedx teacher";
     document.getElementById("case-title").textContent = s.title + (s.cases > 1 ? " (case " + (s.case_index + 1) + " of " + s.cases + ")" : "");
     document.getElementById("progress").textContent = PHASE[s.phase] + (s.stage >= 0 && s.phase !== "answer" ? " · stage " + (s.stage + 1) + " of " + s.stages : "");
-    document.getElementById("join-url").textContent = s.join_url;
     document.getElementById("code").textContent = s.code;
     document.getElementById("explain").disabled = !s.engine;
     document.getElementById("hint").textContent = "→ / space next · ← back · e explanation · " + s.joined + " joined";
@@ -122,6 +121,19 @@
       answerPanel(left, s);
       scores(right, s);
     }
+    fit(left); fit(right);
+  }
+  // Nothing important below the fold: shrink a panel's type until its content fits the screen.
+  // The reference list is secondary: it is left out of the measure and may run past the bottom.
+  function fit(box) {
+    var scale = 1, refs = box.querySelectorAll(".references");
+    refs.forEach(function (r) { r.hidden = true; });
+    box.style.fontSize = "";
+    while (box.scrollHeight > box.clientHeight + 1 && scale > 0.5) {
+      scale -= 0.05;
+      box.style.fontSize = scale + "em";
+    }
+    refs.forEach(function (r) { r.hidden = false; });
   }
   function refresh() {
     return hx.api("GET", base + "/state", undefined, headers).then(function (s) {
