@@ -153,9 +153,16 @@ def test_limits_body_size_and_rate(room):
 
     r = client(room).post("/api/join", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413
-    tight = client(room, Limits(rate=1, burst=3))
-    codes = [tight.get("/").status_code for _ in range(6)]
-    assert codes[:3] == [200, 200, 200] and codes[-1] == 429
+    tight = client(room, Limits(rate=1, burst=3, address_rate=1, address_burst=5))
+    codes = [tight.get("/").status_code for _ in range(7)]
+    assert codes[:5] == [200] * 5 and codes[-1] == 429
+    r = tight.get("/")
+    assert r.status_code == 429 and r.headers["retry-after"] == "1" and "too many" in r.json()["error"]
+    one = client(room, Limits(rate=1, burst=3))  # a student's own bucket is tighter than the address's
+    s, _ = join(room, "zed")
+    one.cookies.update(s.cookies)
+    codes = [one.get(f"/api/s/{sid}/state").status_code for _ in range(5)]
+    assert codes[:3] == [200] * 3 and codes[-1] == 429
 
 
 def test_token_bucket_refills():
@@ -173,7 +180,7 @@ def test_token_bucket_refills():
         (json.dumps({"stage": 0, "picks": []}).encode(), 400, "picks"),
         (json.dumps({"stage": 0, "picks": ["itp", "itp"]}).encode(), 400, "different"),
         (json.dumps({"stage": 0, "picks": ["itp", "aiha", "hs", "pnh"]}).encode(), 400, "1 to 3"),
-        (json.dumps({"stage": 0, "picks": ["os.system"]}).encode(), 400, "diagnosis ids"),
+        (json.dumps({"stage": 0, "picks": ["os.system"]}).encode(), 400, "'os.system' is not a diagnosis id"),
         (json.dumps({"stage": 0, "picks": "itp"}).encode(), 400, "picks"),
         (json.dumps({"stage": 0, "picks": ["itp"], "subtype": "severe"}).encode(), 400, "subtype"),
         (json.dumps({"stage": 2, "picks": ["itp"]}).encode(), 409, "closed"),

@@ -220,7 +220,7 @@ async def student_state(request: Request) -> Response:
     session = _session(request)
     student = _student(request, session)
     room = _room(request)
-    mine = [a for a in room.store.answers(session.id, session.case_index) if a.student == student.id]
+    mine = room.store.answers(session.id, session.case_index, student.id)
     view = student_view(session, room.deck(session), student, mine)
     view["diagnoses"] = diagnoses(room.pack)
     return JSONResponse(view)
@@ -242,10 +242,16 @@ async def save_answer(request: Request) -> Response:
     if (
         not isinstance(picks, list)
         or not 1 <= len(picks) <= PICKS
-        or not all(isinstance(p, str) and p in known for p in picks)
-        or len(set(picks)) != len(picks)
+        or not all(isinstance(p, str) for p in picks)
     ):
-        raise Refused(400, f"picks: give 1 to {PICKS} different diagnosis ids from the list")
+        raise Refused(400, f"picks: give a list of 1 to {PICKS} different diagnosis ids")
+    unknown = next((p for p in picks if p not in known), None)
+    if unknown is not None:
+        raise Refused(
+            400, f"picks: '{unknown[:40]}' is not a diagnosis id of this pack (one of {', '.join(known)})"
+        )
+    if len(set(picks)) != len(picks):
+        raise Refused(400, f"picks: give 1 to {PICKS} different diagnosis ids (one is listed twice)")
     subtype = data.get("subtype")
     if subtype is not None and (
         not isinstance(subtype, str) or subtype not in {s.id for s in known[picks[0]].subtypes}
@@ -266,7 +272,7 @@ async def student_answers(request: Request) -> Response:
         _teacher(request)
     elif _student(request, session).id != wanted:
         raise Refused(403, "you can read only your own answers")
-    rows = [a for a in room.store.answers(session.id) if a.student == wanted]
+    rows = room.store.answers(session.id, student=wanted)
     return JSONResponse(
         [
             {"case_index": a.case_index, "stage": a.stage, "picks": list(a.picks), "subtype": a.subtype}

@@ -93,7 +93,7 @@ class Guard:
             await _reply(send, 413, f"request body over {self.max_body} bytes")
             return
         identity, address = _client_keys(scope, headers)
-        if not (self.per_client.allow(identity) and self.per_address.allow(address)):
+        if not ((identity is None or self.per_client.allow(identity)) and self.per_address.allow(address)):
             await _reply(send, 429, "too many requests: wait a second", ((b"retry-after", b"1"),))
             return
 
@@ -105,8 +105,8 @@ class Guard:
         await self.app(scope, receive, with_headers)
 
 
-def _client_keys(scope: Scope, headers: dict[str, str]) -> tuple[str, str]:
-    """(identity, address): a student cookie or teacher token if sent, and the client address."""
+def _client_keys(scope: Scope, headers: dict[str, str]) -> tuple[str | None, str]:
+    """(identity, address): a student cookie or teacher token if sent (else None), and the client address."""
     client: Any = scope.get("client") or ("?", 0)
     address = "a:" + str(client[0])
     for part in headers.get("cookie", "").split(";"):
@@ -114,4 +114,4 @@ def _client_keys(scope: Scope, headers: dict[str, str]) -> tuple[str, str]:
         if name.startswith(COOKIE_PREFIX) and value:
             return "s:" + value[:64], address
     token = headers.get("x-hemedx-token")
-    return ("t:" + token[:64] if token else address), address
+    return ("t:" + token[:64] if token else None), address

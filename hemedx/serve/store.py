@@ -95,8 +95,10 @@ class Store(Protocol):
         """Insert or replace a student's answer for a stage (committed before returning)."""
         ...
 
-    def answers(self, session_id: str, case_index: int | None = None) -> list[Answer]:
-        """A session's answers (optionally for one case), ordered by student, case and stage."""
+    def answers(
+        self, session_id: str, case_index: int | None = None, student: str | None = None
+    ) -> list[Answer]:
+        """A session's answers (optionally of one case, one student), ordered by student, case and stage."""
         ...
 
     def close(self) -> None:
@@ -235,13 +237,18 @@ class SQLiteStore:
             ),
         )  # fmt: skip
 
-    def answers(self, session_id: str, case_index: int | None = None) -> list[Answer]:
-        """A session's answers (optionally for one case), ordered by student, case and stage."""
+    def answers(
+        self, session_id: str, case_index: int | None = None, student: str | None = None
+    ) -> list[Answer]:
+        """A session's answers (optionally of one case, one student), ordered by student, case and stage."""
         sql = "SELECT student, case_index, stage, picks, subtype, at FROM answers WHERE session=?"
-        args: tuple[object, ...] = (session_id,)
+        args: list[object] = [session_id]
         if case_index is not None:
             sql += " AND case_index=?"
-            args = (session_id, case_index)
+            args.append(case_index)
+        if student is not None:
+            sql += " AND student=?"
+            args.append(student)
         rows = self._db.execute(sql + " ORDER BY student, case_index, stage", args)
         return [Answer(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5]) for r in rows]
 

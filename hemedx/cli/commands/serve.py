@@ -76,6 +76,13 @@ def _library_lookup(pack: Pack) -> Any:
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port.")
 @db_option
 @click.option("--new", "fresh", is_flag=True, help="Start a new session even if this deck has one in --db.")
+@click.option(
+    "--address-rate",
+    type=click.FloatRange(1, 100000),
+    default=100.0,
+    show_default=True,
+    help="Requests per second allowed from one network address (raise it when a class shares one NAT).",
+)
 @rules_option
 @uniform_option
 def run(
@@ -84,6 +91,7 @@ def run(
     port: int,
     db_path: Path | None,
     fresh: bool,
+    address_rate: float,
     rules_dir: Path | None,
     uniform_priors: bool,
 ) -> None:
@@ -92,6 +100,7 @@ def run(
         import uvicorn
 
         from hemedx.serve.app import Classroom, create_app
+        from hemedx.serve.guard import Limits
         from hemedx.serve.netinfo import public_host, terminal_qr
     except ImportError as exc:
         raise InputError(
@@ -134,7 +143,7 @@ def run(
     out("Press Ctrl-C to stop.")
     sys.stdout.flush()
     config = uvicorn.Config(
-        create_app(room),
+        create_app(room, Limits(address_rate=address_rate, address_burst=3 * address_rate)),
         host=host,
         port=port,
         log_level="warning",
