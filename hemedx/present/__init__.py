@@ -14,6 +14,7 @@ from typing import Any
 
 from hemedx.cases.model import Case
 from hemedx.engine.report import DISCLAIMER
+from hemedx.present.units import units_as_written
 
 PLACEHOLDER = "__HEMEDX_DATA__"
 
@@ -47,7 +48,10 @@ def _pct(p: float) -> str:
 
 
 def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any]:
-    """The plain data the page shows: stages, bars, next tests, explanation, answer, references."""
+    """The plain data the page shows: stages, bars, next tests, explanation, answer, references.
+
+    Units read as written (``×10⁹/L``): every string passes through :func:`units_as_written`.
+    """
     refs = _Refs()
     out_stages = []
     for stage in stages:
@@ -115,16 +119,18 @@ def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any
             for p in a["teaching_points"]
         ],
     }
-    return {
-        "case": case.id,
-        "title": case.title,
-        "presentation": " ".join(case.presentation.split()) if case.presentation else None,
-        "disclaimer": DISCLAIMER,
-        "stages": out_stages,
-        "explanation": explanation,
-        "answer": answer,
-        "references": refs.listing(),
-    }
+    return units_as_written(
+        {
+            "case": case.id,
+            "title": case.title,
+            "presentation": " ".join(case.presentation.split()) if case.presentation else None,
+            "disclaimer": DISCLAIMER,
+            "stages": out_stages,
+            "explanation": explanation,
+            "answer": answer,
+            "references": refs.listing(),
+        }
+    )
 
 
 def embed_json(data: Any) -> str:
