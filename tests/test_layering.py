@@ -15,7 +15,7 @@ ALLOWED = {
     "engine": {"engine", "cases", "rules"},
     "authoring": {"authoring", "engine", "cases", "rules", "schema"},
     "present": {"present", "engine", "cases", "rules"},
-    "serve": {"serve", "engine", "cases", "rules"},
+    "serve": {"serve", "present", "engine", "cases", "rules"},  # present: units as written
 }
 
 

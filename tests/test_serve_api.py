@@ -315,3 +315,37 @@ def test_the_store_commits_before_returning(tmp_path):
     assert other.student_by_secret(session.id, secret) == student
     assert other.student_by_secret(session.id, "guess") is None
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_engine_view_puts_alerts_first_and_never_calls_outside_a_diagnosis():
+    from hemedx.serve.deck import OUTSIDE_LABEL, StageMaterial, engine_view
+
+    pack = load_pack()
+    case = resolve_case(CASE, pack)
+    report = rank_case(case, pack, upto=1, next_test=True)
+    outside = {**report["differential"][1], "diagnosis": "outside", "label": "outside"}
+    report = {
+        **report,
+        "alerts": [{"text": "Neutrophils 0.3 10^9/L: urgent review", "cites": []}, "plain alert"],
+        "differential": [report["differential"][0], outside, *report["differential"][2:]],
+    }
+    view = engine_view(StageMaterial("s", None, [], report))
+    assert [a["text"] for a in view["alerts"]] == ["Neutrophils 0.3 ×10⁹/L: urgent review", "plain alert"]
+    assert view["differential"][1]["label"] == OUTSIDE_LABEL
+    assert all(d["label"] != "outside" for d in view["differential"])
+    assert OUTSIDE_LABEL in [e["label"] for e in view["explanation"]]
+
+
+def test_a_subtype_of_the_first_pick_is_kept(room):
+    sid = room.test_session.id
+    advance(teacher(room), sid)
+    s, me = join(room, "ana")
+    body = {"stage": 0, "picks": ["aplastic_anemia", "mds"], "subtype": "severe"}
+    assert s.put(f"/api/s/{sid}/answer", json=body).status_code == 200
+    assert s.get(f"/api/s/{sid}/students/{me}/answers").json()[0]["subtype"] == "severe"
+    view = s.get(f"/api/s/{sid}/state").json()
+    assert view["subtype_asked"] and view["my_answer"] == {
+        "picks": ["aplastic_anemia", "mds"],
+        "subtype": "severe",
+    }
+    assert teacher(room).get(f"/api/t/{sid}/state").json()["answered"] == 1

@@ -13,6 +13,7 @@ from hemedx.cases.model import Case
 from hemedx.engine.report import rank_case
 from hemedx.engine.walkthrough import answer as answer_key
 from hemedx.engine.walkthrough import revealed
+from hemedx.present.units import as_written, units_as_written
 from hemedx.rules.model import Pack
 
 OUTSIDE = "outside"
@@ -81,10 +82,10 @@ def build_case(case: Case, pack: Pack, uniform_priors: bool = False) -> CaseMate
     stages = []
     for index, stage in enumerate(case.stages):
         report = rank_case(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
-        shown = [r["display"] for r in revealed(stage, pack)]
+        shown = [as_written(r["display"]) for r in revealed(stage, pack)]
         stages.append(StageMaterial(stage.name, stage.note, shown, report))
     last = dict(stages[-1].report)
-    key = answer_key(case, pack, last)
+    key = units_as_written(answer_key(case, pack, last))
     return CaseMaterial(case, stages, key, last["references"])
 
 
@@ -107,7 +108,7 @@ def _alert_text(alert: Any) -> str:
 
 
 def engine_view(material: StageMaterial) -> dict[str, Any]:
-    """The engine's side for the projector: alerts, differential, next test, cited explanation."""
+    """The engine's side for the projector: alerts, differential, next test, cited explanation (×10⁹/L)."""
     report = material.report
     alerts = [
         {"text": _alert_text(a), "cites": a.get("cites", []) if isinstance(a, dict) else []}
@@ -140,11 +141,13 @@ def engine_view(material: StageMaterial) -> dict[str, Any]:
             )  # fmt: skip
         explanation.append({"label": diagnosis_label(d), "shown": pct(d["probability"]), "lines": lines})
     nt = report.get("next_test") or {}
-    return {
-        "alerts": alerts,
-        "summary": report["summary"],
-        "differential": differential,
-        "next_test": {"label": nt.get("label"), "why": nt.get("why", ""), "cites": nt.get("cites", [])},
-        "explanation": explanation,
-        "references": [{"n": r["n"], "citation": r["citation"]} for r in report["references"]],
-    }
+    return units_as_written(
+        {
+            "alerts": alerts,
+            "summary": report["summary"],
+            "differential": differential,
+            "next_test": {"label": nt.get("label"), "why": nt.get("why", ""), "cites": nt.get("cites", [])},
+            "explanation": explanation,
+            "references": [{"n": r["n"], "citation": r["citation"]} for r in report["references"]],
+        }
+    )
