@@ -72,6 +72,7 @@
         mineList.appendChild(el("li", null, "Your " + p.yours + ". " + p.label + ": engine " + p.engine + " → " + p.points));
       });
       sec.appendChild(el("p", "score", "Your score: " + r.score.points + " of " + r.score.max));
+      if (r.next_test) { sec.appendChild(el("p", "next", "Engine's next best test: " + r.next_test)); }
     });
     var ans = clear(document.getElementById("answer-box"));
     if (s.answer) {
