@@ -349,3 +349,24 @@ def test_a_subtype_of_the_first_pick_is_kept(room):
         "subtype": "severe",
     }
     assert teacher(room).get(f"/api/t/{sid}/state").json()["answered"] == 1
+
+
+def test_export_finds_a_served_case_file_given_again(tmp_path):
+    from helpers import write_case
+
+    from hemedx.cases.loader import load_case
+    from hemedx.serve.store import Answer
+
+    path = write_case(tmp_path, [{"findings": {"petechiae": "present"}}], case_id="own-case")
+    db = tmp_path / "own.sqlite3"
+    store = SQLiteStore(db)
+    session = store.create_session([load_case(path, load_pack()).id], "class")
+    student, _ = store.add_student(session.id, "ana")
+    store.save_answer(session.id, Answer(student.id, 0, 0, ("itp",), None, 1.0))
+    store.close()
+    runner = CliRunner()
+    r = runner.invoke(cli, ["serve", "export", session.id, "--json", "--db", str(db)])
+    assert r.exit_code == 2 and "'own-case'" in r.output and "give its case file" in r.output
+    r = runner.invoke(cli, ["serve", "export", session.id, str(path), "--json", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["students"][0]["cases"][0]["stages"][0]["picks"] == ["itp"]

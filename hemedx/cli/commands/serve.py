@@ -162,6 +162,7 @@ def run(
 
 @serve.command("export")
 @click.argument("session_id", metavar="SESSION")
+@click.argument("case_files", nargs=-1, metavar="[CASE...]")
 @click.option("--csv", "fmt", flag_value="csv", help="One row per student, case and stage (gradebook).")
 @click.option("--json", "fmt", flag_value="json", help="The full record with the class summary.")
 @db_option
@@ -173,6 +174,7 @@ def run(
 @uniform_option
 def export_command(
     session_id: str,
+    case_files: tuple[str, ...],
     fmt: str | None,
     db_path: Path | None,
     out_file: Path | None,
@@ -180,7 +182,10 @@ def export_command(
     rules_dir: Path | None,
     uniform_priors: bool,
 ) -> None:
-    """Write SESSION's picks and scores per student and stage, and the class summary."""
+    """Write SESSION's picks and scores per student and stage, and the class summary.
+
+    Library cases are found by id; give the CASE files again if the session served files of its own.
+    """
     from hemedx.serve import export
     from hemedx.serve.deck import build_case
 
@@ -195,11 +200,15 @@ def export_command(
         raise InputError(f"no session '{session_id}' in {path}", hint="the server printed its id at start")
     pack = pack_from(rules_dir)
     lookup = _library_lookup(pack)
+    given = {c.id: c for c in _deck(case_files, pack)}
     deck = []
     for case_id in session.cases:
-        case = lookup(case_id)
+        case = given.get(case_id) or lookup(case_id)
         if case is None:
-            raise InputError(f"session {session_id} used case '{case_id}', which is not in the library")
+            raise InputError(
+                f"session {session_id} used case '{case_id}', which is not in the library",
+                hint="give its case file after SESSION",
+            )
         deck.append(build_case(case, pack, uniform_priors))
     data = export.session_results(session, deck, store)
     text = export.to_csv(data) if fmt == "csv" else json.dumps(data, indent=2, ensure_ascii=False) + "\n"
