@@ -370,3 +370,34 @@ def test_export_finds_a_served_case_file_given_again(tmp_path):
     r = runner.invoke(cli, ["serve", "export", session.id, str(path), "--json", "--db", str(db)])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["students"][0]["cases"][0]["stages"][0]["picks"] == ["itp"]
+
+
+def test_self_study_what_if_only_after_the_engine_view(tmp_path):
+    room, _ = make_room(tmp_path / "self.sqlite3", [CASE], session_mode=None)
+    s = client(room)
+    sid = s.post("/api/self", json={"case": CASE}).json()["session"]
+    s.post(f"/api/s/{sid}/advance")
+    body = {"stage": 0, "finding": "splenomegaly", "state": "present"}
+    r = s.post(f"/api/s/{sid}/whatif", json=body)
+    assert r.status_code == 409 and "once the engine's view" in r.json()["error"]
+    assert "what_if_findings" not in s.get(f"/api/s/{sid}/state").json()
+    s.put(f"/api/s/{sid}/answer", json={"stage": 0, "picks": ["aplastic_anemia"]})
+    s.post(f"/api/s/{sid}/advance")
+    view = s.get(f"/api/s/{sid}/state").json()
+    assert {"id": "splenomegaly", "label": "Splenomegaly", "state": "absent"} in view["what_if_findings"]
+    r = s.post(f"/api/s/{sid}/whatif", json=body)
+    assert r.status_code == 200, r.text
+    pack = load_pack()
+    case = resolve_case(CASE, pack)
+    snap = case.snapshot(0).with_changes(findings={"splenomegaly": "present"})
+    expected = rank_case(case, pack, upto=0, snapshot=snap)
+    assert [d["diagnosis"] for d in r.json()["top"]] == [d["diagnosis"] for d in expected["differential"][:5]]
+    assert r.json()["summary"] == expected["summary"]
+    for bad, status, words in (
+        ({"finding": "platelets"}, 400, "finding"),
+        ({"state": "maybe"}, 400, "state"),
+        ({"stage": 3}, 409, "once the engine's view"),
+        ({"stage": True}, 409, "once the engine's view"),
+    ):
+        r = s.post(f"/api/s/{sid}/whatif", json={**body, **bad})
+        assert r.status_code == status and words in r.json()["error"]

@@ -31,12 +31,13 @@ from hemedx.cases.model import Case
 from hemedx.engine.quiz import PICKS
 from hemedx.rules.model import Pack
 from hemedx.serve import export, pages
-from hemedx.serve.deck import CaseMaterial, build_case, last_step, position
+from hemedx.serve.deck import FINDING_STATES, CaseMaterial, build_case, last_step, position, what_if
 from hemedx.serve.guard import COOKIE_PREFIX, Guard, Limits
 from hemedx.serve.store import Answer, Session, Store, Student
-from hemedx.serve.views import diagnoses, student_view, teacher_view
+from hemedx.serve.views import diagnoses, engine_shown_through, student_view, teacher_view
 
 NICKNAME_MAX = 24
+MAX_STUDENTS = 1000  # per session: a lecture hall, not an open signup
 
 
 class Refused(Exception):
@@ -192,7 +193,10 @@ async def join(request: Request) -> Response:
     session = store.session_by_code(code) if code.isalnum() else None
     if session is None:
         raise Refused(404, f"no class session with code '{code}' (check the code on the projector)")
-    if nickname.casefold() in {s.nickname.casefold() for s in store.students(session.id)}:
+    students = store.students(session.id)
+    if len(students) >= MAX_STUDENTS:
+        raise Refused(409, f"this session is full ({MAX_STUDENTS} students)")
+    if nickname.casefold() in {s.nickname.casefold() for s in students}:
         raise Refused(409, "nickname: someone in this session already uses it; pick another")
     student, secret = store.add_student(session.id, nickname)
     response = JSONResponse({"session": session.id, "student": student.id, "url": f"/s/{session.id}"})
@@ -235,7 +239,7 @@ async def save_answer(request: Request) -> Response:
     material = room.deck(session)[session.case_index]
     pos = position(session.step, len(material.stages))
     stage = data.get("stage")
-    if pos.phase != "open" or stage != pos.stage:
+    if pos.phase != "open" or type(stage) is not int or stage != pos.stage:
         raise Refused(409, "answers for this stage are closed (the teacher has moved on)")
     picks = data.get("picks")
     known = {d.id: d for d in room.pack.diagnoses}
@@ -301,6 +305,27 @@ async def self_advance(request: Request) -> Response:
         step = min(session.step + 1, last_step(len(material.stages)))
     room.store.set_position(session.id, 0, step)
     return JSONResponse({"step": step})
+
+
+async def self_what_if(request: Request) -> Response:
+    """Self-study: toggle one clinical finding at a stage whose engine view is already shown."""
+    session = _session(request)
+    _student(request, session)
+    if session.mode != "self":
+        raise Refused(403, "what-if is part of self-study")
+    room = _room(request)
+    data = await _json(request)
+    material = room.deck(session)[0]
+    pos = position(session.step, len(material.stages))
+    stage = data.get("stage")
+    if type(stage) is not int or not 0 <= stage <= engine_shown_through(material, pos):
+        raise Refused(409, "what-if opens once the engine's view of that stage is shown")
+    finding, state = data.get("finding"), data.get("state")
+    if not isinstance(finding, str) or finding not in {f.id for f in room.pack.vocabulary.findings}:
+        raise Refused(400, "finding: give a clinical finding id from the list")
+    if state not in FINDING_STATES:
+        raise Refused(400, "state: present, absent or unknown")
+    return JSONResponse(what_if(material, room.pack, stage, finding, state, room.uniform_priors))
 
 
 # ---- teacher API ------------------------------------------------------------------------------------
@@ -396,6 +421,7 @@ def create_app(room: Classroom, limits: Limits | None = None) -> Guard:
         Route("/api/s/{sid}/state", student_state),
         Route("/api/s/{sid}/answer", save_answer, methods=["PUT", "POST"]),
         Route("/api/s/{sid}/advance", self_advance, methods=["POST"]),
+        Route("/api/s/{sid}/whatif", self_what_if, methods=["POST"]),
         Route("/api/s/{sid}/students/{student}/answers", student_answers),
         Route("/api/t/{sid}/state", teacher_state),
         Route("/api/t/{sid}/advance", teacher_advance, methods=["POST"]),

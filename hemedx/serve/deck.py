@@ -13,6 +13,7 @@ from hemedx.cases.model import Case
 from hemedx.engine.report import rank_case
 from hemedx.engine.walkthrough import answer as answer_key
 from hemedx.engine.walkthrough import revealed
+from hemedx.engine.whatif import Change, apply
 from hemedx.present.units import as_written, units_as_written
 from hemedx.rules.model import Pack
 
@@ -151,3 +152,29 @@ def engine_view(material: StageMaterial) -> dict[str, Any]:
             "references": [{"n": r["n"], "citation": r["citation"]} for r in report["references"]],
         }
     )
+
+
+FINDING_STATES = ("present", "absent", "unknown")
+
+
+def what_if(
+    material: CaseMaterial, pack: Pack, stage: int, finding: str, state: str, uniform_priors: bool = False
+) -> dict[str, Any]:
+    """Re-rank a stage with one clinical finding set (or made unknown): the top five, before and after."""
+    case = material.case
+    change = Change("finding", finding, None if state == "unknown" else state, state, None)
+    after = rank_case(
+        case, pack, upto=stage, uniform_priors=uniform_priors, snapshot=apply(case.snapshot(stage), [change])
+    )
+    before = {d["diagnosis"]: d["probability"] for d in material.stages[stage].report["differential"]}
+    rows = [
+        {
+            "diagnosis": d["diagnosis"],
+            "label": diagnosis_label(d),
+            "before": pct(before.get(d["diagnosis"], 0.0)),
+            "after": pct(d["probability"]),
+            "delta_pp": round((d["probability"] - before.get(d["diagnosis"], 0.0)) * 100, 1),
+        }
+        for d in after["differential"][:5]
+    ]
+    return {"stage": stage, "finding": finding, "state": state, "summary": after["summary"], "top": rows}

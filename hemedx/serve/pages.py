@@ -61,6 +61,14 @@ def student(session: Session, student: Student) -> str:
 </form>
 <button type="button" id="self-next" hidden>Continue</button>
 <section id="answer-box"></section>
+<form id="whatif" hidden autocomplete="off">
+  <h2>What if…</h2>
+  <label>Finding <select id="whatif-finding"></select></label>
+  <label>were <select id="whatif-state"><option value="present">present</option>
+    <option value="absent">absent</option><option value="unknown">unknown</option></select></label>
+  <button type="submit">Re-rank</button>
+  <div id="whatif-result"></div>
+</form>
 <section id="results"></section>
 <section id="findings"></section>
 </main>"""

@@ -204,4 +204,15 @@ def student_view(
     if pos.phase == "answer":
         view["answer"] = answer_view(material)
         view["total"] = case_score(material, own)
+    if session.mode == "self" and shown_through >= 0:
+        view["what_if_findings"] = what_if_findings(material, shown_through)
     return view
+
+
+def what_if_findings(material: CaseMaterial, stage: int) -> list[dict[str, str]]:
+    """The observed clinical findings up to a revealed stage: what a self-study student may toggle."""
+    return [
+        {"id": f["finding"], "label": f["label"], "state": f["state"]}
+        for f in material.stages[stage].report["findings"]
+        if f["origin"] == "observed"
+    ]

@@ -82,6 +82,21 @@
       var tp = ans.appendChild(el("ul"));
       s.answer.teaching_points.forEach(function (p) { tp.appendChild(hx.line("li", p)); });
     }
+    var whatif = document.getElementById("whatif");
+    whatif.hidden = !(s.what_if_findings && s.what_if_findings.length);
+    if (!whatif.hidden) {
+      var sel = document.getElementById("whatif-finding");
+      var wkey = s.results.length + ":" + s.what_if_findings.length;
+      if (sel.getAttribute("data-key") !== wkey) {
+        var keep = sel.value;
+        clear(sel);
+        s.what_if_findings.forEach(function (f) {
+          sel.appendChild(el("option", null, f.label + " (now " + f.state + ")")).value = f.id;
+        });
+        if (keep) { sel.value = keep; }
+        sel.setAttribute("data-key", wkey);
+      }
+    }
     if (selfStudy) {
       var atEnd = s.phase === "answer";
       next.hidden = atEnd || (s.phase === "open" && !s.my_answer);
@@ -109,6 +124,22 @@
     var body = {stage: state.stage, picks: ids, subtype: subtypeRow.hidden || !subtype.value ? null : subtype.value};
     hx.api("PUT", base + "/answer", body).then(function () { formKey = null; return refresh(); })
       .catch(function (e) { error.textContent = e.message; });
+  });
+  document.getElementById("whatif").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var out = clear(document.getElementById("whatif-result"));
+    var stage = state.results.length - 1;
+    hx.api("POST", base + "/whatif", {stage: stage, finding: document.getElementById("whatif-finding").value,
+                                      state: document.getElementById("whatif-state").value})
+      .then(function (r) {
+        out.appendChild(el("p", "summary", "Stage " + (r.stage + 1) + ": " + r.summary));
+        var ol = out.appendChild(el("ol"));
+        r.top.forEach(function (d) {
+          var sign = d.delta_pp > 0 ? "▲ +" : (d.delta_pp < 0 ? "▼ " : "");
+          ol.appendChild(el("li", null, d.label + ": " + d.before + " → " + d.after + (sign ? " (" + sign + Math.abs(d.delta_pp) + " pp)" : "")));
+        });
+      })
+      .catch(function (e) { out.appendChild(el("p", "error", e.message)); });
   });
   next.addEventListener("click", function () {
     hx.api("POST", base + "/advance").then(refresh).catch(function (e) { document.getElementById("status").textContent = e.message; });
