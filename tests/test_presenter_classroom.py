@@ -127,3 +127,16 @@ def test_print_is_a_handout_without_answers_and_a_summary_on_request(page):
         assert "Answer key: Aplastic anaemia" in text and data["stages"][-1]["summary"] in text
     finally:
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_the_outside_entry_is_never_shown_as_a_diagnosis(tmp_path):
+    pack = load_pack()
+    case = evil_case(tmp_path)
+    stages = walkthrough(case, pack)
+    for stage in stages:
+        stage["shift"][1] = {**stage["shift"][1], "diagnosis": "outside", "label": "outside"}
+    stages[-1]["differential"][0] = {**stages[-1]["differential"][0], "diagnosis": "outside", "label": "x"}
+    data = presentation_data(case, stages)
+    assert all(s["bars"][1]["label"] == "Something outside this differential" for s in data["stages"])
+    assert data["explanation"][0]["label"] == "Something outside this differential"
+    assert data["answer"]["engine_top"] == "Something outside this differential"
