@@ -138,6 +138,8 @@ def run(
         out(f"Teacher (keep private): {base}/teacher/{session.id}#t={session.token}")
     else:
         out(f"Self-study over {len(room.self_study)} library cases: {base}/")
+    if host in ("0.0.0.0", "::") and public_host(host).startswith("127."):
+        out("No network address found for this machine: phones need its address from the network settings.")
     if host in ("127.0.0.1", "localhost", "::1"):
         out("Listening on loopback only: phones on the network cannot reach it (use --host 0.0.0.0).")
     out("Press Ctrl-C to stop.")
@@ -148,6 +150,7 @@ def run(
         port=port,
         log_level="warning",
         timeout_graceful_shutdown=2,
+        limit_concurrency=2000,  # beyond that, 503 rather than unbounded memory
         server_header=False,
         access_log=False,
     )
