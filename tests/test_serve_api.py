@@ -293,6 +293,16 @@ def test_export_command_writes_csv_and_json(tmp_path):
     data = json.loads(r.output)
     assert data["summary"][0]["stages"][0]["answered"] == 1
     assert data["students"][0]["cases"][0]["stages"][0]["points"] == 2 + 2  # engine: AL, AA; yours: AA, AL
+    r = runner.invoke(cli, ["serve", "export", session.id, "--csv", "--summary", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    head, first = r.output.splitlines()[:2]
+    row = dict(zip(head.split(","), first.split(","), strict=True))
+    assert (
+        row["answered"] == "1" and row["top_first_pick"] == "aplastic_anemia" and row["mean_points"] == "4.0"
+    )
+    assert row["engine_top"] == "acute_leukemia" and row["engine_top_listed"] == "1.0"
+    r = runner.invoke(cli, ["serve", "export", session.id, "--json", "--summary", "--db", str(db)])
+    assert r.exit_code == 2 and "--summary goes with --csv" in r.output
     out = tmp_path / "r.csv"
     out.write_text("keep")
     r = runner.invoke(cli, ["serve", "export", session.id, "--csv", "--db", str(db), "--out", str(out)])

@@ -89,3 +89,29 @@ def to_csv(data: dict[str, Any]) -> str:
                  "", "", "", "", score["points"], score["max"]]
             )  # fmt: skip
     return out.getvalue()
+
+
+SUMMARY_COLUMNS = [
+    "session", "case", "stage", "stage_name", "answered", "students", "top_first_pick",
+    "top_first_pick_share", "engine_top", "first_pick_is_engine_top", "engine_top_listed",
+    "mean_top3_overlap", "mean_points",
+]  # fmt: skip
+
+
+def to_summary_csv(data: dict[str, Any]) -> str:
+    """The class summary of :func:`session_results` as CSV: one row per case and stage."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    for ci, case in enumerate(data["summary"]):
+        for st in case["stages"]:
+            points = [p["cases"][ci]["stages"][st["stage"]]["points"] for p in data["students"]]
+            top = st["first_picks"][0] if st["first_picks"] else None
+            a = st["agreement"]
+            writer.writerow(
+                [data["session"], case["case"], st["stage"], st["name"], st["answered"], st["students"],
+                 top["diagnosis"] if top else "", top["share"] if top else "", st["engine_top3"][0],
+                 a["first_pick_is_engine_top"], a["engine_top_listed"], a["mean_top3_overlap"],
+                 round(sum(points) / len(points), 2) if points else ""]
+            )  # fmt: skip
+    return out.getvalue()

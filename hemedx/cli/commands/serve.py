@@ -168,6 +168,7 @@ def run(
 @click.argument("case_files", nargs=-1, metavar="[CASE...]")
 @click.option("--csv", "fmt", flag_value="csv", help="One row per student, case and stage (gradebook).")
 @click.option("--json", "fmt", flag_value="json", help="The full record with the class summary.")
+@click.option("--summary", is_flag=True, help="With --csv: the class summary, one row per case and stage.")
 @db_option
 @click.option(
     "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write."
@@ -179,6 +180,7 @@ def export_command(
     session_id: str,
     case_files: tuple[str, ...],
     fmt: str | None,
+    summary: bool,
     db_path: Path | None,
     out_file: Path | None,
     force: bool,
@@ -194,6 +196,8 @@ def export_command(
 
     if fmt is None:
         raise InputError("give --csv or --json")
+    if summary and fmt != "csv":
+        raise InputError("--summary goes with --csv (the JSON always has the summary)")
     path = db_path or default_db_path()
     if not path.exists():
         raise InputError(f"no classroom database at {path}", hint="pass the --db the server used")
@@ -214,7 +218,10 @@ def export_command(
             )
         deck.append(build_case(case, pack, uniform_priors))
     data = export.session_results(session, deck, store)
-    text = export.to_csv(data) if fmt == "csv" else json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = export.to_summary_csv(data) if summary else export.to_csv(data)
     if out_file is None:
         click.echo(text, nl=False)
         return
