@@ -105,6 +105,18 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
                         "given_unit": stage.given_units.get(k),
                     }
                     for k, v in stage.labs.items()
+                ]
+                + [
+                    {
+                        "lab": k,
+                        "label": labs[k].label,
+                        "value": b.bound,
+                        "comparator": b.comparator,
+                        "unit": labs[k].unit,
+                        "shown": f"{b.shown(labs[k].decimals)} {labs[k].unit}",
+                        "given_unit": stage.given_units.get(k),
+                    }
+                    for k, b in stage.censored.items()
                 ],
                 "tests": [
                     {
