@@ -27,7 +27,7 @@ class Derivation:
 
 
 def _f(x: float) -> str:
-    return f"{x:g}"
+    return f"{round(x, 4):g}"
 
 
 def _white_fraction(v: Values) -> float:
