@@ -11,7 +11,7 @@ from hemedx.cases.censored import Censored, normalise_comparator, parse_censored
 from hemedx.cases.model import CASE_ID_PATTERN, Case, CaseFile, LabEntry, Stage
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
-from hemedx.rules.units import to_canonical
+from hemedx.rules.units import probable_unit, to_canonical
 from hemedx.safeyaml import Document, load_file
 from hemedx.schema_errors import to_input_error
 from hemedx.suggest import did_you_mean
@@ -218,7 +218,13 @@ def _check_plausible(
     low, high = lab.plausible.min, lab.plausible.max
     if not low <= value <= high:
         hint = f"expected {low:g}-{high:g} {lab.unit}"
-        if unit is None and lab.alternative_units:
+        probable = probable_unit(lab, given, unit)
+        if probable is not None:
+            other, converted = probable
+            hint += (
+                f"; probably {other} (= {converted:g} {lab.unit}): write {{value: {given:g}, unit: {other}}}"
+            )
+        elif unit is None and lab.alternative_units:
             alts = ", ".join(a.unit for a in lab.alternative_units)
             hint += f"; if the value is in another unit write {{value: {given:g}, unit: ...}} ({alts})"
         raise doc.error(path, f"implausible {lab.id} {shown}", hint)
