@@ -15,6 +15,7 @@ ALLOWED = {
     "engine": {"engine", "cases", "rules"},
     "authoring": {"authoring", "engine", "cases", "rules", "schema"},
     "present": {"present", "engine", "cases", "rules"},
+    "fhir": {"fhir", "cases", "rules"},
 }
 
 

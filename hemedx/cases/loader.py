@@ -149,6 +149,12 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
             )
         )
 
+    if not parsed.synthetic and parsed.provenance is None:
+        raise doc.error(
+            ["synthetic"],
+            "a case that is not synthetic needs a provenance note",
+            "add provenance: 'imported from a FHIR record, de-identified' (or say where it came from)",
+        )
     diagnoses = {d.id: d for d in pack.diagnoses}
     if parsed.answer is not None:
         dx = diagnoses.get(parsed.answer.diagnosis)
@@ -189,6 +195,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         tags=tuple(parsed.tags),
         difficulty=parsed.difficulty,
         raw=doc.data,
+        provenance=parsed.provenance,
     )
 
 

@@ -69,6 +69,7 @@ class CaseFile(_Strict):
     id: Annotated[str, Field(pattern=CASE_ID_PATTERN, min_length=2, max_length=80)]
     title: Annotated[str, Field(min_length=1, max_length=200)]
     synthetic: bool = True
+    provenance: Annotated[str, Field(min_length=1, max_length=500)] | None = None  # where a record came from
     patient: PatientFile
     presentation: str | None = None
     stages: Annotated[list[StageFile], Field(min_length=1)]
@@ -171,6 +172,7 @@ class Case:
     tags: tuple[str, ...] = ()
     difficulty: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    provenance: str | None = None  # set for a case made from a real record (synthetic false)
 
     def snapshot(self, upto: int | None = None) -> Snapshot:
         """Facts known after stage ``upto`` (0-based, inclusive); all stages when None."""

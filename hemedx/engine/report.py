@@ -23,6 +23,19 @@ from hemedx.engine.whynot import why_not as explain_why_not
 from hemedx.rules.model import Pack
 
 DISCLAIMER = "hemedx is a teaching aid for synthetic cases only. It is not for clinical use."
+RECORD_DISCLAIMER = (
+    "This case came from a real patient record (de-identified) and is shown for teaching only."
+    " hemedx is a teaching aid; it is not for clinical use."
+)
+
+
+def disclaimer_for(case: Case) -> str:
+    """The notice every view of ``case`` shows: synthetic, or from a record (with its provenance)."""
+    if case.synthetic:
+        return DISCLAIMER
+    return f"{RECORD_DISCLAIMER} Provenance: {case.provenance}" if case.provenance else RECORD_DISCLAIMER
+
+
 _OP_TEXT = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
 
 
@@ -160,6 +173,8 @@ def build_report(
     for note in undetermined(pack, engine.compiled, snap, set(ranking.fired_rules)):
         note["cites"] = cites.cite((c.source, c.locator) for c in rule_cites[note["rule"]])
         extra.setdefault("undetermined", []).append(note)
+    if not case.synthetic:
+        extra["provenance"] = case.provenance
     if snap.censored or snap.derived or snap.lab_conflicts:
         extra["labs"] = lab_entries(pack, snap)
         extra["lab_conflicts"] = list(snap.lab_conflicts)
@@ -181,7 +196,7 @@ def build_report(
         "priors": "uniform" if ranking.uniform_priors else "pack",
         "pack": {"id": pack.info.id, "version": pack.info.version, "digest": pack.digest},
         "hemedx_version": __version__,
-        "disclaimer": DISCLAIMER,
+        "disclaimer": disclaimer_for(case),
         **extra,
     }
 

@@ -15,7 +15,7 @@ from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import cite_marks, console, emit_json
-from hemedx.engine.report import DISCLAIMER, Citations
+from hemedx.engine.report import Citations, disclaimer_for
 from hemedx.rules.model import Pack
 
 
@@ -160,7 +160,7 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
             for p in case.teaching_points
         ]
         sheet["references"] = cites.references()
-    sheet["disclaimer"] = DISCLAIMER
+    sheet["disclaimer"] = disclaimer_for(case)
     return sheet
 
 
