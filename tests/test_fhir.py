@@ -360,3 +360,10 @@ def test_export_keeps_censored_values(tmp_path):
 def test_import_errors_are_input_errors_in_the_api():
     with pytest.raises(InputError, match="no Patient resource"):
         import_data({"resourceType": "Bundle", "type": "collection", "entry": []})
+
+
+def test_readme_mapping_table_is_current():
+    from hemedx.fhir.codes import mapping_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert mapping_table(PACK) in readme, "regenerate the README table with hemedx.fhir.codes.mapping_table"

@@ -251,3 +251,27 @@ FHIR_RESOURCE_TYPES = frozenset(
         "VisionPrescription",
     ]
 )
+
+
+def mapping_table(pack: Pack) -> str:
+    """The LOINC/UCUM mapping as a Markdown table (README's copy is checked against it by a test)."""
+    rows = ["| hemedx id | LOINC | UCUM (canonical) | other units read |", "|---|---|---|---|"]
+    for lab in pack.vocabulary.labs:
+        if lab.loinc:
+            also = f" (also {', '.join(lab.loinc_also)})" if lab.loinc_also else ""
+            others = ", ".join(f"`{a.unit}`" for a in lab.alternative_units)
+            rows.append(f"| {lab.id} | {lab.loinc}{also} | `{ucum_code(lab.unit)}` | {others} |")
+    for test in pack.vocabulary.tests:
+        if test.loinc_parts:
+            parts = ", ".join(f"{code} ({part})" for part, code in test.loinc_parts.items())
+            rows.append(
+                f"| {test.id} (test) | {parts} | – | SNOMED {SNOMED_POSITIVE} / {SNOMED_NEGATIVE} per part |"
+            )
+        elif test.loinc:
+            how = (
+                "ISCN text (a flagged heuristic) or a coded result"
+                if test.id == "cytogenetics"
+                else "coded result"
+            )
+            rows.append(f"| {test.id} (test) | {test.loinc} | – | {how} |")
+    return "\n".join(rows) + "\n"
