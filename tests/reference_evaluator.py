@@ -61,6 +61,11 @@ class Reference:
                 return snap.sex == cond.is_
             return self.compare(snap.age, cond.bounds(), None)
         if isinstance(cond, LabCondition):
+            if cond.lab in snap.censored:
+                bound = snap.censored[cond.lab]
+                return self.compare_interval(
+                    self.interval(bound.comparator, bound.bound), cond.bounds(), self.band(cond.lab, snap)
+                )
             if cond.lab not in snap.labs:
                 return False
             return self.compare(snap.labs[cond.lab], cond.bounds(), self.band(cond.lab, snap))
@@ -75,6 +80,43 @@ class Reference:
             if sex_ok and age_ok:
                 return interval
         return None
+
+    @staticmethod
+    def interval(comparator: str, bound: float) -> tuple[float, bool, float, bool]:
+        """The values a censored result allows: (low, low included, high, high included)."""
+        inf = math.inf
+        return {
+            "<": (-inf, False, bound, False),
+            "<=": (-inf, False, bound, True),
+            ">": (bound, False, inf, False),
+            ">=": (bound, True, inf, False),
+        }[comparator]
+
+    def compare_interval(self, interval, bounds: dict, band) -> bool:
+        """True only when every value in the interval passes every bound (certainty, not possibility)."""
+        low, low_in, high, high_in = interval
+        for key, threshold in bounds.items():
+            threshold = self.resolve(threshold, band)
+            if threshold is None:
+                return False
+            ok = {
+                "below": high < threshold or (high == threshold and not high_in),
+                "at_most": high <= threshold,
+                "above": low > threshold or (low == threshold and not low_in),
+                "at_least": low >= threshold,
+            }[key]
+            if not ok:
+                return False
+        return True
+
+    def resolve(self, threshold, band):
+        if threshold == "lower_limit":
+            return band.low if band else None
+        if threshold == "upper_limit":
+            return band.high if band else None
+        if isinstance(threshold, str):
+            return self.params[threshold.removeprefix("param:")]
+        return threshold
 
     def compare(self, value: float, bounds: dict, band) -> bool:
         for key, threshold in bounds.items():

@@ -16,6 +16,7 @@ ALLOWED = {
     "authoring": {"authoring", "engine", "cases", "rules", "schema"},
     "present": {"present", "engine", "cases", "rules"},
     "serve": {"serve", "present", "engine", "cases", "rules"},  # present: units as written
+    "fhir": {"fhir", "cases", "rules"},
 }
 
 

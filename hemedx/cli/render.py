@@ -206,6 +206,7 @@ def render_explain(report: dict[str, Any], out: Console, top: int = 3) -> None:
             because = "; ".join(f.get("because", []))
             marks = cite_marks(f.get("cites", []))
             out.print(f"   {f['label']} {f['state']} ← {because} {marks}  ({f.get('rule', '')})")
+    _lab_notes(out, report)
     _references(out, report)
 
 
@@ -219,6 +220,24 @@ def _outside_block(out: Console, rank_no: int, d: dict[str, Any]) -> None:
     )
     out.print(Text("   Not a diagnosis: the findings below fit the listed diagnoses badly.", style="dim"))
     _evidence_block(out, d)
+
+
+def _lab_notes(out: Console, report: dict[str, Any]) -> None:
+    """Derived labs with their arithmetic, measured-vs-derived conflicts, and undetermined cut-offs."""
+    derived = [lab for lab in report.get("labs", []) if lab["origin"] == "derived"]
+    if derived:
+        out.print()
+        out.print(Text("Derived labs", style="bold"))
+        for lab in derived:
+            out.print(f"   {lab['label']} {lab['shown']} (derived: {lab['arithmetic']})")
+    for conflict in report.get("lab_conflicts", []):
+        out.print(Text(f"   Conflict: {conflict}", style="yellow"))
+    notes = report.get("undetermined", [])
+    if notes:
+        out.print()
+        out.print(Text("Undetermined (a censored value on both sides of a cut-off)", style="bold"))
+        for note in notes:
+            out.print(f"   {note['text']} {cite_marks(note['cites'])}")
 
 
 def _evidence_block(out: Console, d: dict[str, Any]) -> None:

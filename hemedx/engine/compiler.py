@@ -13,6 +13,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from hemedx.cases.censored import compare
+from hemedx.engine.facts import lab_fact_value
 from hemedx.errors import InputError
 from hemedx.rules.checks import expansion_problem
 from hemedx.rules.model import (
@@ -256,6 +258,11 @@ def matches(pattern: Pattern, fact: dict[str, Any]) -> bool:
     if fact.get("kind") != pattern.kind or (pattern.kind != "patient" and fact.get("name") != pattern.name):
         return False
     for prop, op, value in pattern.constraints:
+        if pattern.kind == "lab" and prop == "value" and op in ("lt", "lte", "gt", "gte"):
+            lab_value = lab_fact_value(fact)  # exact or censored: only a certain comparison matches
+            if lab_value is None or compare(lab_value, op, value) is not True:
+                return False
+            continue
         actual = fact.get(prop)
         if actual is None:
             return False

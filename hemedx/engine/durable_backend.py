@@ -80,6 +80,10 @@ def _expression(pattern: Pattern) -> dict[str, Any]:
             terms.append({prop: value})
         elif op == "in":
             terms.append({"$or": [{prop: v} for v in value]})
+        elif pattern.kind == "lab" and prop == "value":
+            # v_lt/v_lte/v_gt/v_gte say whether an exact or censored value certainly satisfies the
+            # comparison (hemedx.cases.censored); durable's $or overflows its alpha stack, so none is used.
+            terms.append({f"${op}": {f"v_{op}": value}})
         else:
             terms.append({f"${op}": {prop: value}})
     return {"$and": terms}
@@ -190,6 +194,16 @@ def _check_hashes(pack: Pack, compiled: CompiledPack) -> None:
         "state",
         "origin",
         "value",
+        "v_lt",
+        "v_lte",
+        "v_gt",
+        "v_gte",
+        "comparator",
+        "bound",
+        "<",
+        "<=",
+        ">",
+        ">=",
         "sex",
         "age",
         "sid",

@@ -14,13 +14,28 @@ from hemedx import __version__
 from hemedx.cases.model import Case, Snapshot
 from hemedx.engine.compiler import Pattern
 from hemedx.engine.engine import Engine, get_engine
+from hemedx.engine.lab_notes import lab_entries, lab_shown
 from hemedx.engine.next_test import entry as next_test_entry
 from hemedx.engine.next_test import suggest
 from hemedx.engine.ranking import EvidenceLine, Ranking
+from hemedx.engine.undetermined import undetermined
 from hemedx.engine.whynot import why_not as explain_why_not
 from hemedx.rules.model import Pack
 
 DISCLAIMER = "hemedx is a teaching aid for synthetic cases only. It is not for clinical use."
+RECORD_DISCLAIMER = (
+    "This case came from a real patient record (de-identified) and is shown for teaching only."
+    " hemedx is a teaching aid; it is not for clinical use."
+)
+
+
+def disclaimer_for(case: Case) -> str:
+    """The notice every view of ``case`` shows: synthetic, or from a record (with its provenance)."""
+    if case.synthetic:
+        return DISCLAIMER
+    return f"{RECORD_DISCLAIMER} Provenance: {case.provenance}" if case.provenance else RECORD_DISCLAIMER
+
+
 _OP_TEXT = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
 
 
@@ -156,6 +171,15 @@ def build_report(
         extra["next_test"] = next_test_entry(suggestions, labels, dx_labels, cites.cite)
     if why_not is not None:
         extra["why_not"] = explain_why_not(engine, snap, ranking, why_not, labels, cites.cite)
+    rule_cites = {r.id: r.cites for r in pack.rules}
+    for note in undetermined(pack, engine.compiled, snap, set(ranking.fired_rules)):
+        note["cites"] = cites.cite((c.source, c.locator) for c in rule_cites[note["rule"]])
+        extra.setdefault("undetermined", []).append(note)
+    if not case.synthetic:
+        extra["provenance"] = case.provenance
+    if snap.censored or snap.derived or snap.lab_conflicts:
+        extra["labs"] = lab_entries(pack, snap)
+        extra["lab_conflicts"] = list(snap.lab_conflicts)
     stage = None
     if upto is not None:
         stage = {"index": upto, "name": case.stages[upto].name, "of": len(case.stages)}
@@ -176,7 +200,7 @@ def build_report(
         "priors": "uniform" if ranking.uniform_priors else "pack",
         "pack": {"id": pack.info.id, "version": pack.info.version, "digest": pack.digest},
         "hemedx_version": __version__,
-        "disclaimer": DISCLAIMER,
+        "disclaimer": disclaimer_for(case),
         **extra,
     }
 
@@ -330,7 +354,8 @@ def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, st
     if pattern.kind == "test":
         return f"{label}: {snap.tests.get(pattern.name)}"
     lab = next(x for x in pack.vocabulary.labs if x.id == pattern.name)
-    value = snap.labs.get(pattern.name)
+    value = snap.lab(pattern.name)
     limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
-    shown = f"{value:.{lab.decimals}f}" if value is not None else "?"
-    return f"{label} {shown} {lab.unit} ({limits})"
+    shown = lab_shown(value, lab.decimals)
+    derived = " (derived)" if pattern.name in snap.derived else ""
+    return f"{label} {shown} {lab.unit}{derived} ({limits})"

@@ -70,6 +70,9 @@ class Finding(Strict):
     observable: bool = Field(True, description="May a case file give this finding directly?")
 
 
+LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
+
+
 class AltUnit(Strict):
     """Another accepted unit: canonical value = given value × ``factor``."""
 
@@ -128,7 +131,8 @@ class Lab(Strict):
     plausible: Range
     reference: list[Interval] = []
     decimals: Annotated[int, Field(ge=0, le=4)] = 1
-    loinc: Annotated[str, Field(pattern=r"^\d{1,7}-\d$")] | None = None
+    loinc: LoincCode | None = None
+    loinc_also: list[LoincCode] = Field([], description="Other LOINC codes read as this lab on import")
     description: str | None = None
 
 
@@ -140,7 +144,12 @@ class Test(Strict):
     category: Category
     values: Annotated[list[Id], Field(min_length=2)]
     value_labels: dict[str, str] = {}
-    loinc: Annotated[str, Field(pattern=r"^\d{1,7}-\d$")] | None = None
+    loinc: LoincCode | None = None
+    loinc_parts: dict[Id, LoincCode] = Field(
+        {},
+        description="LOINC codes of separately reported parts (the DAT's IgG and C3d); their positive parts,"
+        " joined with '_' in this order, name the result, and none positive is 'negative'",
+    )
     description: str | None = None
 
 

@@ -27,7 +27,7 @@ from hemedx.cli.render import (
     verdict,
 )
 from hemedx.engine.quiz import answer_bonus, match_diagnosis, parse_answer, score_stage, total
-from hemedx.engine.report import DISCLAIMER
+from hemedx.engine.report import disclaimer_for
 from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
 from hemedx.outfiles import write_file
@@ -63,7 +63,7 @@ def _ordinal(n: int) -> str:
 
 def _intro(out: Console, case: Case) -> None:
     out.print(Text(case.title, style="bold"), Text(f"  (case {case.id})", style="dim"))
-    out.print(Text(DISCLAIMER, style="italic dim"))
+    out.print(Text(disclaimer_for(case), style="italic dim"))
     if case.presentation:
         out.print()
         out.print(" ".join(case.presentation.split()))
