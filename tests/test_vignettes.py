@@ -163,10 +163,10 @@ VIGNETTES = [
         33,
         "male",
         "aplastic_anemia",
-        "severe",
+        None,  # a normal karyotype does not stand in for a marrow examined for dysplasia
         labs={**SEVERE_COUNTS, **FILM_NO_BLASTS, **AA_MARROW},
         tests={"cytogenetics": "normal"},
-        criteria={"aplastic_anemia": True},
+        criteria={"aplastic_anemia": False},
     ),
     # --- traps inside aplastic anaemia --------------------------------------------------------------------
     v(
@@ -383,6 +383,30 @@ VIGNETTES = [
         labs={"hemoglobin": 8.8, "anc": 0.7, "platelets": 45, "marrow_blasts": 19, "marrow_cellularity": 60},
         findings={"dysplasia": "present"},
         criteria={"acute_leukemia": False, "mds": True},
+    ),
+    v(
+        "mds-marrow-blasts-8-blood-blasts-3-is-not-aplastic",
+        60,
+        "male",
+        "mds",
+        ANY,
+        labs={**SEVERE_COUNTS, **NO_HEMOLYSIS, **REPLETE, "marrow_cellularity": 10, "marrow_blasts": 8}
+        | {"peripheral_blasts": 3},
+        findings={"dysplasia": "absent"},
+        tests={"cytogenetics": "normal"},
+        criteria={"aplastic_anemia": False},
+        bounds={"aplastic_anemia": (0.0, 0.2)},
+    ),
+    v(
+        "hypoplastic-mds-dysplasia-with-normal-karyotype-is-not-aplastic",
+        66,
+        "male",
+        None,  # the ranking stays naive Bayes; what this pins is that the criteria are not met
+        labs={**SEVERE_COUNTS, **FILM_NO_BLASTS, **NO_HEMOLYSIS, **REPLETE, **AA_MARROW},
+        findings={"dysplasia": "present"},
+        tests={"cytogenetics": "normal"},
+        criteria={"aplastic_anemia": False},
+        bounds={"mds": (0.15, 1.0)},
     ),
     # === look-alikes ========================================================================================
     v(
