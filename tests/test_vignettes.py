@@ -483,6 +483,17 @@ VIGNETTES = [
         criteria={"pnh": False, "hereditary_spherocytosis": True},
     ),
     v(
+        "dat-negative-haemolysis-with-reticulocytes-190-is-not-megaloblastic",
+        40,
+        "female",
+        None,
+        None,
+        labs={"hemoglobin": 8.5, "anc": 2.5, "platelets": 200, "mcv": 104, "reticulocytes": 190, **HEMOLYSIS},
+        findings={"spherocytes": "absent"},
+        tests={"dat": "negative"},
+        bounds={"megaloblastic_anemia": (0.0, 0.25), "pnh": (0.25, 1.0)},
+    ),
+    v(
         "lookalike-megaloblastic-b12",
         68,
         "female",
