@@ -625,11 +625,11 @@ VIGNETTES = [
         tests={"dat": "igg_c3d"},
     ),
     v(
-        "aiha-igg-and-c3d-titre-unknown-has-no-subtype-yet",
+        "aiha-igg-and-c3d-titre-unknown-is-warm",
         67,
         "male",
         "aiha",
-        None,
+        "warm",  # Jager 2020: IgG with C3d is warm unless a significant cold agglutinin is shown
         labs={"hemoglobin": 8.2, "platelets": 240, "reticulocytes": 220, **HEMOLYSIS},
         tests={"dat": "igg_c3d"},
         criteria={"aiha": True},
@@ -737,7 +737,7 @@ VIGNETTES = [
         24,
         "male",
         "aiha",
-        "cold",
+        "cold_agglutinin_syndrome",
         labs={
             "hemoglobin": 9.6,
             "platelets": 300,
@@ -753,10 +753,37 @@ VIGNETTES = [
         63,
         "female",
         "aiha",
-        "warm",
+        "drug_induced",
         labs={"hemoglobin": 8.3, "platelets": 220, "reticulocytes": 200, **HEMOLYSIS},
         findings={"beta_lactam_antibiotic": "present"},
         tests={"dat": "igg"},
+    ),
+    v(
+        "aiha-mixed-igg-c3d-with-cold-agglutinin-active-at-37",
+        52,
+        "female",
+        "aiha",
+        "mixed",
+        labs={"hemoglobin": 7.4, "platelets": 230, "reticulocytes": 260, **HEMOLYSIS}
+        | {"cold_agglutinin_titer": 128, "cold_agglutinin_thermal_amplitude": 37},
+        tests={"dat": "igg_c3d"},
+        criteria={"aiha": True},
+    ),
+    v(
+        "aiha-pch-child-donath-landsteiner",
+        5,
+        "male",
+        "aiha",
+        "pch",
+        labs={
+            "hemoglobin": 7.0,
+            "platelets": 260,
+            "reticulocytes": 150,
+            **HEMOLYSIS,
+            "cold_agglutinin_titer": 8,
+        },
+        findings={"dark_urine": "present", "fever": "present"},
+        tests={"dat": "c3d", "donath_landsteiner": "positive"},
     ),
     # === incomplete work-ups: sensible ranking, with the marrow as the next test =========================
     v(
