@@ -35,7 +35,7 @@ def test_minimum_vocabulary_and_diagnoses_are_defined():
     dx = {d.id: {s.id for s in d.subtypes} for d in PACK.diagnoses}
     assert set(dx) == CORE | LOOK_ALIKES
     assert dx["aplastic_anemia"] == {"non_severe", "severe", "very_severe"}
-    assert dx["acute_leukemia"] == {"aml", "all"}
+    assert dx["acute_leukemia"] == {"apl", "aml", "all"}
     assert dx["aiha"] >= {"warm", "cold"}
 
 

@@ -360,6 +360,29 @@ VIGNETTES = [
         },
         tests={"blast_lineage": "myeloid"},
     ),
+    v(
+        "apl-65-percent-promyelocytes-5-percent-blasts-is-leukaemia-not-mds",
+        38,
+        "female",
+        "acute_leukemia",
+        "apl",
+        labs={"hemoglobin": 8.6, "wbc": 1.9, "anc": 0.5, "platelets": 22, "peripheral_blasts": 1}
+        | {"marrow_blasts": 5, "marrow_promyelocytes": 65, "marrow_cellularity": 90, **REPLETE},
+        findings={"bleeding": "present"},
+        criteria={"acute_leukemia": True},
+        bounds={"mds": (0.0, 0.1)},
+    ),
+    v(
+        "aml-runx1-runx1t1-with-12-percent-blasts-is-aml",
+        45,
+        "male",
+        "acute_leukemia",
+        "aml",
+        labs={"hemoglobin": 9.0, "wbc": 3.0, "anc": 0.9, "platelets": 60, "peripheral_blasts": 4}
+        | {"marrow_blasts": 12, "marrow_cellularity": 80, **REPLETE},
+        tests={"aml_genetics": "runx1_runx1t1", "cytogenetics": "abnormal"},
+        criteria={"acute_leukemia": True},
+    ),
     # === blasts 10-19 %: MDS with excess blasts (WHO 2016) or MDS/AML (ICC 2022) =========================
     v(
         "mds-excess-blasts-14-percent",
