@@ -168,6 +168,43 @@ VIGNETTES = [
         tests={"cytogenetics": "normal"},
         criteria={"aplastic_anemia": False},
     ),
+    v(
+        "aa-severe-from-a-narrative-marrow-report-and-white-count-only",
+        24,
+        "male",
+        "aplastic_anemia",
+        "severe",
+        labs={
+            "hemoglobin": 6.9,
+            "wbc": 1.3,
+            "platelets": 9,
+            "reticulocytes": 14,
+            **FILM_NO_BLASTS,
+            **REPLETE,
+        },
+        findings={"hypocellular_marrow": "present", "increased_blasts": "absent", "dysplasia": "absent"}
+        | {"marrow_infiltration": "absent", "reduced_megakaryocytes": "present", "petechiae": "present"},
+        criteria={"aplastic_anemia": True},
+    ),
+    v(
+        "aa-non-severe-with-a-35-percent-marrow-at-28",
+        28,
+        "female",
+        "aplastic_anemia",
+        "non_severe",
+        labs={
+            "hemoglobin": 8.9,
+            "anc": 0.9,
+            "platelets": 35,
+            "reticulocytes": 70,
+            **FILM_NO_BLASTS,
+            **REPLETE,
+        }
+        | {"marrow_cellularity": 35, "marrow_blasts": 1},
+        findings={"dysplasia": "absent", "reduced_megakaryocytes": "present"},
+        tests={"cytogenetics": "normal"},
+        criteria={"aplastic_anemia": True},
+    ),
     # --- traps inside aplastic anaemia --------------------------------------------------------------------
     v(
         "trap-hepatitis-preceding-aa",
