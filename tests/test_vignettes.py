@@ -893,6 +893,17 @@ VIGNETTES = [
         findings={"fatigue": "present", "petechiae": "present"},
         supported=False,
     ),
+    v(
+        "child-pancytopenia-before-the-marrow-leukaemia-leads",
+        5,
+        "male",
+        "acute_leukemia",
+        None,
+        labs={"hemoglobin": 6.5, "wbc": 2.0, "anc": 0.4, "platelets": 18, "reticulocytes": 15, "mcv": 88}
+        | FILM_NO_BLASTS,
+        findings={"pallor": "present", "petechiae": "present"},
+        bounds={"acute_leukemia": (0.5, 1.0)},
+    ),
     # === normal counts: nothing in this differential fits ===============================================
     v(
         "normal-counts-young-woman",
@@ -992,3 +1003,31 @@ def test_uniform_priors_do_not_change_the_answer_of_a_complete_case():
     vig = next(x for x in VIGNETTES if x.id == "aa-severe-classic")
     ranking = ENGINE.rank(vig.snapshot(), uniform_priors=True)
     assert (ranking.differential[0].id, ranking.differential[0].subtype) == ("aplastic_anemia", "severe")
+
+
+def test_a_four_year_olds_normal_white_count_and_lymphocytes_are_not_raised():
+    """Children have higher white-cell and lymphocyte intervals: WBC 12 and lymphocytes 7 are normal at 4."""
+    child = ENGINE.rank(Snapshot(4, "female", {}, {"wbc": 12.0, "lymphocytes": 7.0, "anc": 4.0}, {}))
+    adult = ENGINE.rank(Snapshot(40, "female", {}, {"wbc": 12.0, "lymphocytes": 7.0, "anc": 4.0}, {}))
+    assert child.findings["leukocytosis"][0] == "absent"
+    assert child.findings["lymphocytosis"][0] == "absent"
+    assert adult.findings["leukocytosis"][0] == "present"
+    assert adult.findings["lymphocytosis"][0] == "present"
+
+
+def test_priors_follow_the_age_band():
+    """The same counts give a child the childhood priors: leukaemia before aplastic anaemia."""
+    by_id = {d.id: d for d in PACK.diagnoses}
+    assert by_id["acute_leukemia"].prior.at_age(5) > by_id["aplastic_anemia"].prior.at_age(5)
+    assert by_id["acute_leukemia"].prior.at_age(17.9) == by_id["acute_leukemia"].prior.by_age[0].value
+    assert by_id["acute_leukemia"].prior.at_age(18) == by_id["acute_leukemia"].prior.value
+    child = {
+        d.id: d.prior for d in ENGINE.rank(Snapshot(5, "male", {"pallor": "present"}, {}, {})).differential
+    }
+    adult = {
+        d.id: d.prior for d in ENGINE.rank(Snapshot(40, "male", {"pallor": "present"}, {}, {})).differential
+    }
+    assert (
+        child["acute_leukemia"] / child["aplastic_anemia"]
+        > adult["acute_leukemia"] / adult["aplastic_anemia"]
+    )
