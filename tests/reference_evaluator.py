@@ -187,7 +187,9 @@ class Reference:
         replaced = {other for rule, state in applying if state == "present" for other in rule.then.replaces}
         logs = {}
         for d in self.pack.diagnoses:
-            prior = 1.0 if uniform_priors else d.prior.value
+            # Age-banded priors: the first band whose max_age (whole years) the patient has not passed.
+            bands = [b.value for b in d.prior.by_age if snap.age < b.max_age + 1]
+            prior = 1.0 if uniform_priors else (bands[0] if bands else d.prior.value)
             total = math.log(prior)
             for rule, state in applying:
                 if rule.when.finding in replaced:

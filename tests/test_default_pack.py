@@ -36,7 +36,7 @@ def test_minimum_vocabulary_and_diagnoses_are_defined():
     assert set(dx) >= CORE | LOOK_ALIKES | {"outside"}
     assert [d.id for d in PACK.diagnoses if d.is_outside] == ["outside"]
     assert dx["aplastic_anemia"] == {"non_severe", "severe", "very_severe"}
-    assert dx["acute_leukemia"] == {"aml", "all"}
+    assert dx["acute_leukemia"] == {"apl", "aml", "all"}
     assert dx["aiha"] >= {"warm", "cold"}
 
 

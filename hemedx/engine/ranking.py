@@ -185,7 +185,11 @@ def _tables(pack: Pack) -> _Tables:
 
 
 def rank(
-    pack: Pack, observed: dict[str, str], firings: list[Firing], uniform_priors: bool = False
+    pack: Pack,
+    observed: dict[str, str],
+    firings: list[Firing],
+    uniform_priors: bool = False,
+    age: float | None = None,
 ) -> Ranking:
     """Turn firings into a ranked, explained differential."""
     findings, conflicts = resolve_findings(observed, firings)
@@ -211,7 +215,7 @@ def rank(
             for other in table.rule.then.replaces:
                 replaced_by.setdefault(other, finding)
 
-    raw_priors = [1.0 if uniform_priors else d.prior.value for d in pack.diagnoses]
+    raw_priors = [1.0 if uniform_priors else d.prior.at_age(age) for d in pack.diagnoses]
     total_prior = sum(raw_priors)
     priors = [v / total_prior for v in raw_priors]
 

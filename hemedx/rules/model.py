@@ -164,6 +164,22 @@ class Vocabulary(Strict):
 # --- diagnoses ---------------------------------------------------------------------------------------------
 
 
+class PriorBand(Strict):
+    """The prior for patients up to and including ``max_age`` (whole years): children differ from adults."""
+
+    max_age: Annotated[int, Field(ge=0, le=120)]
+    value: Annotated[float, Field(gt=0, lt=1)]
+    basis: Literal["published", "teaching_estimate"]
+    rationale: str | None = None
+    cites: list[Cite] = []
+
+    @model_validator(mode="after")
+    def _published_cites(self) -> PriorBand:
+        if self.basis == "published" and not self.cites:
+            raise ValueError("a published prior needs cites")
+        return self
+
+
 class Prior(Strict):
     """Pre-test probability weight (normalised over the differential) and where it comes from."""
 
@@ -172,12 +188,26 @@ class Prior(Strict):
     basis: Literal["published", "teaching_estimate"]
     rationale: str | None = None
     cites: list[Cite] = []
+    by_age: list[PriorBand] = Field(
+        [], description="Age bands, youngest first; the first whose max_age the patient has not passed wins"
+    )
 
     @model_validator(mode="after")
     def _published_cites(self) -> Prior:
         if self.basis == "published" and not self.cites:
             raise ValueError("a published prior needs cites")
+        ages = [band.max_age for band in self.by_age]
+        if ages != sorted(set(ages)):
+            raise ValueError("by_age bands must have increasing max_age")
         return self
+
+    def at_age(self, age: float | None) -> float:
+        """The prior for a patient of ``age`` years (the adult ``value`` when no band applies)."""
+        if age is not None:
+            for band in self.by_age:
+                if age < band.max_age + 1:
+                    return band.value
+        return self.value
 
 
 class Subtype(Strict):
