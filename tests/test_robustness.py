@@ -618,3 +618,14 @@ def test_a_nul_byte_names_line_and_field():
         parse_yaml("id: x\nstages:\n  - name: a\x00b\n", "case.yaml")
     assert (info.value.line, info.value.column, info.value.field) == (3, 12, "stages[0].name")
     assert "control character U+0000" in info.value.message
+
+
+def test_json_output_escapes_the_controls_json_leaves_raw(tmp_path):
+    case = yaml.safe_load(CASE.format(age="40", blasts="3"))
+    case["title"] = "Bruising \x9b31m \u202e title"
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case, allow_unicode=True))
+    result = run("rank", "--rules", str(MINI), str(path), "--json")
+    assert result.exit_code == 0
+    assert "\x9b" not in result.stdout and "\u202e" not in result.stdout
+    assert json.loads(result.stdout)["title"] == case["title"]  # the same data, only spelled safely
