@@ -643,3 +643,10 @@ def test_a_rules_folder_with_too_many_entries_is_refused(tmp_path, monkeypatch):
     pack = overlay(tmp_path, {f"rules/r{i}.yaml": "rules: []\n" for i in range(6)})
     for args in (["rank", "--rules", str(pack), LIBRARY_CASE], ["rules", "check", "--rules", str(pack)]):
         assert "more than 5 entries in the rules folder" in one_error_line(run(*args))
+
+
+def test_quiz_refuses_an_endless_answer_line():
+    """``hemedx quiz X < /dev/zero`` read one line for ever; an answer line is bounded."""
+    result = CliRunner().invoke(cli, ["quiz", LIBRARY_CASE], input="a" * 100_000)
+    line = one_error_line(result)
+    assert line == f"{PREFIX}stdin: an answer line is longer than 4096 characters"
