@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from hemedx.errors import EngineError, InputError
+from hemedx.errors import InputError
 from hemedx.safetext import terminal_text
 
 
@@ -72,9 +72,7 @@ def run_command(main: Callable[[], Any]) -> int:
             _say(f"{PREFIX}cannot write the output: {exc.strerror or exc}")
             return ExitStatus.BAD_INPUT
         return _internal(exc)
-    except EngineError as exc:
-        return _internal(exc)
-    except Exception as exc:
+    except Exception as exc:  # EngineError and every bug: one line, the traceback only when debugging
         return _internal(exc)
 
 
