@@ -650,3 +650,10 @@ def test_quiz_refuses_an_endless_answer_line():
     result = CliRunner().invoke(cli, ["quiz", LIBRARY_CASE], input="a" * 100_000)
     line = one_error_line(result)
     assert line == f"{PREFIX}stdin: an answer line is longer than 4096 characters"
+
+
+@pytest.mark.parametrize("args", [[], ["rules"], ["cases"]])
+def test_a_group_without_its_command_shows_the_help(args):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage:") and "Commands:" in result.stderr

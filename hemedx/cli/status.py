@@ -46,6 +46,9 @@ def run_command(main: Callable[[], Any]) -> int:
         return _status_of(code)
     except click.exceptions.Exit as exc:  # raised outside a context, e.g. by --version
         return _status_of(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:  # a bare `hemedx` or `hemedx rules`: the help
+        exc.show()
+        return ExitStatus.BAD_INPUT
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "hemedx"
         _say(f"{PREFIX}{_one_line(exc.format_message())} (try '{command} --help')")
