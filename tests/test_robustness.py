@@ -657,3 +657,12 @@ def test_a_group_without_its_command_shows_the_help(args):
     result = run(*args)
     assert result.exit_code == 2
     assert result.stderr.startswith("Usage:") and "Commands:" in result.stderr
+
+
+def test_a_pack_with_too_many_rules_is_refused_by_rank_and_rules_check(tmp_path, monkeypatch):
+    monkeypatch.setattr("hemedx.rules.checks.MAX_RULES", 160)  # the default pack has about 150
+    pack = overlay(tmp_path, {"rules/copies.yaml": {"rules": _copies(20)}})
+    line = one_error_line(run("rank", "--rules", str(pack), LIBRARY_CASE))
+    assert "rules (limit 160)" in line and "pack.yaml" in line
+    checked = run("rules", "check", "--rules", str(pack))
+    assert checked.exit_code == 1 and "rules (limit 160)" in checked.stdout

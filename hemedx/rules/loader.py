@@ -33,7 +33,7 @@ from hemedx.safeyaml import Document, load_file, read_bytes, refuse_special_file
 from hemedx.schema_errors import to_input_error
 
 MAX_PACK_FILES = 500
-MAX_PACK_BYTES = 20_000_000  # the default pack is about 0.5 MB
+MAX_PACK_BYTES = 5_000_000  # the default pack is about 0.2 MB
 
 
 def default_pack_path() -> Path:
