@@ -21,6 +21,14 @@ def terminal_text(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
+def json_text(encoded: str) -> str:
+    r"""JSON text with the controls JSON leaves raw (DEL, C1, bidi overrides) written as ``\uXXXX``.
+
+    Only strings can hold them, so the document means exactly the same; a terminal just never sees them.
+    """
+    return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+
+
 def markdown_text(text: str) -> str:
     """``text`` as one line of inert Markdown: HTML entities, escaped Markdown punctuation, no controls.
 

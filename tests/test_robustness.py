@@ -618,3 +618,51 @@ def test_a_nul_byte_names_line_and_field():
         parse_yaml("id: x\nstages:\n  - name: a\x00b\n", "case.yaml")
     assert (info.value.line, info.value.column, info.value.field) == (3, 12, "stages[0].name")
     assert "control character U+0000" in info.value.message
+
+
+def test_json_output_escapes_the_controls_json_leaves_raw(tmp_path):
+    case = yaml.safe_load(CASE.format(age="40", blasts="3"))
+    case["title"] = "Bruising \x9b31m \u202e title"
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case, allow_unicode=True))
+    result = run("rank", "--rules", str(MINI), str(path), "--json")
+    assert result.exit_code == 0
+    assert "\x9b" not in result.stdout and "\u202e" not in result.stdout
+    assert json.loads(result.stdout)["title"] == case["title"]  # the same data, only spelled safely
+
+
+def test_a_pack_too_big_in_total_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr("hemedx.rules.loader.MAX_PACK_BYTES", 100_000)  # the default pack is larger
+    pack = overlay(tmp_path, {})
+    line = one_error_line(run("rank", "--rules", str(pack), LIBRARY_CASE))
+    assert "the pack's files add up to more than" in line
+
+
+def test_a_rules_folder_with_too_many_entries_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("hemedx.rules.loader.MAX_PACK_FILES", 5)
+    pack = overlay(tmp_path, {f"rules/r{i}.yaml": "rules: []\n" for i in range(6)})
+    for args in (["rank", "--rules", str(pack), LIBRARY_CASE], ["rules", "check", "--rules", str(pack)]):
+        assert "more than 5 entries in the rules folder" in one_error_line(run(*args))
+
+
+def test_quiz_refuses_an_endless_answer_line():
+    """``hemedx quiz X < /dev/zero`` read one line for ever; an answer line is bounded."""
+    result = CliRunner().invoke(cli, ["quiz", LIBRARY_CASE], input="a" * 100_000)
+    line = one_error_line(result)
+    assert line == f"{PREFIX}stdin: an answer line is longer than 4096 characters"
+
+
+@pytest.mark.parametrize("args", [[], ["rules"], ["cases"]])
+def test_a_group_without_its_command_shows_the_help(args):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage:") and "Commands:" in result.stderr
+
+
+def test_a_pack_with_too_many_rules_is_refused_by_rank_and_rules_check(tmp_path, monkeypatch):
+    monkeypatch.setattr("hemedx.rules.checks.MAX_RULES", 160)  # the default pack has about 150
+    pack = overlay(tmp_path, {"rules/copies.yaml": {"rules": _copies(20)}})
+    line = one_error_line(run("rank", "--rules", str(pack), LIBRARY_CASE))
+    assert "rules (limit 160)" in line and "pack.yaml" in line
+    checked = run("rules", "check", "--rules", str(pack))
+    assert checked.exit_code == 1 and "rules (limit 160)" in checked.stdout

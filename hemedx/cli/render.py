@@ -14,7 +14,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from hemedx.safetext import terminal_text
+from hemedx.safetext import json_text, terminal_text
 
 BAR_WIDTH = 24
 
@@ -56,7 +56,7 @@ def console(stderr: bool = False) -> Console:
 
 def emit_json(data: Any) -> None:
     """Print JSON deterministically: fixed key order, two-space indent, UTF-8 kept as is."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def pct(p: float) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from hemedx.errors import EngineError, InputError
+from hemedx.errors import InputError
 from hemedx.safetext import terminal_text
 
 
@@ -46,6 +46,9 @@ def run_command(main: Callable[[], Any]) -> int:
         return _status_of(code)
     except click.exceptions.Exit as exc:  # raised outside a context, e.g. by --version
         return _status_of(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:  # a bare `hemedx` or `hemedx rules`: the help
+        exc.show()
+        return ExitStatus.BAD_INPUT
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "hemedx"
         _say(f"{PREFIX}{_one_line(exc.format_message())} (try '{command} --help')")
@@ -72,9 +75,7 @@ def run_command(main: Callable[[], Any]) -> int:
             _say(f"{PREFIX}cannot write the output: {exc.strerror or exc}")
             return ExitStatus.BAD_INPUT
         return _internal(exc)
-    except EngineError as exc:
-        return _internal(exc)
-    except Exception as exc:
+    except Exception as exc:  # EngineError and every bug: one line, the traceback only when debugging
         return _internal(exc)
 
 

@@ -30,6 +30,7 @@ from hemedx.suggest import did_you_mean
 Problem = tuple[str, str, tuple[PathPart, ...], str, str | None]
 
 MAX_VARIANTS_PER_RULE = 256  # alternatives one rule may compile into (any/at_least x reference bands)
+MAX_RULES = 2000  # the default pack has about 150; compiling 2,000 takes a few seconds
 _COUNT_CAP = 10**15  # counts beyond this are reported as "more than"; no need to know how many more
 
 
@@ -156,6 +157,15 @@ def _problems(pack: Pack) -> Iterator[Problem]:
 
     if all(d.is_outside for d in pack.diagnoses):
         yield ("pack", "info", (), "a pack needs at least one diagnosis (diagnoses.yaml lists none)", None)
+    if len(pack.rules) > MAX_RULES:
+        yield (
+            "pack",
+            "info",
+            (),
+            f"the pack has {len(pack.rules)} rules (limit {MAX_RULES})",
+            "split it into smaller packs",
+        )
+        return  # each rule's own checks would only add time
 
     for dx in pack.diagnoses:
         for i, fid in enumerate(dx.cardinal):

@@ -34,6 +34,8 @@ from hemedx.outfiles import write_file
 from hemedx.rules.model import Pack
 from hemedx.suggest import did_you_mean
 
+MAX_ANSWER = 4096
+
 
 class Prompter:
     """Reads one line per question from stdin; at end of input it stops asking (the rest runs on)."""
@@ -48,7 +50,12 @@ class Prompter:
             return None
         self.out.print(Text(prompt, style="bold magenta"), end="")
         self.out.file.flush()
-        line = sys.stdin.readline()
+        try:
+            line = sys.stdin.readline(MAX_ANSWER + 1)
+        except UnicodeDecodeError:
+            raise InputError("the answer typed on stdin is not UTF-8 text", field="stdin") from None
+        if len(line) > MAX_ANSWER:  # /dev/zero on stdin has no line end: never read it whole
+            raise InputError(f"an answer line is longer than {MAX_ANSWER} characters", field="stdin")
         if not line:
             self.out.print()
             self.interactive = False
