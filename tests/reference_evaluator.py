@@ -169,7 +169,9 @@ class Reference:
                 criteria[rule.then.diagnosis] |= rule.then.criteria
                 if rule.then.subtype:
                     concluded[rule.then.diagnosis].add(rule.then.subtype)
-        alerts = [r.id for r in self.pack.rules if r.kind == "alert" and self.holds(r.when, snap, facts)]
+        matched = [r for r in self.pack.rules if r.kind == "alert" and self.holds(r.when, snap, facts)]
+        # emergencies first, then pack order (the contract of Ranking.alerts)
+        alerts = [r.id for r in sorted(matched, key=lambda r: r.then.urgency != "emergency")]
         fired.update(alerts)
         subtypes = {
             d.id: next((s.id for s in d.subtypes if s.id in concluded[d.id]), None)

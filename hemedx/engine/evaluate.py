@@ -68,8 +68,10 @@ def evaluate_case(case: Case, pack: Pack) -> CaseResult:
     if expected is None:
         top1 = top3 = not ranking.supported
     else:
-        top1 = ranking.supported and order[0] == expected
-        top3 = ranking.supported and expected in order[:3]
+        # an answer key of `outside` is right when the open-world hypothesis leads (never "supported")
+        counts = ranking.supported or expected == ranking.outside_id
+        top1 = counts and order[0] == expected
+        top3 = counts and expected in order[:3]
     subtype_correct = None
     if expected_subtype is not None:
         subtype_correct = top1 and ranking.differential[0].subtype == expected_subtype
@@ -240,7 +242,7 @@ def summarise(results: Sequence[CaseResult], pack: Pack) -> dict[str, Any]:
     bins = [[0, 0.0, 0] for _ in range(10)]  # count, sum of p, outcomes
     for r in results:
         expected = r.expected or NORMAL
-        predicted = r.ranking[0][0] if r.supported else NONE
+        predicted = r.ranking[0][0] if r.supported or (r.top1 and r.expected) else NONE
         confusion.setdefault(expected, dict.fromkeys(cols, 0))
         confusion[expected][predicted] = confusion[expected].get(predicted, 0) + 1
         stats = per_dx.setdefault(expected, [0, 0, 0])
