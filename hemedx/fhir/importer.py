@@ -270,6 +270,12 @@ class _Importer:
                 Unmapped(name, code, display, "no finding, lab or test of the pack has this code")
             )
             return
+        if target.kind != "finding" and obs.dataAbsentReason is not None and not _has_value(obs):
+            self.notes.append(f"{name}: no value ({_text(obs.dataAbsentReason)}); left out")
+            return
+        section = {"finding": stage.findings, "lab": stage.labs, "test": stage.tests}.get(target.kind, {})
+        if target.id in section:
+            self.notes.append(f"{name}: a second {target.id} result on the same day; the later entry is used")
         if target.kind == "finding":
             stage.findings[target.id] = self.finding_value(name, obs)
         elif target.kind == "lab":
@@ -442,6 +448,11 @@ class _Importer:
             if meta.get(key):
                 doc[key] = meta[key]
         return doc
+
+
+def _has_value(obs: Observation) -> bool:
+    values = (obs.valueQuantity, obs.valueCodeableConcept, obs.valueString, obs.valueBoolean)
+    return any(v is not None for v in (*values, obs.valueInteger, obs.valueRatio))
 
 
 def _has(concept: CodeableConcept, system: str, code: str | None = None) -> bool:
