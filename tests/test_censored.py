@@ -132,3 +132,15 @@ def test_bad_censored_values_are_one_line_errors(tmp_path, value, message):
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "stages[0].labs.haptoglobin" in lines[0] and message in lines[0]
+
+
+def test_what_if_can_set_a_censored_value():
+    result = CliRunner().invoke(
+        cli, ["rank", "aiha-warm-idiopathic-young-woman", "--set", "haptoglobin=<0.4 g/L", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    change = report["what_if"]["changes"][0]
+    assert (change["value"], change["comparator"]) == (40.0, "<")
+    assert {n["rule"] for n in report["undetermined"]} >= {"interp.haptoglobin.low"}
+    assert "interp.haptoglobin.low" not in report["fired_rules"]

@@ -111,7 +111,8 @@ def test_synthea_style_bundle_is_synthetic_staged_by_date_and_ranks_aplastic_ana
     assert "reticulocytes" in snap.derived
     assert snap.labs["wbc"] == 1.6 and snap.labs["platelets"] == 14 and snap.labs["rbc"] == 2.21
     assert snap.tests == {"dat_polyspecific": "negative"}
-    assert {u.code.split("|")[1] for u in result.unmapped} == {"20570-8", "785-6"}
+    assert {u.code.split("|")[1] for u in result.unmapped} == {"20570-8"}
+    assert snap.labs["mch"] == 33.5
     assert "ignored resources hemedx does not read: 1 Encounter" in result.notes
     report = rank_case(case, PACK)
     assert report["differential"][0]["diagnosis"] == "aplastic_anemia"
@@ -367,3 +368,15 @@ def test_readme_mapping_table_is_current():
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert mapping_table(PACK) in readme, "regenerate the README table with hemedx.fhir.codes.mapping_table"
+
+
+def test_a_result_without_value_is_left_out_and_a_same_day_repeat_is_noted():
+    data = warm_aiha_bundle()
+    absent = {"dataAbsentReason": {"text": "Specimen haemolysed"}}
+    data["entry"].append(_obs(30, "2132-9", "2024-02-11", **absent))
+    data["entry"].append(_obs(31, "718-7", "2024-02-10T12:00:00+01:00", **_q(7.5, "g/dL")))
+    result = import_data(data)
+    assert "b12" not in result.case.snapshot().labs
+    assert result.case.snapshot().labs["hemoglobin"] == 7.5
+    assert any("no value (Specimen haemolysed); left out" in n for n in result.notes)
+    assert any("a second hemoglobin result on the same day" in n for n in result.notes)

@@ -144,13 +144,14 @@ class Snapshot:
         labs: dict[str, float] | None = None,
         tests: dict[str, str] | None = None,
         unset: tuple[str, ...] = (),
+        censored: dict[str, Censored] | None = None,
     ) -> Snapshot:
         """A copy with some values set and some removed (for what-if teaching)."""
         new_f = {**self.findings, **(findings or {})}
-        measured = {k: v for k, v in self.labs.items() if k not in self.derived}
+        measured = {k: v for k, v in self.labs.items() if k not in self.derived and k not in (censored or {})}
         new_l = {**measured, **(labs or {})}
         new_t = {**self.tests, **(tests or {})}
-        new_c = {k: v for k, v in self.censored.items() if k not in (labs or {})}
+        new_c = {k: v for k, v in self.censored.items() if k not in (labs or {})} | (censored or {})
         for key in unset:
             new_f.pop(key, None)
             new_l.pop(key, None)

@@ -25,6 +25,7 @@ from hemedx.fhir.resources import MODELS, Bundle, CodeableConcept, DiagnosticRep
 from hemedx.rules.model import Lab, Pack, Test
 from hemedx.rules.units import probable_unit, to_canonical
 from hemedx.safeyaml import Document
+from hemedx.suggest import did_you_mean
 
 RECORD_PROVENANCE = (
     "Imported from a FHIR record and de-identified: no name, identifier, address or date is kept, only age"
@@ -122,11 +123,17 @@ class _Importer:
             return model.model_validate(data)
         except ValidationError as exc:
             first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "literal")))
-            message = first["msg"].replace("Input should be", "expected")
+            loc = ""
+            for part in first["loc"]:
+                if isinstance(part, int):
+                    loc += f"[{part}]"
+                elif not re.match(r"^(float|int|bool|str|list|dict|function-|literal|union)", str(part)):
+                    loc += f".{part}" if loc else str(part)
+            message = first["msg"].replace("Input should be", "expected").replace("Field required", "missing")
             got = first.get("input")
             shown = f" (got {json.dumps(got)[:40]})" if got is not None and not isinstance(got, dict) else ""
-            raise self.error(f"{where} {loc}".strip(), f"{message}{shown}") from None
+            where = f"{where}.{loc}" if where == "Bundle" and loc else f"{where} {loc}".strip()
+            raise self.error(where, f"{message}{shown}") from None
 
     def read_entries(self, bundle: Bundle) -> tuple[list[Any], dict[str, Any], dict[str, int]]:
         resources: list[Any] = []
@@ -141,7 +148,8 @@ class _Importer:
                 raise self.error(
                     f"Bundle.entry[{i}].resource.resourceType",
                     f"unknown resourceType {kind!r}",
-                    "a FHIR R4/R4B/R5 resource type such as Patient or Observation",
+                    (did_you_mean(kind, C.FHIR_RESOURCE_TYPES) if isinstance(kind, str) else None)
+                    or "a FHIR R4/R4B/R5 resource type such as Patient or Observation",
                 )
             model = MODELS.get(kind)
             if model is None:
@@ -270,6 +278,12 @@ class _Importer:
                 Unmapped(name, code, display, "no finding, lab or test of the pack has this code")
             )
             return
+        if target.kind != "finding" and obs.dataAbsentReason is not None and not _has_value(obs):
+            self.notes.append(f"{name}: no value ({_text(obs.dataAbsentReason)}); left out")
+            return
+        section = {"finding": stage.findings, "lab": stage.labs, "test": stage.tests}.get(target.kind, {})
+        if target.id in section:
+            self.notes.append(f"{name}: a second {target.id} result on the same day; the later entry is used")
         if target.kind == "finding":
             stage.findings[target.id] = self.finding_value(name, obs)
         elif target.kind == "lab":
@@ -442,6 +456,11 @@ class _Importer:
             if meta.get(key):
                 doc[key] = meta[key]
         return doc
+
+
+def _has_value(obs: Observation) -> bool:
+    values = (obs.valueQuantity, obs.valueCodeableConcept, obs.valueString, obs.valueBoolean)
+    return any(v is not None for v in (*values, obs.valueInteger, obs.valueRatio))
 
 
 def _has(concept: CodeableConcept, system: str, code: str | None = None) -> bool:

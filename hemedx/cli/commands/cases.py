@@ -1,4 +1,4 @@
-"""cases list and cases show: browse the case library (or any case file) as a teacher would."""
+"""cases list/show/new/check: browse the library as a teacher would, scaffold and check case files."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from hemedx.rules.model import Pack
 
 @cli.group()
 def cases() -> None:
-    """Browse the built-in teaching cases: list them, or show one as a case sheet."""
+    """Teaching cases: list and show the library, start a new case file, check case files."""
 
 
 def case_summary(case: Case) -> dict[str, Any]:
