@@ -16,7 +16,15 @@ from hemedx.errors import EngineError, InputError
 from hemedx.safetext import terminal_text
 
 # Commands that live in a module not named after them; any other command is in commands/<name>.py.
-_HOMES = {"explain": "rank", "demo": "rank", "walkthrough": "teach", "quiz": "teach", "present": "teach"}
+_HOMES = {
+    "explain": "rank",
+    "demo": "rank",
+    "walkthrough": "teach",
+    "quiz": "teach",
+    "present": "teach",
+    "import": "fhir",
+    "export": "fhir",
+}
 
 
 class InputFailure(click.ClickException):
