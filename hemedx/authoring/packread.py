@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create
 
 from hemedx.authoring.issues import Issue
 from hemedx.errors import InputError, PathPart
-from hemedx.rules.loader import default_pack_path, merge_by_id, pack_files
+from hemedx.rules.loader import default_pack_path, merge_by_id, merge_info, pack_files
 from hemedx.rules.model import (
     RULE_KINDS,
     DiagnosesFile,
@@ -341,7 +341,8 @@ def _index_of(doc: Document, key: str, ident: str, fallback: int, same_section: 
 
 def _overlay(base: ReadPack, top: ReadPack) -> ReadPack:
     """Entries of the overlay replace same-id entries of the default pack (as the loader does)."""
-    out = ReadPack(top.folder, info=top.info)
+    info = merge_info(base.info, top.info) if base.info is not None and top.info is not None else top.info
+    out = ReadPack(top.folder, info=info)
     out.where = {**base.where, **top.where}
     out.issues = [*base.issues, *top.issues]
     out.files = [*base.files, *top.files]
@@ -356,4 +357,5 @@ def _overlay(base: ReadPack, top: ReadPack) -> ReadPack:
             labs=merge_by_id(base.vocabulary.labs, top.vocabulary.labs),
             tests=merge_by_id(base.vocabulary.tests, top.vocabulary.tests),
         )
+    _check_unique(out)  # an overlay's lab may reuse a default finding's id: refused, as load_pack does
     return out

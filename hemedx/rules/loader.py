@@ -108,7 +108,7 @@ class RawPack:
     def overlay(self, top: RawPack) -> RawPack:
         """Entries of ``top`` replace same-id entries of ``self``; new ones are appended."""
         out = RawPack(top.folder)
-        out.info = top.info
+        out.info = merge_info(self.info, top.info)
         out.where = {**self.where, **top.where}
         out.sources = merge_by_id(self.sources, top.sources)
         out.diagnoses = merge_by_id(self.diagnoses, top.diagnoses)
@@ -158,6 +158,11 @@ class RawPack:
             line, column = doc.where(full)
             raise InputError(message, file=doc.file, line=line, column=column, field=list(full), hint=hint)
         return pack
+
+
+def merge_info(base: PackInfo, top: PackInfo) -> PackInfo:
+    """An overlay's own identity and settings, with the base pack's parameters it does not redefine."""
+    return top.model_copy(update={"parameters": {**base.parameters, **top.parameters}})
 
 
 def merge_by_id(base: list[Any], top: list[Any]) -> list[Any]:
