@@ -27,6 +27,7 @@ import yaml
 
 from hemedx.cases.model import Snapshot
 from hemedx.engine.compiler import CompiledPack, matches
+from hemedx.engine.evidence import evidence_model
 from hemedx.engine.ranking import Ranking
 from hemedx.rules.model import EvidenceRule, Frequency, Pack, SyndromeRule
 
@@ -78,19 +79,15 @@ def _table() -> tuple[dict[str, Any], ...]:
     return tuple(yaml.safe_load(text)["investigations"])
 
 
-class EvidenceModel:
-    """The ranking's arithmetic as a pure function of finding states, for 'what would this result do'."""
+class Outcomes:
+    """What a result would do: the pack's one evidence model plus closure under finding-only syndromes."""
 
     def __init__(self, pack: Pack, compiled: CompiledPack, uniform_priors: bool = False) -> None:
-        self.pack = pack
-        self.dx = [d.id for d in pack.diagnoses]
+        self.evidence = evidence_model(pack)
+        self.dx = list(self.evidence.ids)
         self.uniform_priors = uniform_priors
-        self.log_prior = self.log_prior_at(None)
-        self.rules: list[EvidenceRule] = [r for r in pack.rules if isinstance(r, EvidenceRule)]
-        self.p: dict[str, list[float]] = {r.id: [p_finding(r, d) for d in self.dx] for r in self.rules}
-        self.by_finding: dict[str, EvidenceRule] = {}
-        for r in self.rules:
-            self.by_finding.setdefault(r.when.finding, r)
+        self.by_finding = {f: t.rule for f, t in self.evidence.by_finding.items()}
+        self.p = {t.rule.id: list(t.p) for t in self.evidence.tables}
         syndromes = {r.id: r for r in pack.rules if isinstance(r, SyndromeRule)}
         self.syndromes = [
             (v, syndromes[v.rule_id].then.finding, syndromes[v.rule_id].then.state)
@@ -98,33 +95,9 @@ class EvidenceModel:
             if v.rule_id in syndromes and all(p.kind in ("finding", "patient") for p in v.patterns)
         ]
 
-    def log_prior_at(self, age: float | None) -> list[float]:
-        """Log priors for a patient of ``age`` (age-banded priors, as ranking.rank reads them)."""
-        raw = [1.0 if self.uniform_priors else d.prior.at_age(age) for d in self.pack.diagnoses]
-        return [math.log(v / sum(raw)) for v in raw]
-
     def posterior(self, states: dict[str, str], age: float | None = None) -> list[float]:
-        """Probabilities over ``self.dx`` given final finding states (as ranking.rank computes them)."""
-        applied = []
-        for r in self.rules:
-            state = states.get(r.when.finding)
-            if state is not None and r.when.is_ in ("known", state):
-                applied.append(r)
-        replaced = {
-            other for r in applied if states[r.when.finding] == "present" for other in r.then.replaces
-        }
-        scores = self.log_prior_at(age) if age is not None else list(self.log_prior)
-        for r in applied:
-            finding = r.when.finding
-            if finding in replaced:
-                continue
-            present = states[finding] == "present"
-            for i, p in enumerate(self.p[r.id]):
-                scores[i] += math.log(p if present else 1 - p)
-        top = max(scores)
-        weights = [math.exp(s - top) for s in scores]
-        norm = sum(weights)
-        return [w / norm for w in weights]
+        """Probabilities over ``self.dx`` given final finding states (the ranking's own arithmetic)."""
+        return self.evidence.posterior(states, age, self.uniform_priors)
 
     def derive(self, states: dict[str, str], fixed: set[str], patient: dict[str, Any]) -> dict[str, str]:
         """Close ``states`` under finding-only syndrome rules; ``fixed`` findings are never changed."""
@@ -142,14 +115,14 @@ class EvidenceModel:
         return out
 
 
-_MODELS: dict[tuple[str, str, bool], EvidenceModel] = {}
+_MODELS: dict[tuple[str, str, bool], Outcomes] = {}
 
 
-def _model(pack: Pack, compiled: CompiledPack, uniform_priors: bool) -> EvidenceModel:
+def _model(pack: Pack, compiled: CompiledPack, uniform_priors: bool) -> Outcomes:
     """One model per pack content and prior setting (built once per process)."""
     key = (pack.info.id, pack.digest, uniform_priors)
     if key not in _MODELS:
-        _MODELS[key] = EvidenceModel(pack, compiled, uniform_priors)
+        _MODELS[key] = Outcomes(pack, compiled, uniform_priors)
     return _MODELS[key]
 
 
@@ -190,14 +163,6 @@ def investigations(pack: Pack) -> tuple[Investigation, ...]:
         kind = {"history": "question", "examination": "examination"}.get(f.category, "observation")
         out.append(Investigation(f.id, f"{verb}: {f.label.lower()}", kind, (f.id,), (f.id,)))
     return tuple(out)
-
-
-def p_finding(rule: EvidenceRule, dx: str) -> float:
-    """P(finding | dx) from an evidence rule (the ``otherwise`` value for unlisted diagnoses)."""
-    freq = rule.then.evidence.get(dx)
-    if freq is None:
-        return rule.then.otherwise
-    return freq.p if isinstance(freq, Frequency) else float(freq)
 
 
 def entropy(probs: list[float]) -> float:
@@ -252,7 +217,7 @@ def suggest(
 
 
 def _outcomes(
-    model: EvidenceModel, inv: Investigation, unknown: tuple[str, ...]
+    model: Outcomes, inv: Investigation, unknown: tuple[str, ...]
 ) -> list[tuple[dict[str, str], list[float]]]:
     """Every coherent joint outcome with P(outcome | dx), renormalised over the coherent ones."""
     n_dx = len(model.dx)
@@ -274,7 +239,7 @@ def _outcomes(
 
 
 def _contrast(
-    model: EvidenceModel, unknown: tuple[str, ...], now: list[float], target: int | None
+    model: Outcomes, unknown: tuple[str, ...], now: list[float], target: int | None
 ) -> Contrast | None:
     """The finding and pair of diagnoses the result would separate best (weighted by how likely both are)."""
     order = sorted(range(len(now)), key=lambda i: (-now[i], model.dx[i]))

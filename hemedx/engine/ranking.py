@@ -12,12 +12,12 @@ diagnosis is present and the outside hypothesis does not lead.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from hemedx.engine.evidence import evidence_model, normalise
 from hemedx.engine.trace import Firing
-from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Frequency, Pack
+from hemedx.rules.model import AlertRule, CriteriaRule, Pack
 
 NEUTRAL_BAND = 1.1  # |LR| within [1/1.1, 1.1] is shown as neutral
 
@@ -123,24 +123,11 @@ def resolve_findings(
 
 
 @dataclass(frozen=True)
-class _EvidenceTable:
-    """An evidence rule precomputed: p, basis and citations for every diagnosis, in pack order."""
-
-    rule: EvidenceRule
-    p: tuple[float, ...]
-    basis: tuple[str, ...]
-    cites: tuple[tuple[tuple[str, str | None], ...], ...]
-
-
-@dataclass(frozen=True)
 class _Tables:
-    """Everything about a pack that ranking looks up, built once per pack rather than per case."""
+    """Rule look-ups ranking needs beyond the evidence model, built once per pack rather than per case."""
 
     rules: dict[str, Any]
     order: dict[str, int]
-    dx_ids: tuple[str, ...]
-    evidence: dict[str, _EvidenceTable]
-    expected: dict[str, tuple[str, ...]]  # finding -> diagnoses that expect it (p >= threshold)
 
 
 _TABLES: dict[tuple[str, str], _Tables] = {}
@@ -149,38 +136,10 @@ _TABLES: dict[tuple[str, str], _Tables] = {}
 def _tables(pack: Pack) -> _Tables:
     key = (pack.info.id, pack.digest)
     found = _TABLES.get(key)
-    if found is not None:
-        return found
-    dx_ids = tuple(d.id for d in pack.diagnoses)
-    evidence = {}
-    expected: dict[str, list[str]] = {}
-    for rule in pack.rules:
-        if not isinstance(rule, EvidenceRule):
-            continue
-        rule_cites = tuple((c.source, c.locator) for c in rule.cites)
-        ps, bases, cites = [], [], []
-        for dx in dx_ids:
-            freq = rule.then.evidence.get(dx)
-            ps.append(_p(rule, dx))
-            if isinstance(freq, Frequency):
-                bases.append("published")
-                cites.append(tuple((c.source, c.locator) for c in freq.cites) + rule_cites)
-            else:
-                bases.append("teaching_estimate")
-                cites.append(rule_cites)
-            if ps[-1] >= pack.info.expected_frequency:
-                wanted = expected.setdefault(rule.when.finding, [])
-                if dx not in wanted:
-                    wanted.append(dx)
-        evidence[rule.id] = _EvidenceTable(rule, tuple(ps), tuple(bases), tuple(cites))
-    found = _Tables(
-        rules={r.id: r for r in pack.rules},
-        order={r.id: i for i, r in enumerate(pack.rules)},
-        dx_ids=dx_ids,
-        evidence=evidence,
-        expected={k: tuple(v) for k, v in expected.items()},
-    )
-    _TABLES[key] = found
+    if found is None:
+        found = _TABLES[key] = _Tables(
+            rules={r.id: r for r in pack.rules}, order={r.id: i for i, r in enumerate(pack.rules)}
+        )
     return found
 
 
@@ -194,63 +153,34 @@ def rank(
     """Turn firings into a ranked, explained differential."""
     findings, conflicts = resolve_findings(observed, firings)
     tables = _tables(pack)
-    order, dx_ids = tables.order, tables.dx_ids
+    model = evidence_model(pack)
+    order, dx_ids = tables.order, model.ids
     n = len(dx_ids)
 
-    # Evidence lines that apply: the rule fired on the finding's resolved state.
-    applied: set[str] = set()
-    for f in firings:
-        table = tables.evidence.get(f.rule_id)
-        if (
-            table is not None
-            and f.state is not None
-            and findings.get(table.rule.when.finding, ("",))[0] == f.state
-        ):
-            applied.add(f.rule_id)
-    lines = [tables.evidence[rule_id] for rule_id in sorted(applied, key=order.__getitem__)]
-    replaced_by: dict[str, str] = {}
-    for table in lines:
-        finding = table.rule.when.finding
-        if findings[finding][0] == "present":
-            for other in table.rule.then.replaces:
-                replaced_by.setdefault(other, finding)
-
-    raw_priors = [1.0 if uniform_priors else d.prior.at_age(age) for d in pack.diagnoses]
-    total_prior = sum(raw_priors)
-    priors = [v / total_prior for v in raw_priors]
-
-    log_scores = [math.log(p) for p in priors]
+    contributions = model.contributions({name: state for name, (state, _) in findings.items()})
+    priors = model.priors(age, uniform_priors)
+    log_scores = model.log_scores(priors, contributions)
     evidence: list[list[EvidenceLine]] = [[] for _ in dx_ids]
-    for table in lines:
-        finding = table.rule.when.finding
-        state = findings[finding][0]
-        factors = table.p if state == "present" else tuple(1 - p for p in table.p)
-        total = sum(factors)
-        counted = finding not in replaced_by
-        replaced = None if counted else replaced_by[finding]
+    for c in contributions:
+        total = sum(c.factors)
         for k in range(n):
-            factor = factors[k]
+            factor = c.factors[k]
             lr = factor / ((total - factor) / (n - 1)) if n > 1 else 1.0
-            if counted:
-                log_scores[k] += math.log(factor)
             evidence[k].append(
                 EvidenceLine(
-                    finding,
-                    state,
-                    table.rule.id,
-                    table.p[k],
+                    c.table.finding,
+                    c.state,
+                    c.table.rule.id,
+                    c.table.p[k],
                     factor,
                     lr,
-                    table.basis[k],
-                    counted,
-                    replaced,
-                    table.cites[k],
+                    c.table.basis[k],
+                    c.counted,
+                    c.replaced_by,
+                    c.table.cites[k],
                 )
             )
-
-    top = max(log_scores)
-    weights = [math.exp(score - top) for score in log_scores]
-    norm = sum(weights)
+    probabilities = normalise(log_scores)
 
     criteria: dict[str, list[str]] = {dx: [] for dx in dx_ids}
     subtypes: dict[str, dict[str, str]] = {dx: {} for dx in dx_ids}
@@ -266,7 +196,7 @@ def rank(
                 subtypes[dx].setdefault(rule.then.subtype, rule_id)
 
     expected: dict[str, list[str]] = {dx: [] for dx in dx_ids}
-    for finding, wanting in tables.expected.items():
+    for finding, wanting in model.expected.items():
         if finding not in findings:
             for dx in wanting:
                 expected[dx].append(finding)
@@ -280,7 +210,7 @@ def rank(
                 id=d.id,
                 label=d.label,
                 prior=priors[k],
-                probability=weights[k] / norm,
+                probability=probabilities[k],
                 log_score=log_scores[k],
                 subtype=chosen,
                 subtype_rule=subtypes[d.id].get(chosen) if chosen else None,
@@ -328,10 +258,3 @@ def _fact_ref(fact_id: str) -> tuple[str, str]:
     if kind == "f":
         return ("finding", rest.partition(":")[0])
     return (kind, rest)
-
-
-def _p(rule: EvidenceRule, dx: str) -> float:
-    freq = rule.then.evidence.get(dx)
-    if freq is None:
-        return rule.then.otherwise
-    return freq.p if isinstance(freq, Frequency) else float(freq)

@@ -15,12 +15,13 @@ from hemedx.cases.censored import Censored, compare
 from hemedx.cases.model import Snapshot
 from hemedx.engine.compiler import Pattern, Variant, matches
 from hemedx.engine.engine import Engine
+from hemedx.engine.evidence import evidence_model
 from hemedx.engine.facts import snapshot_facts
 from hemedx.engine.lab_notes import lab_shown
 from hemedx.engine.next_test import entry as next_test_entry
-from hemedx.engine.next_test import p_finding, suggest
+from hemedx.engine.next_test import suggest
 from hemedx.engine.ranking import Ranking
-from hemedx.rules.model import CriteriaRule, EvidenceRule, Frequency, Pack
+from hemedx.rules.model import CriteriaRule, Pack
 
 Cite = Callable[[Iterable[tuple[str, str | None]]], list[dict[str, Any]]]
 _OP_TEXT = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
@@ -76,15 +77,11 @@ def why_not(
         )
     needs = []
     rules = {r.id: r for r in pack.rules}
-    evidence_rule = {
-        r.when.finding: r for r in reversed(pack.rules) if isinstance(r, EvidenceRule)
-    }  # first rule per finding wins
+    model = evidence_model(pack)
+    k = model.ids.index(dx)
     for finding in ranked.expected_unknown:
-        rule = evidence_rule[finding]
-        freq = rule.then.evidence.get(dx)
-        p = p_finding(rule, dx)
-        cites = [(c.source, c.locator) for c in freq.cites] if isinstance(freq, Frequency) else []
-        cites += [(c.source, c.locator) for c in rule.cites]
+        table = model.by_finding[finding]  # the first rule on the finding, as next-best-test reads it
+        rule, p, cites = table.rule, table.p[k], list(table.cites[k])
         name = labels.get(finding, finding)
         needs.append(
             {

@@ -1,0 +1,156 @@
+"""The one evidence model: P(finding | hypothesis), the priors and the naive-Bayes posterior.
+
+Ranking (the shown differential), next-best-test (what a result would do) and why-not all read their
+numbers here, so the arithmetic a learner redoes by hand exists once:
+
+    log score(h) = log prior(h) + Σ log factor(h),  factor = p if present, 1 − p if absent,
+
+over the evidence rules whose finding is known in the state the rule asks for, skipping findings that a
+present finding ``replaces``. Built once per pack content (its digest) and shared.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hemedx.rules.model import EvidenceRule, Frequency, Pack
+
+Cite = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class EvidenceTable:
+    """An evidence rule precomputed: p, basis and citations for every hypothesis, in pack order."""
+
+    rule: EvidenceRule
+    p: tuple[float, ...]
+    basis: tuple[str, ...]  # "published" | "teaching_estimate"
+    cites: tuple[tuple[Cite, ...], ...]
+
+    @property
+    def finding(self) -> str:
+        """The finding the rule weighs."""
+        return self.rule.when.finding
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One evidence rule applied to one known finding: its factor for every hypothesis."""
+
+    table: EvidenceTable
+    state: str
+    factors: tuple[float, ...]
+    replaced_by: str | None  # the present finding whose rule replaces this one (then it is not counted)
+
+    @property
+    def counted(self) -> bool:
+        """Whether the factor enters the posterior."""
+        return self.replaced_by is None
+
+
+class EvidenceModel:
+    """The pack's evidence tables and priors, with the posterior as a pure function of finding states."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        self.ids: tuple[str, ...] = tuple(d.id for d in pack.diagnoses)
+        self.tables: tuple[EvidenceTable, ...] = tuple(
+            _table(rule, self.ids) for rule in pack.rules if isinstance(rule, EvidenceRule)
+        )
+        self.by_rule = {t.rule.id: t for t in self.tables}
+        by_finding: dict[str, EvidenceTable] = {}
+        expected: dict[str, list[str]] = {}
+        for t in self.tables:
+            by_finding.setdefault(t.finding, t)
+            for dx, p in zip(self.ids, t.p, strict=True):
+                wanted = expected.setdefault(t.finding, [])
+                if p >= pack.info.expected_frequency and dx not in wanted:
+                    wanted.append(dx)
+        self.by_finding = by_finding  # the first rule on each finding (what a new result would add)
+        # finding -> hypotheses that "expect" it (p at least the pack's expected_frequency)
+        self.expected = {k: tuple(v) for k, v in expected.items() if v}
+
+    def p(self, rule_id: str, dx: str) -> float:
+        """P(finding | dx) of one evidence rule."""
+        return self.by_rule[rule_id].p[self.ids.index(dx)]
+
+    def priors(self, age: float | None = None, uniform: bool = False) -> tuple[float, ...]:
+        """Priors normalised over the hypotheses (age-banded where the pack says so)."""
+        raw = [1.0 if uniform else d.prior.at_age(age) for d in self.pack.diagnoses]
+        total = sum(raw)
+        return tuple(v / total for v in raw)
+
+    def contributions(self, states: Mapping[str, str]) -> list[Contribution]:
+        """The evidence lines that apply to these finding states, in pack order."""
+        applied = [
+            t
+            for t in self.tables
+            if (s := states.get(t.finding)) is not None and t.rule.when.is_ in ("known", s)
+        ]
+        replaced_by: dict[str, str] = {}
+        for t in applied:
+            if states[t.finding] == "present":
+                for other in t.rule.then.replaces:
+                    replaced_by.setdefault(other, t.finding)
+        out = []
+        for t in applied:
+            state = states[t.finding]
+            factors = t.p if state == "present" else tuple(1 - p for p in t.p)
+            out.append(Contribution(t, state, factors, replaced_by.get(t.finding)))
+        return out
+
+    def log_scores(self, priors: tuple[float, ...], contributions: list[Contribution]) -> list[float]:
+        """Log prior + the log factors of every counted contribution, per hypothesis."""
+        scores = [math.log(p) for p in priors]
+        for c in contributions:
+            if c.counted:
+                for k, factor in enumerate(c.factors):
+                    scores[k] += math.log(factor)
+        return scores
+
+    def posterior(
+        self, states: Mapping[str, str], age: float | None = None, uniform: bool = False
+    ) -> list[float]:
+        """Probabilities over :attr:`ids` given final finding states."""
+        return normalise(self.log_scores(self.priors(age, uniform), self.contributions(states)))
+
+
+def normalise(log_scores: list[float]) -> list[float]:
+    """Probabilities from log scores (shifted by the maximum so nothing underflows to 0/0)."""
+    top = max(log_scores)
+    weights = [math.exp(s - top) for s in log_scores]
+    norm = sum(weights)
+    return [w / norm for w in weights]
+
+
+def _table(rule: EvidenceRule, ids: tuple[str, ...]) -> EvidenceTable:
+    rule_cites = tuple((c.source, c.locator) for c in rule.cites)
+    ps, bases, cites = [], [], []
+    for dx in ids:
+        freq = rule.then.evidence.get(dx)
+        if isinstance(freq, Frequency):
+            ps.append(freq.p)
+            bases.append("published")
+            cites.append(tuple((c.source, c.locator) for c in freq.cites) + rule_cites)
+        else:
+            ps.append(rule.then.otherwise if freq is None else float(freq))
+            bases.append("teaching_estimate")
+            cites.append(rule_cites)
+    return EvidenceTable(rule, tuple(ps), tuple(bases), tuple(cites))
+
+
+_MODELS: dict[tuple[str, str], EvidenceModel] = {}
+_LOCK = threading.Lock()
+
+
+def evidence_model(pack: Pack) -> EvidenceModel:
+    """The process-wide evidence model of ``pack`` (keyed by its content digest)."""
+    key = (pack.info.id, pack.digest)
+    with _LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            model = _MODELS[key] = EvidenceModel(pack)
+        return model
