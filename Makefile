@@ -10,13 +10,13 @@ STAMP  := $(VENV)/.installed
 # (upstream PR #403, merged but unreleased). setup.py overwrites CFLAGS, so it goes in CPPFLAGS.
 export CPPFLAGS := -DPyEval_CallObject=PyObject_CallObject $(CPPFLAGS)
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-serve clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hemedx needs Python >= 3.11 (found %s); run: make PYTHON=python3.11" % sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-cache-dir -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-cache-dir -e '.[test,serve]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -32,6 +32,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --json benchmarks/results/bench.json
+
+bench-serve: $(STAMP)
+	$(BIN)/python benchmarks/serve_load.py --json benchmarks/results/serve_load.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

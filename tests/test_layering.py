@@ -1,4 +1,4 @@
-"""Imports point one way: cli -> authoring/present -> engine -> cases -> rules; nothing imports cli."""
+"""Imports point one way: cli -> authoring/present/serve -> engine -> cases -> rules; nothing imports cli."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "hemedx"
-SHARED = {"errors", "safeyaml", "schema_errors", "suggest"}
+SHARED = {"errors", "outfiles", "safetext", "safeyaml", "schema_errors", "suggest"}
 ALLOWED = {
     "rules": {"rules"},
     "cases": {"cases", "rules"},
     "engine": {"engine", "cases", "rules"},
     "authoring": {"authoring", "engine", "cases", "rules", "schema"},
     "present": {"present", "engine", "cases", "rules"},
+    "serve": {"serve", "present", "engine", "cases", "rules"},  # present: units as written
+    "fhir": {"fhir", "cases", "rules"},
 }
 
 

@@ -145,7 +145,8 @@ def _case_outcome(case: Case, pack: Pack) -> Outcome | None:
             problems.append("the result is supported")
     else:
         expected = case.answer.diagnosis + (f" ({case.answer.subtype})" if case.answer.subtype else "")
-        if not report["supported"]:
+        outside = any(d.is_outside and d.id == case.answer.diagnosis for d in pack.diagnoses)
+        if not report["supported"] and not outside:
             problems.append("the result is not supported")
         if top["diagnosis"] != case.answer.diagnosis:
             problems.append(f"ranked first: {top['diagnosis']} {top['probability'] * 100:.1f}%")

@@ -222,7 +222,7 @@ def suggest(
     """Rank the investigations not yet done by expected information gain (best first, ties by id)."""
     model = _model(pack, compiled, ranking.uniform_priors)
     states = {name: state for name, (state, _) in ranking.findings.items()}
-    done = set(snapshot.labs) | set(snapshot.tests) | set(snapshot.findings)
+    done = set(snapshot.labs) | set(snapshot.censored) | set(snapshot.tests) | set(snapshot.findings)
     patient = {"kind": "patient", "sex": snapshot.sex, "age": float(snapshot.age)}
     now = [next(d.probability for d in ranking.differential if d.id == dx) for dx in model.dx]
     t_index = model.dx.index(target) if target is not None else None

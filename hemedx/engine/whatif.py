@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from hemedx.cases.censored import Censored, normalise_comparator
 from hemedx.cases.model import Snapshot
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
@@ -26,7 +27,7 @@ class Change:
 
     kind: str  # finding | lab | test
     id: str
-    value: str | float | None  # canonical; None = unset (unknown)
+    value: str | float | Censored | None  # canonical; None = unset (unknown)
     given: str | None  # what the user typed after '='
     unit: str | None  # canonical unit of a lab
 
@@ -35,7 +36,8 @@ class Change:
         return {
             "kind": self.kind,
             "id": self.id,
-            "value": self.value,
+            "value": self.value.bound if isinstance(self.value, Censored) else self.value,
+            **({"comparator": self.value.comparator} if isinstance(self.value, Censored) else {}),
             "unit": self.unit,
             "given": self.given,
             "action": "unset" if self.value is None else "set",
@@ -89,6 +91,11 @@ def parse_set(text: str, pack: Pack) -> Change:
     lab = next(x for x in vocab.labs if x.id == name)
     if value == "unknown":
         return Change("lab", name, None, value, lab.unit)
+    comparator = None
+    sign = re.match(r"^\s*(<=|>=|<|>|≤|≥)", value)
+    if sign:  # a censored value: --set haptoglobin=<10
+        comparator = normalise_comparator(sign.group(1))
+        value = value[sign.end() :]
     match = _NUMBER.match(value)
     if not match:
         raise InputError(
@@ -105,6 +112,9 @@ def parse_set(text: str, pack: Pack) -> Change:
         alts = ", ".join(a.unit for a in lab.alternative_units)
         hint = f"expected {low:g}-{high:g} {lab.unit}" + (f", or give a unit ({alts})" if alts else "")
         raise InputError(f"--set {text}: implausible {name} {number:g} {unit or lab.unit}", hint=hint)
+    if comparator is not None:
+        bound = Censored(comparator, canonical)  # type: ignore[arg-type]
+        return Change("lab", name, bound, text.split("=", 1)[1].strip(), lab.unit)
     return Change("lab", name, canonical, value, lab.unit)
 
 
@@ -122,8 +132,10 @@ def apply(snapshot: Snapshot, changes: list[Change]) -> Snapshot:
             snap = snap.with_changes(unset=(c.id,))
         elif c.kind == "finding":
             snap = snap.with_changes(findings={c.id: c.value})  # type: ignore[dict-item]
+        elif c.kind == "lab" and isinstance(c.value, Censored):
+            snap = snap.with_changes(censored={c.id: c.value})
         elif c.kind == "lab":
-            snap = snap.with_changes(labs={c.id: float(c.value)})
+            snap = snap.with_changes(labs={c.id: float(c.value)})  # type: ignore[arg-type]
         else:
             snap = snap.with_changes(tests={c.id: str(c.value)})
     return snap

@@ -13,9 +13,16 @@ from importlib import resources
 from typing import Any
 
 from hemedx.cases.model import Case
-from hemedx.engine.report import DISCLAIMER
+from hemedx.engine.report import disclaimer_for
+from hemedx.present.units import units_as_written
 
 PLACEHOLDER = "__HEMEDX_DATA__"
+OUTSIDE = "outside"  # the engine's catch-all entry: never presented as a diagnosis
+OUTSIDE_LABEL = "Something outside this differential"
+
+
+def _label(entry: dict[str, Any]) -> str:
+    return OUTSIDE_LABEL if entry["diagnosis"] == OUTSIDE else entry["label"]
 
 
 class _Refs:
@@ -47,7 +54,10 @@ def _pct(p: float) -> str:
 
 
 def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any]:
-    """The plain data the page shows: stages, bars, next tests, explanation, answer, references."""
+    """The plain data the page shows: stages, bars, next tests, explanation, answer, references.
+
+    Units read as written (``×10⁹/L``): every string passes through :func:`units_as_written`.
+    """
     refs = _Refs()
     out_stages = []
     for stage in stages:
@@ -68,7 +78,7 @@ def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any
                 "bars": [
                     {
                         "diagnosis": s["diagnosis"],
-                        "label": s["label"],
+                        "label": _label(s),
                         "probability": s["probability"],
                         "shown": _pct(s["probability"]),
                         "delta": s["delta"],
@@ -103,28 +113,30 @@ def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any
             lines.insert(
                 0, {"text": f"Criteria met: {c['title']}", "cites": refs.map(c["cites"], last["references"])}
             )
-        explanation.append({"label": d["label"], "shown": _pct(d["probability"]), "lines": lines})
+        explanation.append({"label": _label(d), "shown": _pct(d["probability"]), "lines": lines})
     a = last["answer"]
     answer = {
         "label": a["label"],
         "subtype_label": a["subtype_label"],
         "engine_agrees": a["engine_agrees"],
-        "engine_top": last["differential"][0]["label"],
+        "engine_top": _label(last["differential"][0]),
         "teaching_points": [
             {"text": p["text"], "cites": refs.map(p["cites"], last["references"])}
             for p in a["teaching_points"]
         ],
     }
-    return {
-        "case": case.id,
-        "title": case.title,
-        "presentation": " ".join(case.presentation.split()) if case.presentation else None,
-        "disclaimer": DISCLAIMER,
-        "stages": out_stages,
-        "explanation": explanation,
-        "answer": answer,
-        "references": refs.listing(),
-    }
+    return units_as_written(
+        {
+            "case": case.id,
+            "title": case.title,
+            "presentation": " ".join(case.presentation.split()) if case.presentation else None,
+            "disclaimer": disclaimer_for(case),
+            "stages": out_stages,
+            "explanation": explanation,
+            "answer": answer,
+            "references": refs.listing(),
+        }
+    )
 
 
 def embed_json(data: Any) -> str:
