@@ -832,6 +832,22 @@ VIGNETTES = [
         criteria={"aiha": True},
     ),
     v(
+        "aiha-dat-negative-with-antibody-on-a-sensitive-test",
+        45,
+        "female",
+        "aiha",
+        "dat_negative",
+        labs={"hemoglobin": 8.2, "platelets": 240, "reticulocytes": 230, **HEMOLYSIS},
+        findings={
+            "sensitive_dat_positive": "present",
+            "family_history_hemolysis": "absent",
+            "dark_urine": "absent",
+        }
+        | {"spherocytes": "present"},
+        tests={"dat": "negative", "ema_binding": "normal"},
+        criteria={"aiha": True, "hereditary_spherocytosis": False},
+    ),
+    v(
         "aiha-pch-child-donath-landsteiner",
         5,
         "male",
