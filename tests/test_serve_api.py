@@ -177,6 +177,8 @@ def test_token_bucket_refills():
     [
         (b"{not json", 400, "JSON object"),
         (b"[1, 2]", 400, "JSON object"),
+        (b"[" * 4000, 400, "JSON object"),
+        (b"\xff\xfe", 400, "JSON object"),
         (json.dumps({"stage": 0, "picks": []}).encode(), 400, "picks"),
         (json.dumps({"stage": 0, "picks": ["itp", "itp"]}).encode(), 400, "different"),
         (json.dumps({"stage": 0, "picks": ["itp", "aiha", "hs", "pnh"]}).encode(), 400, "1 to 3"),
