@@ -7,7 +7,9 @@ when the server starts, so ``--help`` and ``export`` work without them.
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,24 @@ def _library_lookup(pack: Pack) -> Any:
     return lookup
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the port before anything is printed, so a port in use is one clear line (exit 2)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except (socket.gaierror, UnicodeError) as exc:
+        sock.close()
+        raise InputError(f"--host {host}: not an address of this machine ({exc})") from None
+    except OSError as exc:
+        sock.close()
+        hint = "pick another --port" if exc.errno == errno.EADDRINUSE else None
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}", hint=hint) from None
+    sock.set_inheritable(True)
+    return sock
+
+
 @serve.command("run")
 @click.argument("cases", nargs=-1)
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on (0.0.0.0 = LAN).")
@@ -110,6 +130,11 @@ def run(
     pack = pack_from(rules_dir)
     deck = _deck(cases, pack)
     store = SQLiteStore(db_path or default_db_path())
+    try:
+        listener = _listen(host, port)
+    except InputError:
+        store.close()
+        raise
     ids = [c.id for c in deck]
     session = None
     if deck:
@@ -155,11 +180,12 @@ def run(
         access_log=False,
     )
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listener])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: for a server that is the way to stop
         pass
     finally:
         store.close()
+        listener.close()
     out("Stopped; every acknowledged answer is in the database.")
 
 
