@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,16 @@ _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null")}
 _constructor = yaml.constructor.SafeConstructor()
 MAX_BYTES = 2_000_000
 MAX_DEPTH = 64
+MAX_INT_DIGITS = 15  # beyond any count, age or threshold; and far below Python's 4,300-digit limit
+
+# What YAML 1.2's core schema reads as a number. PyYAML implements YAML 1.1, which also reads 020 as 16
+# (octal), 1:20 as 80 (base 60), 1_000 as 1000 and 0x1F as 31: those spellings are refused, never
+# silently converted. (1e5 stays text, as YAML 1.1 reads it; a field that needs a number refuses it.)
+_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_DECIMAL_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_BASED_INT = re.compile(r"[-+]?0([oO][0-7_]+|[xX][0-9a-fA-F_]+|[bB][01_]+)")
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
 
 @dataclass(frozen=True)
@@ -53,20 +66,72 @@ class Document:
 
 def read_text(path: Path, label: str) -> str:
     """Read a UTF-8 file with errors a user can act on (missing, a directory, binary, huge)."""
-    if not path.exists():
-        raise InputError(f"no such {label} file", file=str(path))
-    if path.is_dir():
-        raise InputError(f"is a directory, expected a {label} file (.yaml or .json)", file=str(path))
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {label} file: {exc.strerror}", file=str(path)) from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(f"file is larger than {MAX_BYTES // 1_000_000} MB", file=str(path))
+    raw = read_bytes(path, label)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+
+
+def read_bytes(path: Path, label: str, limit: int | None = None) -> bytes:
+    """Read at most ``limit`` bytes of a regular file; refuse FIFOs, devices and folders before reading.
+
+    The file is opened without blocking and checked on the open descriptor, so a FIFO cannot stall the
+    open and a file swapped for ``/dev/zero`` after a check is still refused; reading stops at the limit.
+    """
+    limit = MAX_BYTES if limit is None else limit
+    folder = f"is a directory, expected a {label} file (.yaml or .json)"
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputError(f"no such {label} file", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError(folder, file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {label} file: {exc.strerror}", file=str(path)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(folder, file=str(path))
+        if not stat.S_ISREG(mode):
+            raise _not_regular(mode, path, label)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        raw = b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"cannot read {label} file: {exc.strerror}", file=str(path)) from None
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise InputError(f"file is larger than {limit / 1_000_000:g} MB", file=str(path))
+    return raw
+
+
+def refuse_special_file(path: Path, label: str) -> None:
+    """Refuse a FIFO, device or socket where a file of a folder is expected (a folder lists names first)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing or unreadable: the reader says which, if the file is needed
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise _not_regular(mode, path, label)
+
+
+def _not_regular(mode: int, path: Path, label: str) -> InputError:
+    if stat.S_ISFIFO(mode):
+        kind = "named pipe (FIFO)"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "device"
+    elif stat.S_ISSOCK(mode):
+        kind = "socket"
+    else:
+        kind = "special file"
+    return InputError(f"is a {kind}, not a regular file; expected a {label} file", file=str(path))
 
 
 def load_file(path: Path, label: str = "YAML") -> Document:
@@ -90,6 +155,8 @@ def parse_yaml(text: str, file: str) -> Document:
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         raise InputError(f"not valid YAML: {problem}", file=file, line=line, column=column) from None
+    except yaml.reader.ReaderError as exc:
+        raise _bad_character(text, file, exc.position, exc.character) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", file=file) from None
     if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _CORE + "null"):
@@ -97,6 +164,31 @@ def parse_yaml(text: str, file: str) -> Document:
     positions: dict[tuple[PathPart, ...], tuple[int, int]] = {}
     data = _convert(node, (), positions, set(), file)
     return Document(data=data, file=file, positions=positions)
+
+
+def _bad_character(text: str, file: str, position: int, character: Any) -> InputError:
+    """A control character (a NUL in a title) at its line, column and, where it can be found, field."""
+    code = character if isinstance(character, int) else ord(str(character)[:1] or "\0")
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    field: tuple[PathPart, ...] = ()
+    cleaned = _NOT_YAML.sub(" ", text)
+    if cleaned != text:  # parse once more without the characters YAML refuses, only to learn the field
+        try:
+            positions = parse_yaml(cleaned, file).positions
+        except InputError:
+            positions = {}
+        before = [(pos, path) for path, pos in positions.items() if pos <= (line, column)]
+        if before:
+            field = max(before, key=lambda item: (item[0], len(item[1])))[1]
+    return InputError(
+        f"control character U+{code:04X} is not allowed in YAML",
+        file=file,
+        line=line,
+        column=column,
+        field=list(field) or None,
+        hint="remove it; write plain text",
+    )
 
 
 def _prescan(text: str, file: str) -> None:
@@ -180,7 +272,7 @@ def _convert(
             if node.tag == _CORE + "timestamp":
                 return node.value  # dates are plain text here
             raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "write plain values only")
-        value = _constructor.construct_object(node)
+        value = _number(node, fail) if not node.style else _constructor.construct_object(node)
         if isinstance(value, float) and not math.isfinite(value):
             raise fail(f"'{node.value}' is not a finite number")
         return value
@@ -220,6 +312,60 @@ def _convert(
             out[key] = _convert(value_node, (*path, key), positions, seen, file)
         return out
     raise fail("unsupported YAML node")  # pragma: no cover - the composer yields only the three kinds
+
+
+def _number(node: yaml.ScalarNode, fail: Any) -> Any:
+    """Construct a plain scalar, holding numbers to what YAML 1.2 would read (see ``_DECIMAL_INT``)."""
+    text = node.value
+    if node.tag == _CORE + "str" and _BASED_INT.fullmatch(text):
+        return _refuse_spelling(text, None, text, fail)  # 0o17: 15 in YAML 1.2
+    if node.tag not in (_CORE + "int", _CORE + "float"):
+        return _constructor.construct_object(node)
+    digits = sum(ch.isdigit() for ch in text)
+    if node.tag == _CORE + "int" and _DECIMAL_INT.fullmatch(text):
+        if digits > MAX_INT_DIGITS:
+            raise fail(
+                f"a {digits}-digit integer is out of range",
+                f"write at most {MAX_INT_DIGITS} digits; quote it if it is text",
+            )
+        return int(text)
+    if node.tag == _CORE + "float" and _DECIMAL_FLOAT.fullmatch(text):
+        return float(text)
+    if node.tag == _CORE + "float" and _SPECIAL_FLOAT.fullmatch(text):
+        return _constructor.construct_object(node)  # refused by the caller: not finite
+    if digits > MAX_INT_DIGITS:
+        raise fail(f"'{text[:20]}...' is not a plain decimal number", "write digits, optionally with a point")
+    meant = _meant(text)
+    yaml11 = _constructor.construct_object(node)
+    return _refuse_spelling(text, meant, yaml11, fail)
+
+
+def _meant(text: str) -> str | None:
+    """The decimal a writer of ``020`` or ``1_000`` most likely meant (None for 0x1F or 1:20)."""
+    if ":" in text or re.match(r"[-+]?0[xXoObB]", text):
+        return None
+    sign = text[0] if text[0] in "+-" else ""
+    body = text.lstrip("+-").replace("_", "")
+    whole, dot, fraction = body.partition(".")
+    whole = whole.lstrip("0") or "0"
+    return f"{'-' if sign == '-' else ''}{whole}{dot}{fraction}"
+
+
+def _refuse_spelling(text: str, meant: str | None, yaml11: Any, fail: Any) -> Any:
+    if isinstance(yaml11, str):
+        raise fail(
+            f"'{text}' is not a plain decimal number (YAML 1.1 reads it as text, YAML 1.2 as a number)",
+            "write the number in decimal digits, or quote it if it is text",
+        )
+    if meant is not None:
+        raise fail(
+            f"'{text}' is not a plain decimal number (YAML 1.1 reads it as {yaml11})",
+            f"write {meant}, not {text}; quote it if it is text",
+        )
+    raise fail(
+        f"'{text}' is not a plain decimal number (YAML 1.1 reads it as {yaml11})",
+        f"write the number in decimal digits, e.g. {yaml11}; quote it if it is text",
+    )
 
 
 def _short(tag: str) -> str:
@@ -263,8 +409,21 @@ def parse_json(text: str, file: str) -> Document:
             not_finite(literal)
         return value
 
+    def bounded_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+            if located_error is not None and "-digit integer" in located_error.message:
+                raise located_error
+            raise InputError(f"a {len(literal.lstrip('-'))}-digit integer is out of range", file=file)
+        return int(literal)
+
     try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=not_finite, parse_float=finite_float)
+        data = json.loads(
+            text,
+            object_pairs_hook=pairs,
+            parse_constant=not_finite,
+            parse_float=finite_float,
+            parse_int=bounded_int,
+        )
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno) from None
     except RecursionError:

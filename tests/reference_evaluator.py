@@ -32,6 +32,7 @@ class Result:
     subtypes: dict[str, str | None]
     criteria: dict[str, bool]
     supported: bool
+    alerts: list[str]
 
 
 class Reference:
@@ -60,6 +61,11 @@ class Reference:
                 return snap.sex == cond.is_
             return self.compare(snap.age, cond.bounds(), None)
         if isinstance(cond, LabCondition):
+            if cond.lab in snap.censored:
+                bound = snap.censored[cond.lab]
+                return self.compare_interval(
+                    self.interval(bound.comparator, bound.bound), cond.bounds(), self.band(cond.lab, snap)
+                )
             if cond.lab not in snap.labs:
                 return False
             return self.compare(snap.labs[cond.lab], cond.bounds(), self.band(cond.lab, snap))
@@ -74,6 +80,43 @@ class Reference:
             if sex_ok and age_ok:
                 return interval
         return None
+
+    @staticmethod
+    def interval(comparator: str, bound: float) -> tuple[float, bool, float, bool]:
+        """The values a censored result allows: (low, low included, high, high included)."""
+        inf = math.inf
+        return {
+            "<": (-inf, False, bound, False),
+            "<=": (-inf, False, bound, True),
+            ">": (bound, False, inf, False),
+            ">=": (bound, True, inf, False),
+        }[comparator]
+
+    def compare_interval(self, interval, bounds: dict, band) -> bool:
+        """True only when every value in the interval passes every bound (certainty, not possibility)."""
+        low, low_in, high, high_in = interval
+        for key, threshold in bounds.items():
+            threshold = self.resolve(threshold, band)
+            if threshold is None:
+                return False
+            ok = {
+                "below": high < threshold or (high == threshold and not high_in),
+                "at_most": high <= threshold,
+                "above": low > threshold or (low == threshold and not low_in),
+                "at_least": low >= threshold,
+            }[key]
+            if not ok:
+                return False
+        return True
+
+    def resolve(self, threshold, band):
+        if threshold == "lower_limit":
+            return band.low if band else None
+        if threshold == "upper_limit":
+            return band.high if band else None
+        if isinstance(threshold, str):
+            return self.params[threshold.removeprefix("param:")]
+        return threshold
 
     def compare(self, value: float, bounds: dict, band) -> bool:
         for key, threshold in bounds.items():
@@ -105,7 +148,7 @@ class Reference:
         while changed:
             changed = False
             for rule in self.pack.rules:
-                if rule.kind in ("evidence", "criteria") or not self.holds(rule.when, snap, facts):
+                if rule.kind in ("evidence", "criteria", "alert") or not self.holds(rule.when, snap, facts):
                     continue
                 name, state = rule.then.finding, rule.then.state
                 if observed.get(name, state) != state:
@@ -126,6 +169,8 @@ class Reference:
                 criteria[rule.then.diagnosis] |= rule.then.criteria
                 if rule.then.subtype:
                     concluded[rule.then.diagnosis].add(rule.then.subtype)
+        alerts = [r.id for r in self.pack.rules if r.kind == "alert" and self.holds(r.when, snap, facts)]
+        fired.update(alerts)
         subtypes = {
             d.id: next((s.id for s in d.subtypes if s.id in concluded[d.id]), None)
             for d in self.pack.diagnoses
@@ -142,7 +187,9 @@ class Reference:
         replaced = {other for rule, state in applying if state == "present" for other in rule.then.replaces}
         logs = {}
         for d in self.pack.diagnoses:
-            prior = 1.0 if uniform_priors else d.prior.value
+            # Age-banded priors: the first band whose max_age (whole years) the patient has not passed.
+            bands = [b.value for b in d.prior.by_age if snap.age < b.max_age + 1]
+            prior = 1.0 if uniform_priors else (bands[0] if bands else d.prior.value)
             total = math.log(prior)
             for rule, state in applying:
                 if rule.when.finding in replaced:
@@ -154,5 +201,7 @@ class Reference:
         top = max(logs.values())
         norm = sum(math.exp(v - top) for v in logs.values())
         probabilities = {k: math.exp(v - top) / norm for k, v in logs.items()}
-        supported = any(findings.get(c) == "present" for d in self.pack.diagnoses for c in d.cardinal)
-        return Result(fired, findings, probabilities, subtypes, criteria, supported)
+        in_play = any(findings.get(c) == "present" for d in self.pack.diagnoses for c in d.cardinal)
+        leader = min(probabilities, key=lambda k: (-probabilities[k], k))
+        supported = in_play and not any(d.id == leader and d.kind == "outside" for d in self.pack.diagnoses)
+        return Result(fired, findings, probabilities, subtypes, criteria, supported, alerts)

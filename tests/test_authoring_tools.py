@@ -213,7 +213,7 @@ def test_show_prints_a_rule_and_suggests_for_an_unknown_id() -> None:
 
 
 def test_committed_json_schemas_are_up_to_date() -> None:
-    assert stale_schemas() == [], "run: hemedx rules schema --out hemedx/schema"
+    assert stale_schemas() == [], "run: hemedx rules schema --out hemedx/schema --force"
     assert invoke("schema", "--check").exit_code == 0
 
 

@@ -65,7 +65,7 @@ def test_cases_show_by_path_and_json(runner):
     result = runner.invoke(cli, ["cases", "show", path, "--json", "--answer"])
     assert result.exit_code == 0
     sheet = json.loads(result.stdout)
-    assert sheet["id"] == "aiha-cold-mycoplasma" and sheet["answer"]["subtype"] == "cold"
+    assert sheet["id"] == "aiha-cold-mycoplasma" and sheet["answer"]["subtype"] == "cold_agglutinin_syndrome"
     hidden = json.loads(runner.invoke(cli, ["cases", "show", path, "--json"]).stdout)
     assert "answer" not in hidden and "teaching_points" not in hidden
 

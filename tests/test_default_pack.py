@@ -33,9 +33,10 @@ def test_minimum_vocabulary_and_diagnoses_are_defined():
     assert tests["cytogenetics"] == {"normal", "abnormal"}
     assert tests["blast_lineage"] == {"myeloid", "lymphoid"}
     dx = {d.id: {s.id for s in d.subtypes} for d in PACK.diagnoses}
-    assert set(dx) == CORE | LOOK_ALIKES
+    assert set(dx) >= CORE | LOOK_ALIKES | {"outside"}
+    assert [d.id for d in PACK.diagnoses if d.is_outside] == ["outside"]
     assert dx["aplastic_anemia"] == {"non_severe", "severe", "very_severe"}
-    assert dx["acute_leukemia"] == {"aml", "all"}
+    assert dx["acute_leukemia"] == {"apl", "aml", "all"}
     assert dx["aiha"] >= {"warm", "cold"}
 
 
@@ -69,7 +70,7 @@ def test_every_lab_has_an_interpretation_rule():
 
 def test_every_rule_kind_is_present_for_the_core_diagnoses():
     kinds = {r.kind for r in PACK.rules}
-    assert kinds == {"interpretation", "syndrome", "criteria", "evidence"}
+    assert kinds == {"interpretation", "syndrome", "criteria", "evidence", "alert"}
     evidence_for = {dx for r in PACK.rules if r.kind == "evidence" for dx in r.then.evidence}
     assert evidence_for >= CORE
     criteria_for = {r.then.diagnosis for r in PACK.rules if r.kind == "criteria"}

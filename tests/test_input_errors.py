@@ -740,7 +740,7 @@ def test_bad_usage_exits_2_like_click(argv):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "Traceback" not in result.output
-    assert "Error:" in result.stderr
+    assert result.stderr.startswith(PREFIX) and len(result.stderr.splitlines()) == 1  # issue 14: one line
 
 
 def test_rules_folder_missing(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "hemedx"
-SHARED = {"errors", "safeyaml", "schema_errors", "suggest"}
+SHARED = {"errors", "outfiles", "safetext", "safeyaml", "schema_errors", "suggest"}
 ALLOWED = {
     "rules": {"rules"},
     "cases": {"cases", "rules"},
@@ -16,6 +16,7 @@ ALLOWED = {
     "authoring": {"authoring", "engine", "cases", "rules", "schema"},
     "present": {"present", "engine", "cases", "rules"},
     "serve": {"serve", "present", "engine", "cases", "rules"},  # present: units as written
+    "fhir": {"fhir", "cases", "rules"},
 }
 
 

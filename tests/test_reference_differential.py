@@ -9,6 +9,7 @@ import pytest
 from reference_evaluator import Reference
 
 from hemedx import get_engine, load_pack
+from hemedx.cases.censored import Censored
 from hemedx.cases.library import load_library
 from hemedx.cases.model import Snapshot
 
@@ -36,7 +37,12 @@ def random_snapshot(rng: random.Random) -> Snapshot:
                 value = lo + (hi - lo) * rng.random() ** 3
             labs[lab.id] = round(min(max(value, lab.plausible.min), lab.plausible.max), 2)
     tests = {t.id: rng.choice(t.values) for t in vocab.tests if rng.random() < 0.5}
-    return Snapshot(round(rng.uniform(1, 90)), rng.choice(["female", "male"]), findings, labs, tests)
+    censored = {}
+    for name in list(labs):
+        if rng.random() < 0.15:  # some results known only as a bound, often exactly at a threshold
+            censored[name] = Censored(rng.choice(["<", "<=", ">", ">="]), labs.pop(name))
+    sex = rng.choice(["female", "male"])
+    return Snapshot(round(rng.uniform(1, 90)), sex, findings, labs, tests, censored)
 
 
 def assert_agree(snap: Snapshot) -> None:
@@ -49,6 +55,7 @@ def assert_agree(snap: Snapshot) -> None:
         assert d.subtype == ref.subtypes[d.id], d.id
         assert d.criteria_met == ref.criteria[d.id], d.id
     assert ranking.supported == ref.supported
+    assert [a.rule for a in ranking.alerts] == ref.alerts
 
 
 @pytest.mark.parametrize("case", load_library(PACK), ids=lambda c: c.id)

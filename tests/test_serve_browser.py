@@ -113,8 +113,11 @@ def test_a_class_through_a_whole_case(browsers, tmp_path):
                 WebDriverWait(s, 15).until(lambda d: d.find_element(By.ID, "answer").is_displayed())
                 text = s.find_element(By.TAG_NAME, "body").text
                 assert f"Stage {i + 1}: {case.stages[i].name}" in text
-                results = s.find_elements(By.CSS_SELECTOR, ".result")
-                assert [int(r.get_attribute("data-stage")) for r in results] == list(reversed(range(i)))
+                # One atomic read: the page may re-render between finding elements and reading them.
+                shown = s.execute_script(
+                    "return Array.from(document.querySelectorAll('.result')).map(r => +r.dataset.stage)"
+                )
+                assert shown == list(reversed(range(i)))
                 assert reports[i]["summary"] not in text
                 for n, picks in enumerate(plans[nick][i], 1):
                     box = s.find_element(By.ID, f"pick-{n}")

@@ -23,7 +23,8 @@ def test_model_posterior_equals_the_engine_on_every_library_stage(pack):
     for case in load_library(pack):
         for k in range(len(case.stages)):
             ranking = engine.rank(case.snapshot(k))
-            post = model.posterior({f: s for f, (s, _) in ranking.findings.items()})
+            states = {f: s for f, (s, _) in ranking.findings.items()}
+            post = model.posterior(states, case.snapshot(k).age)
             probs = {d.id: d.probability for d in ranking.differential}
             assert post == pytest.approx([probs[dx] for dx in model.dx], abs=1e-12), (case.id, k)
 

@@ -2,7 +2,8 @@
 
 Per rule: what it detects, why it matters, its conditions in plain words, its examples and references,
 so a clinician-educator can review a pack without reading YAML. The output is deterministic (no dates,
-no absolute paths), so a regenerated catalogue diffs cleanly in review.
+no absolute paths), so a regenerated catalogue diffs cleanly in review. Every piece of pack text goes
+through :func:`~hemedx.safetext.markdown_text`, so a ``<script>`` in a title stays text.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import Any
 
 from hemedx.authoring.issues import LINTS
 from hemedx.errors import InputError
+from hemedx.outfiles import write_files
 from hemedx.rules.model import (
     RULE_KINDS,
+    AlertRule,
     AllOf,
     AnyOf,
     CountOf,
@@ -26,6 +29,8 @@ from hemedx.rules.model import (
     PatientCondition,
     TestCondition,
 )
+from hemedx.safetext import markdown_code
+from hemedx.safetext import markdown_text as md
 from hemedx.suggest import did_you_mean
 
 DISCLAIMER = "Teaching aid for synthetic cases only. Not for clinical use."
@@ -34,6 +39,7 @@ KIND_TITLES = {
     "syndrome": "Syndrome rules: findings combine into a derived finding",
     "criteria": "Criteria rules: a formal criterion set, subtype or severity is met",
     "evidence": "Evidence rules: how a finding bears on each diagnosis",
+    "alert": "Alert rules: a condition outside the differential or an emergency, and what settles it",
 }
 _WORDS = {"below": "below", "above": "above", "at_least": "at least", "at_most": "at most"}
 
@@ -51,7 +57,7 @@ class _Names:
         self.params = pack.info.parameters
 
     def finding(self, fid: str) -> str:
-        return self.findings.get(fid, fid)
+        return md(self.findings.get(fid, fid))
 
     def threshold(self, lab_unit: str, value: Any) -> str:
         if value == "lower_limit":
@@ -61,13 +67,13 @@ class _Names:
         if isinstance(value, str) and value.startswith("param:"):
             name = value[6:]
             param = self.params.get(name)
-            shown = f"{param.value:g} {param.unit}" if param else "?"
+            shown = f"{param.value:g} {md(param.unit)}" if param else "?"
             return f"{shown} (pack parameter `{name}`)"
         return f"{value:g} {lab_unit}".strip()
 
     def test_value(self, test_id: str, value: str) -> str:
         test = self.tests.get(test_id)
-        return test.value_labels.get(value, value) if test else value
+        return md(test.value_labels.get(value, value) if test else value)
 
 
 def condition_lines(cond: Any, names: _Names, depth: int = 0) -> list[str]:
@@ -96,12 +102,12 @@ def leaf_text(cond: Any, names: _Names) -> str:
         return f"{names.finding(cond.finding)} is {state}"
     if isinstance(cond, LabCondition):
         lab = names.labs.get(cond.lab)
-        label, unit = (lab.label, lab.unit) if lab else (cond.lab, "")
+        label, unit = (md(lab.label), md(lab.unit)) if lab else (cond.lab, "")
         parts = [f"{_WORDS[k]} {names.threshold(unit, v)}" for k, v in cond.bounds().items()]
         return f"{label} {' and '.join(parts)}"
     if isinstance(cond, TestCondition):
         test = names.tests.get(cond.test)
-        label = test.label if test else cond.test
+        label = md(test.label) if test else cond.test
         values = [names.test_value(cond.test, v) for v in cond.allowed()]
         return f"{label} is {values[0]}" if len(values) == 1 else f"{label} is one of: {', '.join(values)}"
     if isinstance(cond, PatientCondition):
@@ -120,16 +126,22 @@ def _conclusion(rule: Any, names: _Names) -> str:
             f"Weighs **{names.finding(rule.when.finding)}** on the differential"
             f" ({when[rule.when.is_]}): present multiplies each diagnosis by *p*, absent by 1 − *p*."
         )
+    if isinstance(rule, AlertRule):
+        kind = "an **emergency**" if then.urgency == "emergency" else "a condition to **consider**"
+        where = "outside this differential" if then.outside else "within this differential"
+        return f"Raises {kind} ({where}): **{then.alert}**. Settle it with: {then.next_test}."
     if hasattr(then, "finding"):
         return f"Concludes that **{names.finding(then.finding)}** is {then.state}."
     dx = names.diagnoses.get(then.diagnosis)
-    label = dx.label if dx else then.diagnosis
+    label = md(dx.label) if dx else then.diagnosis
     parts = []
     if then.criteria:
         parts.append(f"the criteria for **{label}** are met")
     if then.subtype:
         sub = (
-            next((s.label for s in dx.subtypes if s.id == then.subtype), then.subtype) if dx else then.subtype
+            next((md(s.label) for s in dx.subtypes if s.id == then.subtype), then.subtype)
+            if dx
+            else then.subtype
         )
         parts.append(f"the subtype or severity is **{sub}**" + ("" if then.criteria else f" ({label})"))
     return "Concludes that " + " and ".join(parts) + "."
@@ -138,21 +150,22 @@ def _conclusion(rule: Any, names: _Names) -> str:
 def _facts_text(facts: ExampleFacts, names: _Names) -> str:
     bits = []
     if facts.patient:
-        bits.append(", ".join(f"{k} {v}" for k, v in facts.patient.items()))
+        bits.append(", ".join(md(f"{k} {v}") for k, v in facts.patient.items()))
     if facts.findings:
-        bits.append("; ".join(f"{names.finding(k)} {v}" for k, v in facts.findings.items()))
+        bits.append("; ".join(f"{names.finding(k)} {md(str(v))}" for k, v in facts.findings.items()))
     for key, value in facts.labs.items():
         lab = names.labs.get(key)
-        label = lab.label if lab else key
+        label = md(lab.label if lab else key)
         if isinstance(value, dict):
-            bits.append(f"{label} {value.get('value')} {value.get('unit', '')}".strip())
+            amount = md(f"{value.get('value')} {value.get('unit', '')}")
+            bits.append(f"{label} {amount}".strip())
         else:
-            bits.append(f"{label} {value:g} {lab.unit if lab else ''}".strip())
+            bits.append(f"{label} {value:g} {md(lab.unit) if lab else ''}".strip())
     for key, value in facts.tests.items():
         test = names.tests.get(key)
-        bits.append(f"{test.label if test else key} {names.test_value(key, value)}")
+        bits.append(f"{md(test.label if test else key)} {names.test_value(key, value)}")
     text = "; ".join(bits) or "nothing known (a 40-year-old woman by default)"
-    return f"*{facts.name}*: {text}" if facts.name else text
+    return f"*{md(facts.name)}*: {text}" if facts.name else text
 
 
 def _where(pack: Pack, rule_id: str) -> str | None:
@@ -162,7 +175,7 @@ def _where(pack: Pack, rule_id: str) -> str | None:
     file, _, line = origin.rpartition(":")
     path = Path(file)
     shown = f"rules/{path.name}" if path.parent.name == "rules" else path.name
-    return f"{shown}:{line}"
+    return markdown_code(f"{shown}:{line}")
 
 
 def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True) -> str:
@@ -176,9 +189,9 @@ def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True)
     where = _where(pack, rule.id)
     meta = f"*{rule.kind} rule* · status: {rule.status}" + (f" · `{where}`" if where else "")
     out = [f'<a id="{rule.id}"></a>'] if anchor else []  # link target for the catalogue's index
-    out += [f"{h} `{rule.id}` — {rule.title}", "", meta, ""]
+    out += [f"{h} `{rule.id}` — {md(rule.title)}", "", meta, ""]
     out += [f"**What it detects.** {_conclusion(rule, names)}", ""]
-    out += [f"**Why it matters.** {' '.join(rule.explanation.split())}", ""]
+    out += [f"**Why it matters.** {md(rule.explanation)}", ""]
     out += ["**Conditions.**", "", *condition_lines(rule.when, names), ""]
     numbers: dict[str, int] = {}
 
@@ -186,7 +199,7 @@ def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True)
         marks = []
         for c in cites:
             n = numbers.setdefault(c.source, len(numbers) + 1)
-            marks.append(f"[{n}{': ' + c.locator if c.locator else ''}]")
+            marks.append(f"[{n}{': ' + md(c.locator) if c.locator else ''}]")
         return "".join(marks)
 
     rule_marks = mark(rule.cites)
@@ -195,7 +208,7 @@ def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True)
         out += ["**Evidence.** P(finding | diagnosis):", "", "| Diagnosis | p | Basis |", "|---|---|---|"]
         for dx_id, p in then.evidence.items():
             dx = names.diagnoses.get(dx_id)
-            label = dx.label if dx else dx_id
+            label = md(dx.label) if dx else dx_id
             if isinstance(p, Frequency):
                 out.append(f"| {label} | {p.p:g} | published {mark(p.cites)} |")
             else:
@@ -213,7 +226,7 @@ def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True)
     out += [f"**References.** {rule_marks}", ""]
     for source_id, n in numbers.items():
         source = names.sources.get(source_id)
-        out.append(f"{n}. {source.citation if source else source_id}")
+        out.append(f"{n}. {md(source.citation) if source else source_id}")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -236,9 +249,9 @@ def catalogue(pack: Pack) -> dict[str, str]:
     """File name -> Markdown text: ``index.md``, one page per rule kind, and ``lints.md``."""
     files: dict[str, str] = {}
     index = [
-        f"# Rule catalogue: {pack.info.title}",
+        f"# Rule catalogue: {md(pack.info.title)}",
         "",
-        f"Pack `{pack.info.id}` version {pack.info.version}: {len(pack.rules)} rules,"
+        f"Pack `{pack.info.id}` version {md(pack.info.version)}: {len(pack.rules)} rules,"
         f" {len(pack.diagnoses)} diagnoses. {DISCLAIMER}",
         "",
         "Generated by `hemedx rules docs` from the pack's YAML; do not edit by hand.",
@@ -247,7 +260,7 @@ def catalogue(pack: Pack) -> dict[str, str]:
         "|---|---|---|",
     ]
     for rule in pack.rules:
-        index.append(f"| [`{rule.id}`]({rule.kind}.md#{rule.id}) | {rule.kind} | {rule.title} |")
+        index.append(f"| [`{rule.id}`]({rule.kind}.md#{rule.id}) | {rule.kind} | {md(rule.title)} |")
     index += ["", "Lint codes of `hemedx rules check`: [lints.md](lints.md).", ""]
     files["index.md"] = "\n".join(index)
     for kind in RULE_KINDS:
@@ -262,12 +275,9 @@ def catalogue(pack: Pack) -> dict[str, str]:
     return files
 
 
-def write_catalogue(pack: Pack, out: Path) -> list[Path]:
-    """Write the catalogue into ``out`` (created if needed); return the files written."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in catalogue(pack).items():
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+def write_catalogue(pack: Pack, out: Path, force: bool = False) -> list[Path]:
+    """Write the catalogue into ``out`` (created if needed); return the files written.
+
+    A page that exists with other content is replaced only with ``force``.
+    """
+    return write_files(out, catalogue(pack), force=force)

@@ -168,8 +168,11 @@ LINTS: dict[str, LintInfo] = {
             "HX205",
             "too-many-alternatives",
             "error",
-            "A rule expands into more alternatives than the engine accepts.",
-            """Deeply nested `any` and `at_least` groups multiply; split the rule into simpler ones.""",
+            "A rule expands into more alternatives than the engine accepts, or too many share one condition.",
+            """Deeply nested `any` and `at_least` groups multiply (and a reference limit counts once per
+            reference band); split the rule into simpler ones. The count is computed before anything is
+            built, so such a rule is refused at once. durable_rules also links at most 256 alternatives to
+            one exact condition; merge rules that repeat the same condition beyond that.""",
         ),
         _lint(
             "HX301",

@@ -17,7 +17,7 @@ from typing import Any
 
 from hemedx.authoring.issues import LINTS, Issue
 from hemedx.authoring.packread import ReadPack, read_pack
-from hemedx.engine.compiler import compile_pack
+from hemedx.engine.compiler import compile_pack, shared_pattern_problem
 from hemedx.errors import InputError, PathPart
 from hemedx.rules.checks import iter_problems, walk_conditions
 from hemedx.rules.model import (
@@ -110,6 +110,8 @@ def _reference_issues(raw: ReadPack, pack: Pack) -> Iterator[Issue]:
     for section, ident, sub, message, hint in iter_problems(pack):
         if message.startswith("unknown source"):
             code = "HX102"
+        elif "alternatives (limit" in message:
+            code = "HX205"
         elif message.startswith("unknown ") or "is not a subtype" in message or "is not a result" in message:
             code = "HX101"
         else:
@@ -165,6 +167,7 @@ def unsatisfiable(ctx: Context) -> Iterator[Issue]:
     """HX201/HX205: the compiler finds no consistent alternative (or too many of them)."""
     if not ctx.clean:
         return
+    variants = []
     for rule in ctx.pack.rules:
         single = ctx.pack.model_copy(update={"rules": [rule]})
         try:
@@ -172,6 +175,7 @@ def unsatisfiable(ctx: Context) -> Iterator[Issue]:
         except InputError as exc:
             yield ctx.issue("HX205", rule.id, ("when",), exc.message, exc.hint)
             continue
+        variants += compiled.variants
         if compiled.unsatisfiable:
             yield ctx.issue(
                 "HX201",
@@ -180,6 +184,10 @@ def unsatisfiable(ctx: Context) -> Iterator[Issue]:
                 f"rule '{rule.id}' can never fire: every alternative of its condition contradicts itself",
                 "check the thresholds and states in 'when': a value cannot be both below and above a limit",
             )
+    shared = shared_pattern_problem(variants)  # durable's limit across rules
+    if shared is not None:
+        rule_id, message, hint = shared
+        yield ctx.issue("HX205", rule_id, ("when",), message, hint)
 
 
 def _satisfiable(cond: Any, available: set[tuple[str, str]], known: set[str] | dict[str, Any]) -> bool:
@@ -327,7 +335,7 @@ def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
             makers.setdefault(rule.then.finding, []).append(rule)
     reported: set[tuple[str, str]] = set()
     for top in ctx.evidence:
-        if top.when.is_ == "absent":
+        if top.when.is_ == "absent" or _neutral(top):
             continue
         # Walk the findings that `top`'s finding is derived from, keeping the chain of derived findings.
         stack: list[tuple[str, tuple[str, ...]]] = [(top.when.finding, (top.when.finding,))]
@@ -363,6 +371,12 @@ def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
                     if leaf.is_ == "present" and part not in visited:
                         visited.add(part)
                         stack.append((part, (*chain, part)))
+
+
+def _neutral(rule: EvidenceRule) -> bool:
+    """A rule giving every hypothesis the same p changes no odds, so it cannot double-count."""
+    values = {p.p if isinstance(p, Frequency) else p for p in rule.then.evidence.values()}
+    return values <= {rule.then.otherwise}
 
 
 def _replaced(part: str, chain: tuple[str, ...], ev_by_finding: dict[str, list[EvidenceRule]]) -> bool:

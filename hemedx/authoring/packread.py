@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create
 
 from hemedx.authoring.issues import Issue
 from hemedx.errors import InputError, PathPart
-from hemedx.rules.loader import default_pack_path, merge_by_id
+from hemedx.rules.loader import default_pack_path, merge_by_id, pack_files
 from hemedx.rules.model import (
     RULE_KINDS,
     DiagnosesFile,
@@ -97,16 +97,6 @@ def read_pack(folder: Path | str | None = None) -> ReadPack:
         base = _read_folder(default_pack_path())
         return _overlay(base, top)
     return top
-
-
-def pack_files(folder: Path) -> list[Path]:
-    """The files of a pack folder, in the loader's order."""
-    names = ("pack.yaml", "vocabulary.yaml", "sources.yaml", "diagnoses.yaml")
-    files = [folder / n for n in names if (folder / n).is_file()]
-    rules_dir = folder / "rules"
-    if rules_dir.is_dir():
-        files += sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    return files
 
 
 def issue_from_error(code: str, err: InputError, rule: str | None = None) -> Issue:

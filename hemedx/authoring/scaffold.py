@@ -11,11 +11,18 @@ import re
 from pathlib import Path
 
 from hemedx.errors import InputError
+from hemedx.outfiles import write_file
 from hemedx.rules.model import RULE_ID_PATTERN, RULE_KINDS, Pack
-from hemedx.safeyaml import parse_yaml
+from hemedx.safeyaml import parse_yaml, read_text
 from hemedx.suggest import did_you_mean
 
-_PREFIX_KIND = {"interp": "interpretation", "syn": "syndrome", "crit": "criteria", "ev": "evidence"}
+_PREFIX_KIND = {
+    "interp": "interpretation",
+    "syn": "syndrome",
+    "crit": "criteria",
+    "ev": "evidence",
+    "alert": "alert",
+}
 
 _WHEN = {
     "interpretation": """\
@@ -49,6 +56,17 @@ _WHEN = {
         todo_diagnosis: 0.5
       otherwise: 0.1                         # p for every diagnosis not listed
       replaces: []                           # component findings not to count again while present""",
+    "alert": """\
+    # A pattern that must not be missed: shown before any differential, in every view.
+    when:
+      all:
+        - {finding: todo_finding}
+        - {lab: todo_lab, below: 20}
+    then:
+      alert: TODO what to think of (a condition outside the differential, or an emergency)
+      urgency: consider                      # emergency | consider
+      next_test: TODO the investigation that settles it
+      outside: true                          # false when it warns about a diagnosis in the differential""",
 }
 
 _TEMPLATE = """\
@@ -109,7 +127,7 @@ def new_rule(rule_id: str, kind: str | None = None, pack: Pack | None = None) ->
 def write_rule(text: str, out: Path) -> None:
     """Append the rule to a rules file (created with a ``rules:`` header when missing)."""
     if out.exists():
-        current = out.read_text(encoding="utf-8")
+        current = read_text(out, "rules")
         data = parse_yaml(current, str(out)).data if current.strip() else None
         if current.strip() and (not isinstance(data, dict) or "rules" not in data):
             raise InputError("not a rules file (no top-level 'rules:' list)", file=str(out))
@@ -119,9 +137,11 @@ def write_rule(text: str, out: Path) -> None:
         ):
             raise InputError(f"rule '{rule_id}' is already in this file", file=str(out))
         prefix = "" if current.endswith("\n") or not current else "\n"
-        out.write_text(
-            current + prefix + ("" if current.strip() else "rules:\n") + "\n" + text, encoding="utf-8"
-        )
+        # Appending is what was asked for: the file keeps every line it had, written atomically.
+        write_file(out, current + prefix + ("" if current.strip() else "rules:\n") + "\n" + text, force=True)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("rules:\n" + text, encoding="utf-8")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the folder: {exc.strerror}", file=str(out.parent)) from None
+        write_file(out, "rules:\n" + text)

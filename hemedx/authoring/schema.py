@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from hemedx.cases.model import CaseFile
 from hemedx.errors import InputError
+from hemedx.outfiles import write_files
 from hemedx.rules.model import DiagnosesFile, PackInfo, RulesFile, SourcesFile, Vocabulary
 from hemedx.suggest import did_you_mean
 
@@ -59,15 +60,9 @@ def file_name(name: str) -> str:
     return f"{name}.schema.json"
 
 
-def write_schemas(out: Path) -> list[Path]:
-    """Write every schema into ``out``; return the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in SCHEMAS:
-        path = out / file_name(name)
-        path.write_text(render(name), encoding="utf-8")
-        written.append(path)
-    return written
+def write_schemas(out: Path, force: bool = False) -> list[Path]:
+    """Write every schema into ``out``; return the paths written (a schema that differs needs ``force``)."""
+    return write_files(out, {file_name(name): render(name) for name in SCHEMAS}, force=force)
 
 
 def stale_schemas(folder: Path | None = None) -> list[str]:

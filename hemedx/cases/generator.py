@@ -219,7 +219,7 @@ def _check_references(spec: DistributionsFile, doc: Document, pack: Pack) -> Non
     labs = {lab.id: lab for lab in vocab.labs}
     tests = {t.id: t for t in vocab.tests}
     sources = {s.id for s in pack.sources}
-    dxs = {d.id: d for d in pack.diagnoses}
+    dxs = {d.id: d for d in pack.diagnoses if not d.is_outside}
 
     def check_cites(cites: list[str], where: tuple[Any, ...]) -> None:
         for i, source in enumerate(cites):

@@ -7,10 +7,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hemedx.cases.censored import Censored, normalise_comparator, parse_censored
 from hemedx.cases.model import CASE_ID_PATTERN, Case, CaseFile, LabEntry, Stage
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
-from hemedx.rules.units import to_canonical
+from hemedx.rules.units import probable_unit, to_canonical
 from hemedx.safeyaml import Document, load_file
 from hemedx.schema_errors import to_input_error
 from hemedx.suggest import did_you_mean
@@ -90,20 +91,36 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
             else:
                 present_absent[key] = value
         lab_values: dict[str, float] = {}
+        censored: dict[str, Censored] = {}
         units: dict[str, str] = {}
         for key, entry in stage.labs.items():
             path = (*base, "labs", key)
             lab = labs.get(key)
             if lab is None:
                 raise doc.error(path, *misplaced(key, "labs", labs))
-            raw_value, unit = (entry.value, entry.unit) if isinstance(entry, LabEntry) else (entry, None)
-            _check_number(doc, path, raw_value, doc.data)
+            comparator: str | None = None
+            if isinstance(entry, str):
+                bound = parse_censored(entry)
+                if bound is None:
+                    _check_number(doc, path, entry, doc.data)
+                    raise AssertionError("unreachable: a string is never a number")  # pragma: no cover
+                raw_value, unit, comparator = bound.bound, None, bound.comparator
+            elif isinstance(entry, LabEntry):
+                raw_value, unit = entry.value, entry.unit
+                comparator = normalise_comparator(entry.comparator) if entry.comparator else None
+                _check_number(doc, path, raw_value, doc.data)
+            else:
+                raw_value, unit = entry, None
+                _check_number(doc, path, raw_value, doc.data)
             try:
                 value = to_canonical(lab, raw_value, unit)
             except ValueError as exc:
                 raise doc.error((*path, "unit"), str(exc)) from None
             _check_plausible(doc, path, lab, raw_value, value, unit)
-            lab_values[key] = value
+            if comparator is not None:
+                censored[key] = Censored(comparator, value)  # type: ignore[arg-type]
+            else:
+                lab_values[key] = value
             if unit is not None:
                 units[key] = unit
         test_values: dict[str, str] = {}
@@ -120,9 +137,24 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
                 )
             test_values[key] = value
         stages.append(
-            Stage(stage.name, present_absent, tuple(unknown), lab_values, test_values, stage.note, units)
+            Stage(
+                stage.name,
+                present_absent,
+                tuple(unknown),
+                lab_values,
+                test_values,
+                stage.note,
+                units,
+                censored,
+            )
         )
 
+    if not parsed.synthetic and parsed.provenance is None:
+        raise doc.error(
+            ["synthetic"],
+            "a case that is not synthetic needs a provenance note",
+            "add provenance: 'imported from a FHIR record, de-identified' (or say where it came from)",
+        )
     diagnoses = {d.id: d for d in pack.diagnoses}
     if parsed.answer is not None:
         dx = diagnoses.get(parsed.answer.diagnosis)
@@ -163,6 +195,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         tags=tuple(parsed.tags),
         difficulty=parsed.difficulty,
         raw=doc.data,
+        provenance=parsed.provenance,
     )
 
 
@@ -174,7 +207,11 @@ def _check_number(doc: Document, path: tuple[Any, ...], value: Any, data: Any) -
     if isinstance(node, dict):
         node = node.get("value")
     if isinstance(node, bool) or not isinstance(node, (int, float)):
-        raise doc.error(path, f"expected a number, got {node!r}", "write the value without quotes, e.g. 6.8")
+        raise doc.error(
+            path,
+            f"expected a number, got {node!r}",
+            'write the value without quotes, e.g. 6.8 (a value known only as a bound: "<10" or ">=1000")',
+        )
 
 
 def _check_plausible(
@@ -188,7 +225,13 @@ def _check_plausible(
     low, high = lab.plausible.min, lab.plausible.max
     if not low <= value <= high:
         hint = f"expected {low:g}-{high:g} {lab.unit}"
-        if unit is None and lab.alternative_units:
+        probable = probable_unit(lab, given, unit)
+        if probable is not None:
+            other, converted = probable
+            hint += (
+                f"; probably {other} (= {converted:g} {lab.unit}): write {{value: {given:g}, unit: {other}}}"
+            )
+        elif unit is None and lab.alternative_units:
             alts = ", ".join(a.unit for a in lab.alternative_units)
             hint += f"; if the value is in another unit write {{value: {given:g}, unit: ...}} ({alts})"
         raise doc.error(path, f"implausible {lab.id} {shown}", hint)

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hemedx.cases.censored import Censored
+from hemedx.cases.derive import derive_labs
 from hemedx.rules.model import Cite, FindingState, Sex
 
 CASE_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -23,10 +25,11 @@ class _Strict(BaseModel):
 
 
 class LabEntry(_Strict):
-    """A lab value with an explicit unit: ``{value: 11000, unit: /uL}``."""
+    """A lab value with a unit and/or a censoring comparator: ``{value: 10, comparator: "<"}``."""
 
     value: float
-    unit: Annotated[str, Field(min_length=1, max_length=20)]
+    unit: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    comparator: Literal["<", "<=", ">", ">=", "≤", "≥"] | None = None
 
 
 class PatientFile(_Strict):
@@ -42,7 +45,7 @@ class StageFile(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=120)]
     note: str | None = None
     findings: dict[str, FindingValue] = {}
-    labs: dict[str, float | LabEntry] = {}
+    labs: dict[str, float | str | LabEntry] = {}
     tests: dict[str, str] = {}
 
 
@@ -60,15 +63,20 @@ class CaseTeachingPoint(_Strict):
     cites: Annotated[list[Cite], Field(min_length=1)]
 
 
+MAX_STAGES = 50
+
+
 class CaseFile(_Strict):
     """The on-disk schema of a case (DESIGN.md section 5)."""
 
     id: Annotated[str, Field(pattern=CASE_ID_PATTERN, min_length=2, max_length=80)]
     title: Annotated[str, Field(min_length=1, max_length=200)]
     synthetic: bool = True
+    provenance: Annotated[str, Field(min_length=1, max_length=500)] | None = None  # where a record came from
     patient: PatientFile
     presentation: str | None = None
-    stages: Annotated[list[StageFile], Field(min_length=1)]
+    # A walkthrough redoes inference per stage: 5,000 stages took a minute and 1.7 GB before this bound.
+    stages: Annotated[list[StageFile], Field(min_length=1, max_length=MAX_STAGES)]
     answer: AnswerFile | None = None
     teaching_points: list[CaseTeachingPoint] = []
     tags: list[str] = []
@@ -86,6 +94,7 @@ class Stage:
     tests: dict[str, str]
     note: str | None = None
     given_units: dict[str, str] = field(default_factory=dict)
+    censored: dict[str, Censored] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,37 @@ class Snapshot:
     findings: dict[str, FindingState]
     labs: dict[str, float]
     tests: dict[str, str]
+    censored: dict[str, Censored] = field(default_factory=dict)  # labs known only as a bound
+    derived: dict[str, str] = field(default_factory=dict)  # derived lab -> its arithmetic
+    lab_conflicts: tuple[str, ...] = ()  # measured values that disagree with what they imply
+
+    @classmethod
+    def with_derived(
+        cls,
+        age: float,
+        sex: str,
+        findings: dict[str, FindingState],
+        labs: dict[str, float],
+        tests: dict[str, str],
+        censored: dict[str, Censored] | None = None,
+    ) -> Snapshot:
+        """A snapshot whose derivable labs (``hemedx.cases.derive``) are filled in from ``labs``."""
+        censored = censored or {}
+        result = derive_labs(labs, set(censored))
+        return cls(
+            age,
+            sex,
+            findings,
+            {**labs, **result.values},
+            tests,
+            censored,
+            result.arithmetic,
+            result.conflicts,
+        )
+
+    def lab(self, name: str) -> float | Censored | None:
+        """A lab's value, exact or censored; ``None`` when not measured."""
+        return self.labs[name] if name in self.labs else self.censored.get(name)
 
     def with_changes(
         self,
@@ -107,13 +147,16 @@ class Snapshot:
     ) -> Snapshot:
         """A copy with some values set and some removed (for what-if teaching)."""
         new_f = {**self.findings, **(findings or {})}
-        new_l = {**self.labs, **(labs or {})}
+        measured = {k: v for k, v in self.labs.items() if k not in self.derived}
+        new_l = {**measured, **(labs or {})}
         new_t = {**self.tests, **(tests or {})}
+        new_c = {k: v for k, v in self.censored.items() if k not in (labs or {})}
         for key in unset:
             new_f.pop(key, None)
             new_l.pop(key, None)
             new_t.pop(key, None)
-        return Snapshot(self.age, self.sex, new_f, new_l, new_t)
+            new_c.pop(key, None)
+        return Snapshot.with_derived(self.age, self.sex, new_f, new_l, new_t, new_c)
 
 
 @dataclass(frozen=True)
@@ -133,17 +176,24 @@ class Case:
     tags: tuple[str, ...] = ()
     difficulty: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    provenance: str | None = None  # set for a case made from a real record (synthetic false)
 
     def snapshot(self, upto: int | None = None) -> Snapshot:
         """Facts known after stage ``upto`` (0-based, inclusive); all stages when None."""
         stages = self.stages if upto is None else self.stages[: upto + 1]
         findings: dict[str, FindingState] = {}
         labs: dict[str, float] = {}
+        censored: dict[str, Censored] = {}
         tests: dict[str, str] = {}
         for stage in stages:
             for key in stage.unknown:
                 findings.pop(key, None)
             findings.update(stage.findings)
-            labs.update(stage.labs)
+            for key, value in stage.labs.items():  # a later value, exact or censored, replaces an earlier one
+                censored.pop(key, None)
+                labs[key] = value
+            for key, bound in stage.censored.items():
+                labs.pop(key, None)
+                censored[key] = bound
             tests.update(stage.tests)
-        return Snapshot(self.age, self.sex, findings, labs, tests)
+        return Snapshot.with_derived(self.age, self.sex, findings, labs, tests, censored)

@@ -11,7 +11,9 @@ from typing import Any
 import click
 
 from hemedx import __version__
+from hemedx.cli.status import PREFIX, ExitStatus, is_closed_pipe, run_command, silence_stdout
 from hemedx.errors import EngineError, InputError
+from hemedx.safetext import terminal_text
 
 # Commands that live in a module not named after them; any other command is in commands/<name>.py.
 _HOMES = {"explain": "rank", "demo": "rank", "walkthrough": "teach", "quiz": "teach", "present": "teach"}
@@ -20,29 +22,40 @@ _HOMES = {"explain": "rank", "demo": "rank", "walkthrough": "teach", "quiz": "te
 class InputFailure(click.ClickException):
     """Bad input: one line on stderr, exit status 2."""
 
-    exit_code = 2
+    exit_code = ExitStatus.BAD_INPUT
 
     def show(self, file: Any = None) -> None:
         """Print the one-line message."""
-        click.echo(f"hemedx: error: {self.message}", err=True)
+        click.echo(terminal_text(f"{PREFIX}{self.message}"), err=True)
 
 
 class InternalFailure(click.ClickException):
     """A bug in hemedx or its pack (never the user's input): one line, exit status 3."""
 
-    exit_code = 3
+    exit_code = ExitStatus.INTERNAL
 
     def show(self, file: Any = None) -> None:
         """Print the one-line message."""
-        click.echo(f"hemedx: internal error: {self.message} (please report this)", err=True)
+        click.echo(terminal_text(f"hemedx: internal error, please report it: {self.message}"), err=True)
 
 
 class HemedxGroup(click.Group):
-    """Maps hemedx's own errors to exit codes in one place, and loads command modules lazily.
+    """Maps every failure to one exit status (:mod:`hemedx.cli.status`), and loads command modules lazily.
 
     A command's module is imported only when that command runs, so ``hemedx rank`` does not pay for
     the presenter, the authoring tools or the generator. ``--help`` loads them all to list them.
     """
+
+    def main(  # type: ignore[override]
+        self, args: Any = None, prog_name: str | None = None, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        """Run click without its own error printing; :func:`run_command` prints and picks the status."""
+        status = run_command(
+            lambda: super(HemedxGroup, self).main(args, prog_name, standalone_mode=False, **extra)
+        )
+        if standalone_mode:
+            sys.exit(int(status))
+        return int(status)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, translating hemedx errors into click exceptions with our exit codes."""
@@ -52,9 +65,12 @@ class HemedxGroup(click.Group):
             raise InputFailure(str(exc)) from None
         except EngineError as exc:
             raise InternalFailure(str(exc)) from None
-        except BrokenPipeError:  # output piped into `head` and closed early
-            sys.stderr.close()
-            raise click.exceptions.Exit(0) from None
+        except OSError as exc:
+            if not is_closed_pipe(exc):
+                raise
+            # Caught here because click turns a closed pipe into exit status 1 itself.
+            silence_stdout()
+            raise click.exceptions.Exit(ExitStatus.OK) from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Import the command's own module first; fall back to importing every command module."""

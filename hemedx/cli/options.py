@@ -39,6 +39,13 @@ def uniform_option(f: F) -> F:
     )(f)
 
 
+def force_option(f: F) -> F:
+    """``--force``: an ``--out`` may replace files that exist (never without it)."""
+    return click.option(
+        "--force", is_flag=True, help="Replace output files that already exist (kept otherwise)."
+    )(f)
+
+
 def pack_from(rules_dir: Path | None) -> Pack:
     """Load the pack named by ``--rules`` (or the default pack)."""
     return load_pack(rules_dir)

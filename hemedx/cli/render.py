@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from hemedx.safetext import json_text, terminal_text
+
 BAR_WIDTH = 24
+
+
+class _Console(Console):
+    """rich's console, with case and pack text made inert and closed pipes left to the exit-status map."""
+
+    def render(self, renderable: Any, options: Any = None) -> Iterable[Segment]:
+        """Render as rich does, then drop control characters from every segment of text.
+
+        An ESC from a case title never reaches the terminal; rich's own control segments pass unchanged.
+        """
+        for segment in super().render(renderable, options):
+            text = segment.text if segment.control else terminal_text(segment.text)
+            yield segment if text == segment.text else Segment(text, segment.style)
+
+    def on_broken_pipe(self) -> None:
+        """Rich exits with status 1 here; a reader that stopped early (``| head``) is success."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "closed pipe")
 
 
 def console(stderr: bool = False) -> Console:
@@ -21,7 +44,7 @@ def console(stderr: bool = False) -> Console:
     tty = stream.isatty()
     # Piped output keeps one line per statement (greppable; a citation never breaks off its line).
     # markup=False: brackets in case text or citations are text, never rich style tags.
-    return Console(
+    return _Console(
         file=stream,
         no_color=not colour,
         highlight=False,
@@ -33,7 +56,7 @@ def console(stderr: bool = False) -> Console:
 
 def emit_json(data: Any) -> None:
     """Print JSON deterministically: fixed key order, two-space indent, UTF-8 kept as is."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def pct(p: float) -> str:
@@ -59,6 +82,32 @@ def header(out: Console, report: dict[str, Any]) -> None:
     out.print(Text(report["disclaimer"], style="italic dim"))
 
 
+def alerts_block(out: Console, alerts: list[dict[str, Any]]) -> set[int]:
+    """Alerts before anything else: what to think of, why, and the test that settles it."""
+    numbers: set[int] = set()
+    for a in alerts:
+        emergency = a["urgency"] == "emergency"
+        tag = "EMERGENCY" if emergency else "Consider"
+        where = " (outside this differential)" if a["outside"] else ""
+        out.print(
+            Text(
+                f"{tag}: {a['label']}{where} {cite_marks(a['cites'])}",
+                style="bold red" if emergency else "bold yellow",
+            )
+        )
+        out.print(f"   because: {'; '.join(a['because'])}")
+        out.print(f"   next test: {a['next_test']}")
+        numbers |= _cited_numbers(a["cites"])
+    if alerts:
+        out.print()
+    return numbers
+
+
+def verdict(out: Console, summary: str, supported: bool) -> None:
+    """The one-line verdict, always printed before the table it summarises."""
+    out.print(Text(summary, style="bold" if supported else "bold yellow"))
+
+
 def differential_table(
     report: dict[str, Any], limit: int | None = None, previous: dict[str, float] | None = None
 ) -> Table:
@@ -74,9 +123,10 @@ def differential_table(
     rows = report["differential"] if limit is None else report["differential"][:limit]
     for i, d in enumerate(rows, 1):
         style = "green" if i == 1 and report["supported"] else ""
+        outside = d.get("hypothesis") == "outside"
         cells: list[Any] = [
             str(i),
-            d["label"],
+            Text(d["label"], style="italic" if outside else ""),
             Text(f"{bar(d['probability'])} {pct(d['probability']):>6}", style=style),
         ]
         if previous is not None:
@@ -102,10 +152,11 @@ def render_rank(report: dict[str, Any], out: Console) -> None:
     """``hemedx rank``: the ranked differential and a one-line verdict."""
     header(out, report)
     out.print()
+    alerts_block(out, report["alerts"])
+    verdict(out, report["summary"], report["supported"])
+    out.print()
     out.print(differential_table(report))
     out.print()
-    verdict_style = "bold" if report["supported"] else "bold yellow"
-    out.print(Text(report["summary"], style=verdict_style))
     if report["priors"] == "uniform":
         out.print(Text("Priors: uniform (every diagnosis started equally likely).", style="dim"))
     out.print(Text(f"Reasons and references: hemedx explain {report['case']}", style="dim"))
@@ -115,8 +166,12 @@ def render_explain(report: dict[str, Any], out: Console, top: int = 3) -> None:
     """``hemedx explain``: per diagnosis the evidence for and against, criteria, unknowns, references."""
     header(out, report)
     out.print()
-    out.print(Text(report["summary"], style="bold" if report["supported"] else "bold yellow"))
+    alerts_block(out, report["alerts"])
+    verdict(out, report["summary"], report["supported"])
     for rank_no, d in enumerate(report["differential"][:top], 1):
+        if d.get("hypothesis") == "outside":
+            _outside_block(out, rank_no, d)
+            continue
         out.print()
         prior = (
             f"prior {pct(d['prior'])} ({d['prior_basis'].replace('_', ' ')}){cite_marks(d['prior_cites'])}"
@@ -151,7 +206,38 @@ def render_explain(report: dict[str, Any], out: Console, top: int = 3) -> None:
             because = "; ".join(f.get("because", []))
             marks = cite_marks(f.get("cites", []))
             out.print(f"   {f['label']} {f['state']} ← {because} {marks}  ({f.get('rule', '')})")
+    _lab_notes(out, report)
     _references(out, report)
+
+
+def _outside_block(out: Console, rank_no: int, d: dict[str, Any]) -> None:
+    """The open-world hypothesis: what points away from the listed diagnoses (never a diagnosis)."""
+    out.print()
+    prior = f"prior {pct(d['prior'])} ({d['prior_basis'].replace('_', ' ')}){cite_marks(d['prior_cites'])}"
+    out.print(
+        Text(f"{rank_no}. {d['label']}: {pct(d['probability'])}", style="bold yellow"),
+        Text(f"  {prior}", style="dim"),
+    )
+    out.print(Text("   Not a diagnosis: the findings below fit the listed diagnoses badly.", style="dim"))
+    _evidence_block(out, d)
+
+
+def _lab_notes(out: Console, report: dict[str, Any]) -> None:
+    """Derived labs with their arithmetic, measured-vs-derived conflicts, and undetermined cut-offs."""
+    derived = [lab for lab in report.get("labs", []) if lab["origin"] == "derived"]
+    if derived:
+        out.print()
+        out.print(Text("Derived labs", style="bold"))
+        for lab in derived:
+            out.print(f"   {lab['label']} {lab['shown']} (derived: {lab['arithmetic']})")
+    for conflict in report.get("lab_conflicts", []):
+        out.print(Text(f"   Conflict: {conflict}", style="yellow"))
+    notes = report.get("undetermined", [])
+    if notes:
+        out.print()
+        out.print(Text("Undetermined (a censored value on both sides of a cut-off)", style="bold"))
+        for note in notes:
+            out.print(f"   {note['text']} {cite_marks(note['cites'])}")
 
 
 def _evidence_block(out: Console, d: dict[str, Any]) -> None:
@@ -247,6 +333,8 @@ def render_stage_ranking(out: Console, stage: dict[str, Any], limit: int = 5) ->
     previous = None
     if stage["index"] > 0:
         previous = {s["diagnosis"]: s["previous"] for s in stage["shift"] if s["previous"] is not None}
+    numbers = alerts_block(out, stage["alerts"])
+    verdict(out, stage["summary"], stage["supported"])
     out.print(
         differential_table(
             {"differential": stage["differential"], "supported": stage["supported"]},
@@ -254,8 +342,7 @@ def render_stage_ranking(out: Console, stage: dict[str, Any], limit: int = 5) ->
             previous=previous,
         )
     )
-    out.print(Text(stage["summary"], style="bold" if stage["supported"] else "bold yellow"))
-    return next_test_lines(out, stage["next_test"])
+    return numbers | next_test_lines(out, stage["next_test"])
 
 
 def render_why_not(report: dict[str, Any], out: Console) -> None:

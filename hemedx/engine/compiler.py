@@ -13,7 +13,10 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from hemedx.cases.censored import compare
+from hemedx.engine.facts import lab_fact_value
 from hemedx.errors import InputError
+from hemedx.rules.checks import expansion_problem
 from hemedx.rules.model import (
     AllOf,
     AnyOf,
@@ -27,7 +30,9 @@ from hemedx.rules.model import (
     TestCondition,
 )
 
-MAX_VARIANTS_PER_RULE = 256
+# durable_rules links at most 256 rule nodes to one condition node (BETA_LIST_LENGTH; beyond it ruleset
+# creation fails with error 108), so no more than that many alternatives may share one exact pattern.
+MAX_RULES_PER_PATTERN = 256
 
 # A constraint on one fact property: (property, operator, value). Operators: eq, in, lt, lte, gt, gte.
 Constraint = tuple[str, str, Any]
@@ -72,14 +77,11 @@ def compile_pack(pack: Pack) -> CompiledPack:
     variants: list[Variant] = []
     unsatisfiable: list[str] = []
     for rule in pack.rules:
+        too_big = expansion_problem(rule, labs)  # counted, never built: a hostile rule costs nothing
+        if too_big is not None:
+            _, _, _, message, hint = too_big
+            raise InputError(message, file=pack.origin.get(f"rule:{rule.id}"), hint=hint)
         conjunctions = _dnf(rule.when)
-        if len(conjunctions) > MAX_VARIANTS_PER_RULE:
-            raise InputError(
-                f"rule '{rule.id}' expands into {len(conjunctions)} alternatives"
-                f" (limit {MAX_VARIANTS_PER_RULE})",
-                file=pack.origin.get(f"rule:{rule.id}"),
-                hint="split it into simpler rules",
-            )
         found: list[tuple[Pattern, ...]] = []
         for leaves in conjunctions:
             for banded in _expand_bands(leaves, labs, params):
@@ -90,7 +92,29 @@ def compile_pack(pack: Pack) -> CompiledPack:
             unsatisfiable.append(rule.id)
         for i, patterns in enumerate(found):
             variants.append(Variant(f"{rule.id}#{i}", rule.id, patterns))
+    shared = shared_pattern_problem(variants)
+    if shared is not None:
+        rule_id, message, hint = shared
+        raise InputError(message, file=pack.origin.get(f"rule:{rule_id}"), hint=hint)
     return CompiledPack(tuple(variants), tuple(unsatisfiable))
+
+
+def shared_pattern_problem(variants: list[Variant]) -> tuple[str, str, str] | None:
+    """(rule id, message, hint) when more alternatives share one condition than durable_rules can link."""
+    users: dict[Pattern, list[str]] = {}
+    for variant in variants:
+        for pattern in variant.patterns:
+            users.setdefault(pattern, []).append(variant.rule_id)
+    for pattern, rule_ids in users.items():
+        if len(rule_ids) > MAX_RULES_PER_PATTERN:
+            over = rule_ids[MAX_RULES_PER_PATTERN]
+            message = (
+                f"{len(rule_ids)} rule alternatives test the same {pattern.kind} condition"
+                f" on '{pattern.name}' (limit {MAX_RULES_PER_PATTERN});"
+                f" the first over the limit is rule '{over}'"
+            )
+            return over, message, "merge rules that share this condition"
+    return None
 
 
 def _dnf(cond: Any) -> list[list[Any]]:
@@ -234,6 +258,11 @@ def matches(pattern: Pattern, fact: dict[str, Any]) -> bool:
     if fact.get("kind") != pattern.kind or (pattern.kind != "patient" and fact.get("name") != pattern.name):
         return False
     for prop, op, value in pattern.constraints:
+        if pattern.kind == "lab" and prop == "value" and op in ("lt", "lte", "gt", "gte"):
+            lab_value = lab_fact_value(fact)  # exact or censored: only a certain comparison matches
+            if lab_value is None or compare(lab_value, op, value) is not True:
+                return False
+            continue
         actual = fact.get(prop)
         if actual is None:
             return False

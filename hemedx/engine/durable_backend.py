@@ -24,7 +24,7 @@ from hemedx.engine.compiler import CompiledPack, Pattern, Variant
 from hemedx.engine.facts import Fact, finding_id
 from hemedx.engine.trace import Firing
 from hemedx.errors import EngineError
-from hemedx.rules.model import CriteriaRule, EvidenceRule, Pack
+from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Pack
 
 # durable_rules calls datetime.utcfromtimestamp on every action (deprecated since Python 3.12).
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\.")
@@ -80,6 +80,10 @@ def _expression(pattern: Pattern) -> dict[str, Any]:
             terms.append({prop: value})
         elif op == "in":
             terms.append({"$or": [{prop: v} for v in value]})
+        elif pattern.kind == "lab" and prop == "value":
+            # v_lt/v_lte/v_gt/v_gte say whether an exact or censored value certainly satisfies the
+            # comparison (hemedx.cases.censored); durable's $or overflows its alpha stack, so none is used.
+            terms.append({f"${op}": {f"v_{op}": value}})
         else:
             terms.append({f"${op}": {prop: value}})
     return {"$and": terms}
@@ -119,8 +123,8 @@ class DurableMatcher:
                 "kind": "conclusion",
                 "name": then.diagnosis,
             }
-        elif isinstance(rule, EvidenceRule):
-            derived_template = None
+        elif isinstance(rule, (EvidenceRule, AlertRule)):
+            derived_template = None  # recorded only: evidence and alerts derive no fact
         else:
             derived_template = {
                 "id": finding_id(then.finding, then.state),
@@ -190,6 +194,16 @@ def _check_hashes(pack: Pack, compiled: CompiledPack) -> None:
         "state",
         "origin",
         "value",
+        "v_lt",
+        "v_lte",
+        "v_gt",
+        "v_gte",
+        "comparator",
+        "bound",
+        "<",
+        "<=",
+        ">",
+        ">=",
         "sex",
         "age",
         "sid",

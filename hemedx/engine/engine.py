@@ -27,7 +27,7 @@ class Engine:
 
     def rank(self, snapshot: Snapshot, uniform_priors: bool = False) -> Ranking:
         """Infer, then rank the differential."""
-        return rank(self.pack, dict(snapshot.findings), self.infer(snapshot), uniform_priors)
+        return rank(self.pack, dict(snapshot.findings), self.infer(snapshot), uniform_priors, snapshot.age)
 
 
 _ENGINES: dict[str, Engine] = {}

@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +152,7 @@ _WORKER: dict[str, Any] = {}
 
 def _init_worker(pack: Pack, dist: Distributions | None) -> None:
     """Pool initializer: this process's own pack copy and engine (compiled once, never shared)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle, not each worker's
     _WORKER["pack"] = pack
     _WORKER["dist"] = dist
     get_engine(pack)
@@ -165,6 +169,19 @@ def _materialise(item: Item, pack: Pack, dist: Distributions | None) -> Case:
     if dist is None:
         raise ValueError("generated items need the generator's distributions")
     return to_case(generate_case(dist, pack, item.plan, item.seed), pack)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while workers start (only the main thread may change signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def evaluate_cases(
@@ -187,7 +204,9 @@ def evaluate_cases(
     context = multiprocessing.get_context("spawn")  # never fork a process that may hold durable state
     chunk = max(1, min(64, len(items) // (jobs * 8)))
     results = []
-    with context.Pool(jobs, initializer=_init_worker, initargs=(pack, dist)) as pool:
+    with _sigint_ignored():  # spawned workers inherit the ignore, so Ctrl-C never traces inside them
+        pool = context.Pool(jobs, initializer=_init_worker, initargs=(pack, dist))
+    with pool:
         for result in pool.imap(_run_item, items, chunksize=chunk):
             results.append(result)
             if progress:

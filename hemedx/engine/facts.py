@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hemedx.cases.censored import Censored, comparison_properties
 from hemedx.cases.model import Snapshot
 
 Fact = dict[str, Any]
@@ -34,8 +35,24 @@ def snapshot_facts(snapshot: Snapshot) -> list[Fact]:
                 "origin": "observed",
             }
         )
-    for name in sorted(snapshot.labs):
-        facts.append({"id": f"lab:{name}", "kind": "lab", "name": name, "value": float(snapshot.labs[name])})
+    for name in sorted({*snapshot.labs, *snapshot.censored}):
+        fact: Fact = {"id": f"lab:{name}", "kind": "lab", "name": name}
+        value = snapshot.lab(name)
+        if isinstance(value, Censored):  # known only as a bound: only certain comparisons match
+            fact.update({"comparator": value.comparator, "bound": float(value.bound)})
+        else:
+            fact["value"] = float(value)  # type: ignore[arg-type]
+        fact.update(comparison_properties(value))  # type: ignore[arg-type]
+        facts.append(fact)
     for name in sorted(snapshot.tests):
         facts.append({"id": f"test:{name}", "kind": "test", "name": name, "value": snapshot.tests[name]})
     return facts
+
+
+def lab_fact_value(fact: Fact) -> float | Censored | None:
+    """The value a lab fact stands for: a number, a censored bound, or ``None``."""
+    if "value" in fact:
+        return float(fact["value"])
+    if "comparator" in fact:
+        return Censored(fact["comparator"], float(fact["bound"]))
+    return None

@@ -84,8 +84,8 @@ class EvidenceModel:
     def __init__(self, pack: Pack, compiled: CompiledPack, uniform_priors: bool = False) -> None:
         self.pack = pack
         self.dx = [d.id for d in pack.diagnoses]
-        raw = [1.0 if uniform_priors else d.prior.value for d in pack.diagnoses]
-        self.log_prior = [math.log(v / sum(raw)) for v in raw]
+        self.uniform_priors = uniform_priors
+        self.log_prior = self.log_prior_at(None)
         self.rules: list[EvidenceRule] = [r for r in pack.rules if isinstance(r, EvidenceRule)]
         self.p: dict[str, list[float]] = {r.id: [p_finding(r, d) for d in self.dx] for r in self.rules}
         self.by_finding: dict[str, EvidenceRule] = {}
@@ -98,7 +98,12 @@ class EvidenceModel:
             if v.rule_id in syndromes and all(p.kind in ("finding", "patient") for p in v.patterns)
         ]
 
-    def posterior(self, states: dict[str, str]) -> list[float]:
+    def log_prior_at(self, age: float | None) -> list[float]:
+        """Log priors for a patient of ``age`` (age-banded priors, as ranking.rank reads them)."""
+        raw = [1.0 if self.uniform_priors else d.prior.at_age(age) for d in self.pack.diagnoses]
+        return [math.log(v / sum(raw)) for v in raw]
+
+    def posterior(self, states: dict[str, str], age: float | None = None) -> list[float]:
         """Probabilities over ``self.dx`` given final finding states (as ranking.rank computes them)."""
         applied = []
         for r in self.rules:
@@ -108,7 +113,7 @@ class EvidenceModel:
         replaced = {
             other for r in applied if states[r.when.finding] == "present" for other in r.then.replaces
         }
-        scores = list(self.log_prior)
+        scores = self.log_prior_at(age) if age is not None else list(self.log_prior)
         for r in applied:
             finding = r.when.finding
             if finding in replaced:
@@ -239,7 +244,7 @@ def suggest(
             if p_outcome <= 0:
                 continue
             after = model.derive({**states, **outcome}, set(states) | set(outcome), patient)
-            expected += p_outcome * _uncertainty(model.posterior(after), t_index)
+            expected += p_outcome * _uncertainty(model.posterior(after, snapshot.age), t_index)
         gain = max(0.0, h_now - expected)
         out.append(Suggestion(inv, gain, unknown, _contrast(model, unknown, now, t_index)))
     out.sort(key=lambda s: (-round(s.gain, 9), s.investigation.id))

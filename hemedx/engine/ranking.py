@@ -4,6 +4,10 @@ posterior(d) ∝ prior(d) × Π factor(d), where each counted evidence line cont
 factor = p (finding present) or 1 − p (finding absent) and unknown findings contribute nothing.
 Priors are normalised over the differential. Each line also shows a likelihood ratio against the rest of
 the differential, LR = factor(d) / mean of factor over the other diagnoses, to say "for" or "against".
+
+The world is open: a pack may hold one ``kind: outside`` hypothesis ("something outside this
+differential"), ranked in the same arithmetic. ``supported`` is true only when a cardinal finding of a
+diagnosis is present and the outside hypothesis does not lead.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hemedx.engine.trace import Firing
-from hemedx.rules.model import CriteriaRule, EvidenceRule, Frequency, Pack
+from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Frequency, Pack
 
 NEUTRAL_BAND = 1.1  # |LR| within [1/1.1, 1.1] is shown as neutral
 
@@ -61,6 +65,18 @@ class RankedDiagnosis:
 
 
 @dataclass(frozen=True)
+class Alert:
+    """A fired alert rule: a condition outside the differential or an emergency, and what settles it."""
+
+    rule: str
+    label: str
+    urgency: str  # "emergency" | "consider"
+    next_test: str
+    outside: bool
+    because: tuple[tuple[str, str], ...]  # (kind, name) of the facts it matched, in rule order
+
+
+@dataclass(frozen=True)
 class Ranking:
     """The ranked differential for one snapshot of one case."""
 
@@ -71,6 +87,18 @@ class Ranking:
     fired_rules: tuple[str, ...]  # in pack order
     conflicts: tuple[str, ...] = field(default=())
     uniform_priors: bool = False
+    alerts: tuple[Alert, ...] = field(default=())  # emergencies first, then in pack order
+    outside_id: str | None = None  # id of the open-world hypothesis, when the pack has one
+
+    @property
+    def outside(self) -> RankedDiagnosis | None:
+        """The open-world hypothesis, when the pack has one."""
+        return next((d for d in self.differential if d.id == self.outside_id), None)
+
+    @property
+    def diagnoses(self) -> tuple[RankedDiagnosis, ...]:
+        """The differential without the open-world hypothesis (what may be named as a diagnosis)."""
+        return tuple(d for d in self.differential if d.id != self.outside_id)
 
 
 def resolve_findings(
@@ -157,7 +185,11 @@ def _tables(pack: Pack) -> _Tables:
 
 
 def rank(
-    pack: Pack, observed: dict[str, str], firings: list[Firing], uniform_priors: bool = False
+    pack: Pack,
+    observed: dict[str, str],
+    firings: list[Firing],
+    uniform_priors: bool = False,
+    age: float | None = None,
 ) -> Ranking:
     """Turn firings into a ranked, explained differential."""
     findings, conflicts = resolve_findings(observed, firings)
@@ -183,7 +215,7 @@ def rank(
             for other in table.rule.then.replaces:
                 replaced_by.setdefault(other, finding)
 
-    raw_priors = [1.0 if uniform_priors else d.prior.value for d in pack.diagnoses]
+    raw_priors = [1.0 if uniform_priors else d.prior.at_age(age) for d in pack.diagnoses]
     total_prior = sum(raw_priors)
     priors = [v / total_prior for v in raw_priors]
 
@@ -261,15 +293,41 @@ def rank(
             )
         )
     ranked.sort(key=lambda r: (-r.probability, r.id))
+    outside_id = next((d.id for d in pack.diagnoses if d.is_outside), None)
     return Ranking(
-        supported=any(r.in_play for r in ranked),
+        supported=any(r.in_play for r in ranked) and ranked[0].id != outside_id,
         differential=tuple(ranked),
         findings=findings,
         firings=tuple(firings),
         fired_rules=fired_in_order,
         conflicts=tuple(conflicts),
         uniform_priors=uniform_priors,
+        alerts=_alerts(tables, firings, fired_in_order),
+        outside_id=outside_id,
     )
+
+
+def _alerts(tables: _Tables, firings: list[Firing], fired: tuple[str, ...]) -> tuple[Alert, ...]:
+    """Fired alert rules, emergencies first; ``because`` lists the facts the first match used."""
+    out = []
+    for rule_id in fired:
+        rule = tables.rules[rule_id]
+        if not isinstance(rule, AlertRule):
+            continue
+        matched = min((f for f in firings if f.rule_id == rule_id), key=lambda f: f.variant).matched
+        because = tuple(_fact_ref(fact_id) for _, fact_id in matched if fact_id not in ("patient", "case"))
+        then = rule.then
+        out.append(Alert(rule.id, then.alert, then.urgency, then.next_test, then.outside, because))
+    out.sort(key=lambda a: a.urgency != "emergency")  # stable: pack order within each urgency
+    return tuple(out)
+
+
+def _fact_ref(fact_id: str) -> tuple[str, str]:
+    """('finding', 'anemia') from 'f:anemia:present', ('lab', 'wbc') from 'lab:wbc'."""
+    kind, _, rest = fact_id.partition(":")
+    if kind == "f":
+        return ("finding", rest.partition(":")[0])
+    return (kind, rest)
 
 
 def _p(rule: EvidenceRule, dx: str) -> float:

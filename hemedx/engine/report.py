@@ -14,13 +14,28 @@ from hemedx import __version__
 from hemedx.cases.model import Case, Snapshot
 from hemedx.engine.compiler import Pattern
 from hemedx.engine.engine import Engine, get_engine
+from hemedx.engine.lab_notes import lab_entries, lab_shown
 from hemedx.engine.next_test import entry as next_test_entry
 from hemedx.engine.next_test import suggest
 from hemedx.engine.ranking import EvidenceLine, Ranking
+from hemedx.engine.undetermined import undetermined
 from hemedx.engine.whynot import why_not as explain_why_not
 from hemedx.rules.model import Pack
 
 DISCLAIMER = "hemedx is a teaching aid for synthetic cases only. It is not for clinical use."
+RECORD_DISCLAIMER = (
+    "This case came from a real patient record (de-identified) and is shown for teaching only."
+    " hemedx is a teaching aid; it is not for clinical use."
+)
+
+
+def disclaimer_for(case: Case) -> str:
+    """The notice every view of ``case`` shows: synthetic, or from a record (with its provenance)."""
+    if case.synthetic:
+        return DISCLAIMER
+    return f"{RECORD_DISCLAIMER} Provenance: {case.provenance}" if case.provenance else RECORD_DISCLAIMER
+
+
 _OP_TEXT = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
 
 
@@ -100,6 +115,7 @@ def build_report(
     labels = _labels(pack)
     dx_by_id = {d.id: d for d in pack.diagnoses}
     rules = {r.id: r for r in pack.rules}
+    alerts = _alerts(ranking, snap, pack, labels, cites)  # cited first: alerts are shown first
 
     differential = []
     for ranked in ranking.differential:
@@ -125,6 +141,7 @@ def build_report(
             {
                 "diagnosis": ranked.id,
                 "label": ranked.label,
+                "hypothesis": dx.kind,
                 "probability": _r(ranked.probability),
                 "subtype": ranked.subtype,
                 "subtype_label": subtype_label,
@@ -154,38 +171,117 @@ def build_report(
         extra["next_test"] = next_test_entry(suggestions, labels, dx_labels, cites.cite)
     if why_not is not None:
         extra["why_not"] = explain_why_not(engine, snap, ranking, why_not, labels, cites.cite)
+    rule_cites = {r.id: r.cites for r in pack.rules}
+    for note in undetermined(pack, engine.compiled, snap, set(ranking.fired_rules)):
+        note["cites"] = cites.cite((c.source, c.locator) for c in rule_cites[note["rule"]])
+        extra.setdefault("undetermined", []).append(note)
+    if not case.synthetic:
+        extra["provenance"] = case.provenance
+    if snap.censored or snap.derived or snap.lab_conflicts:
+        extra["labs"] = lab_entries(pack, snap)
+        extra["lab_conflicts"] = list(snap.lab_conflicts)
     stage = None
     if upto is not None:
         stage = {"index": upto, "name": case.stages[upto].name, "of": len(case.stages)}
-    top = ranking.differential[0]
+    outside = _outside(ranking, differential, alerts)
     return {
         "case": case.id,
         "supported": ranking.supported,
         "differential": differential,
         "fired_rules": list(ranking.fired_rules),
         "references": cites.references(),
+        "alerts": alerts,
+        "outside_differential": outside,
         "title": case.title,
         "stage": stage,
-        "summary": _summary(ranking.supported, top.label, top.probability, top.subtype),
+        "summary": _summary(ranking),
         "findings": findings,
         "conflicts": list(ranking.conflicts),
         "priors": "uniform" if ranking.uniform_priors else "pack",
         "pack": {"id": pack.info.id, "version": pack.info.version, "digest": pack.digest},
         "hemedx_version": __version__,
-        "disclaimer": DISCLAIMER,
+        "disclaimer": disclaimer_for(case),
         **extra,
     }
 
 
-def _summary(supported: bool, label: str, probability: float, subtype: str | None) -> str:
-    if not supported:
+def _summary(ranking: Ranking) -> str:
+    """The verdict, read before any table: it never names the outside hypothesis as a diagnosis."""
+    top = ranking.differential[0]
+    if ranking.outside_id is not None and top.id == ranking.outside_id:
+        return (
+            f"The findings point outside this differential ({top.label.lower()}: "
+            f"{top.probability * 100:.1f}%). No listed diagnosis explains them well; "
+            "look at the alerts and the findings that point elsewhere."
+        )
+    if not ranking.supported:
         return (
             "Nothing in this differential fits the findings so far: "
             "none of its cardinal findings is present. "
-            "The probabilities below only compare the listed diagnoses with each other."
+            "The probabilities below only compare the hypotheses with each other."
         )
-    sub = f" ({subtype.replace('_', ' ')})" if subtype else ""
-    return f"Most probable: {label}{sub}, {probability * 100:.1f}%."
+    sub = f" ({top.subtype.replace('_', ' ')})" if top.subtype else ""
+    return f"Most probable: {top.label}{sub}, {top.probability * 100:.1f}%."
+
+
+def _alerts(
+    ranking: Ranking, snap: Snapshot, pack: Pack, labels: dict[str, str], cites: Citations
+) -> list[dict[str, Any]]:
+    """Fired alerts as the ``rank --json`` contract has them, emergencies first."""
+    rules = {r.id: r for r in pack.rules}
+    out = []
+    for alert in ranking.alerts:
+        rule = rules[alert.rule]
+        out.append(
+            {
+                "rule": alert.rule,
+                "label": alert.label,
+                "urgency": alert.urgency,
+                "because": [
+                    _fact_text(kind, name, snap, ranking, pack, labels) for kind, name in alert.because
+                ],
+                "next_test": alert.next_test,
+                "outside": alert.outside,
+                "title": rule.title,
+                "explanation": rule.explanation.strip(),
+                "cites": cites.cite((c.source, c.locator) for c in rule.cites),
+            }
+        )
+    return out
+
+
+def _fact_text(
+    kind: str, name: str, snap: Snapshot, ranking: Ranking, pack: Pack, labels: dict[str, str]
+) -> str:
+    """'Thrombocytopenia present', 'White cell count 240 10^9/L', 'Direct antiglobulin test: negative'."""
+    label = labels.get(name, name)
+    if kind == "finding":
+        return f"{label} {ranking.findings.get(name, ('unknown',))[0]}"
+    if kind == "test":
+        return f"{label}: {snap.tests.get(name)}"
+    lab = next(x for x in pack.vocabulary.labs if x.id == name)
+    value = snap.labs.get(name)
+    return f"{label} {value:.{lab.decimals}f} {lab.unit}" if value is not None else label
+
+
+def _outside(
+    ranking: Ranking, differential: list[dict[str, Any]], alerts: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """How much points outside the differential, which findings do, and the alerts that name what."""
+    entry = next((d for d in differential if d["diagnosis"] == ranking.outside_id), None)
+    reasons = []
+    if entry is not None:
+        reasons = [
+            {k: e[k] for k in ("finding", "label", "state", "rule", "lr", "cites")}
+            for e in sorted(entry["evidence"], key=lambda e: -e["log10_lr"])
+            if e["direction"] == "for"
+        ]
+    return {
+        "probability": entry["probability"] if entry is not None else None,
+        "leads": entry is not None and differential[0] is entry,
+        "reasons": reasons,
+        "alerts": [a["rule"] for a in alerts if a["outside"]],
+    }
 
 
 def _evidence(line: EvidenceLine, labels: dict[str, str], cites: Citations) -> dict[str, Any]:
@@ -258,7 +354,8 @@ def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, st
     if pattern.kind == "test":
         return f"{label}: {snap.tests.get(pattern.name)}"
     lab = next(x for x in pack.vocabulary.labs if x.id == pattern.name)
-    value = snap.labs.get(pattern.name)
+    value = snap.lab(pattern.name)
     limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
-    shown = f"{value:.{lab.decimals}f}" if value is not None else "?"
-    return f"{label} {shown} {lab.unit} ({limits})"
+    shown = lab_shown(value, lab.decimals)
+    derived = " (derived)" if pattern.name in snap.derived else ""
+    return f"{label} {shown} {lab.unit}{derived} ({limits})"

@@ -57,6 +57,20 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
                 "display": f"{lab.label}: {shown} {lab.unit}",
             }
         )
+    for name, bound in stage.censored.items():
+        lab = labs[name]
+        shown = bound.shown(lab.decimals)
+        out.append(
+            {
+                "kind": "lab",
+                "id": name,
+                "label": lab.label,
+                "value": bound.bound,
+                "comparator": bound.comparator,
+                "unit": lab.unit,
+                "display": f"{lab.label}: {shown} {lab.unit}",
+            }
+        )
     for name, value in stage.tests.items():
         test = tests[name]
         shown = test.value_labels.get(value, value)
@@ -116,6 +130,8 @@ def walkthrough(case: Case, pack: Pack, uniform_priors: bool = False) -> list[di
             "shift": shift,
             "summary": report["summary"],
             "supported": report["supported"],
+            "alerts": report["alerts"],
+            "outside_differential": report["outside_differential"],
             "next_test": report["next_test"],
             "references": report["references"],
         }

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from hemedx.cases.censored import Censored, compare
 from hemedx.cases.model import Snapshot
 from hemedx.engine.compiler import Pattern, Variant, matches
 from hemedx.engine.engine import Engine
 from hemedx.engine.facts import snapshot_facts
+from hemedx.engine.lab_notes import lab_shown
 from hemedx.engine.next_test import entry as next_test_entry
 from hemedx.engine.next_test import p_finding, suggest
 from hemedx.engine.ranking import Ranking
@@ -185,10 +187,16 @@ def _check(
     elif pattern.kind == "lab":
         lab = next(x for x in pack.vocabulary.labs if x.id == pattern.name)
         limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
-        value = snap.labs.get(pattern.name)
+        value = snap.lab(pattern.name)
         if value is None:
             status = "unknown"
-        now = "not measured" if value is None else f"now {value:.{lab.decimals}f}"
+        elif isinstance(value, Censored) and status == "unmet":
+            status = (
+                "unknown"
+                if any(compare(value, op, v) is None for _, op, v in pattern.constraints)
+                else status
+            )
+        now = "not measured" if value is None else f"now {lab_shown(value, lab.decimals)}"
         text = f"{name} {limits} {lab.unit} ({now})"
     else:
         test = next(x for x in pack.vocabulary.tests if x.id == pattern.name)

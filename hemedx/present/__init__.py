@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from hemedx.cases.model import Case
-from hemedx.engine.report import DISCLAIMER
+from hemedx.engine.report import disclaimer_for
 from hemedx.present.units import units_as_written
 
 PLACEHOLDER = "__HEMEDX_DATA__"
@@ -130,7 +130,7 @@ def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any
             "case": case.id,
             "title": case.title,
             "presentation": " ".join(case.presentation.split()) if case.presentation else None,
-            "disclaimer": DISCLAIMER,
+            "disclaimer": disclaimer_for(case),
             "stages": out_stages,
             "explanation": explanation,
             "answer": answer,

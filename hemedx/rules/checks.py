@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from hemedx.errors import PathPart
 from hemedx.rules.model import (
+    AlertRule,
     AllOf,
     AnyOf,
     Cite,
@@ -27,6 +28,56 @@ from hemedx.suggest import did_you_mean
 
 # (section, id of the entry, path inside the entry, message, hint)
 Problem = tuple[str, str, tuple[PathPart, ...], str, str | None]
+
+MAX_VARIANTS_PER_RULE = 256  # alternatives one rule may compile into (any/at_least x reference bands)
+MAX_RULES = 2000  # the default pack has about 150; compiling 2,000 takes a few seconds
+_COUNT_CAP = 10**15  # counts beyond this are reported as "more than"; no need to know how many more
+
+
+def count_alternatives(cond: Any, labs: dict[str, Any]) -> int:
+    """How many alternatives ``cond`` compiles into at most, counted without building any of them.
+
+    ``any`` adds, ``all`` multiplies, ``at_least k of`` is the sum over every k-subset of the product
+    (an elementary symmetric sum, O(n*k)), and a lab limit multiplies by its reference bands. The count
+    is capped at ``_COUNT_CAP`` so that even a hostile nesting stays cheap arithmetic.
+    """
+    if isinstance(cond, AllOf):
+        total = 1
+        for sub in cond.all:
+            total = min(total * count_alternatives(sub, labs), _COUNT_CAP)
+        return total
+    if isinstance(cond, AnyOf):
+        return min(sum(count_alternatives(sub, labs) for sub in cond.any), _COUNT_CAP)
+    if isinstance(cond, CountOf):
+        if cond.at_least > len(cond.of):
+            return 0
+        # sums[j]: the total over all j-subsets seen so far of the product of their counts
+        sums = [1] + [0] * cond.at_least
+        for sub in cond.of:
+            n = count_alternatives(sub, labs)
+            for j in range(cond.at_least, 0, -1):
+                sums[j] = min(sums[j] + sums[j - 1] * n, _COUNT_CAP)
+        return sums[cond.at_least]
+    bounds = cond.bounds() if hasattr(cond, "bounds") else {}
+    lab = labs.get(getattr(cond, "lab", None) or "")
+    if lab is not None and any(v in ("lower_limit", "upper_limit") for v in bounds.values()):
+        return max(1, len(lab.reference))
+    return 1
+
+
+def expansion_problem(rule: Any, labs: dict[str, Any]) -> Problem | None:
+    """The problem of a rule that would compile into more than :data:`MAX_VARIANTS_PER_RULE` alternatives."""
+    count = count_alternatives(rule.when, labs)
+    if count <= MAX_VARIANTS_PER_RULE:
+        return None
+    shown = f"more than {_COUNT_CAP:,}" if count >= _COUNT_CAP else f"{count:,}"
+    return (
+        "rule",
+        rule.id,
+        ("when",),
+        f"rule '{rule.id}' expands into {shown} alternatives (limit {MAX_VARIANTS_PER_RULE})",
+        "split it into simpler rules, or use fewer 'any' / 'at_least' choices",
+    )
 
 
 def walk_conditions(
@@ -81,6 +132,10 @@ def _problems(pack: Pack) -> Iterator[Problem]:
     diagnoses = {d.id: d for d in pack.diagnoses}
     sources = {s.id for s in pack.sources}
     params = set(pack.info.parameters)
+    outsiders = [d for d in pack.diagnoses if d.is_outside]
+    outside = outsiders[0] if outsiders else None
+    if len(outsiders) > 1:
+        yield ("diagnosis", outsiders[1].id, ("kind",), "a pack has at most one outside hypothesis", None)
 
     def unknown(kind: str, value: str, pool: Any) -> tuple[str, str | None]:
         return f"unknown {kind} '{value}'", did_you_mean(value, pool)
@@ -100,12 +155,27 @@ def _problems(pack: Pack) -> Iterator[Problem]:
                     *unknown("source", cite.source, sources),
                 )
 
+    if all(d.is_outside for d in pack.diagnoses):
+        yield ("pack", "info", (), "a pack needs at least one diagnosis (diagnoses.yaml lists none)", None)
+    if len(pack.rules) > MAX_RULES:
+        yield (
+            "pack",
+            "info",
+            (),
+            f"the pack has {len(pack.rules)} rules (limit {MAX_RULES})",
+            "split it into smaller packs",
+        )
+        return  # each rule's own checks would only add time
+
     for dx in pack.diagnoses:
         for i, fid in enumerate(dx.cardinal):
             if fid not in findings:
                 yield ("diagnosis", dx.id, ("cardinal", i), *unknown("finding", fid, findings))
 
     for rule in pack.rules:
+        too_big = expansion_problem(rule, labs)
+        if too_big is not None:
+            yield too_big
         for path, cite in walk_cites(rule):
             if cite.source not in sources:
                 yield ("rule", rule.id, (*path, "source"), *unknown("source", cite.source, sources))
@@ -174,12 +244,32 @@ def _problems(pack: Pack) -> Iterator[Problem]:
             for i, fid in enumerate(then.replaces):
                 if fid not in findings:
                     yield ("rule", rule.id, ("then", "replaces", i), *unknown("finding", fid, findings))
+            if outside is not None and outside.id not in then.evidence:
+                yield (
+                    "rule",
+                    rule.id,
+                    ("then", "evidence", outside.id),
+                    f"no P(finding | {outside.id}): the open-world hypothesis needs its own value in every"
+                    " evidence rule",
+                    f"add '{outside.id}: <p>' (how often the finding occurs in patients whose diagnosis is"
+                    " not in this differential)",
+                )
+        elif isinstance(rule, AlertRule):
+            pass
         elif hasattr(then, "finding"):
             if then.finding not in findings:
                 yield ("rule", rule.id, ("then", "finding"), *unknown("finding", then.finding, findings))
         else:
             dx = diagnoses.get(then.diagnosis)
-            if dx is None:
+            if dx is not None and dx.is_outside:
+                yield (
+                    "rule",
+                    rule.id,
+                    ("then", "diagnosis"),
+                    f"criteria cannot conclude '{dx.id}': it is not a diagnosis",
+                    "write an alert rule (kind: alert) to name a condition outside the differential",
+                )
+            elif dx is None:
                 yield (
                     "rule",
                     rule.id,

@@ -8,6 +8,7 @@ its entries replace same-id entries of the default pack and add the rest.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,8 +29,11 @@ from hemedx.rules.model import (
     SourcesFile,
     Vocabulary,
 )
-from hemedx.safeyaml import Document, load_file
+from hemedx.safeyaml import Document, load_file, read_bytes, refuse_special_file
 from hemedx.schema_errors import to_input_error
+
+MAX_PACK_FILES = 500
+MAX_PACK_BYTES = 5_000_000  # the default pack is about 0.2 MB
 
 
 def default_pack_path() -> Path:
@@ -51,20 +55,30 @@ def load_pack(path: Path | str | None = None) -> Pack:
 
 def _digest(folder: Path) -> str:
     h = hashlib.sha256()
-    for file in _pack_files(folder):
+    for file in pack_files(folder):
         h.update(str(file.relative_to(folder)).encode())
         h.update(b"\0")
-        h.update(file.read_bytes())
+        h.update(read_bytes(file, "pack"))
         h.update(b"\0")
     return h.hexdigest()[:16]
 
 
-def _pack_files(folder: Path) -> list[Path]:
+def pack_files(folder: Path) -> list[Path]:
+    """The files of a pack folder, in load order; FIFOs and devices, too many or too big are refused."""
     files = [folder / name for name in ("pack.yaml", "vocabulary.yaml", "sources.yaml", "diagnoses.yaml")]
-    files = [f for f in files if f.is_file()]
     rules_dir = folder / "rules"
     if rules_dir.is_dir():
-        files += sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        entries = list(itertools.islice(rules_dir.iterdir(), MAX_PACK_FILES + 1))
+        if len(entries) > MAX_PACK_FILES:
+            raise InputError(f"more than {MAX_PACK_FILES} entries in the rules folder", file=str(rules_dir))
+        files += sorted(p for p in entries if p.suffix in (".yaml", ".yml"))
+    for file in files:
+        refuse_special_file(file, "pack")
+    files = [f for f in files if f.is_file()]
+    if sum(f.stat().st_size for f in files) > MAX_PACK_BYTES:
+        raise InputError(
+            f"the pack's files add up to more than {MAX_PACK_BYTES // 1_000_000} MB", file=str(folder)
+        )
     return files
 
 
@@ -200,7 +214,7 @@ def read_pack_folder(folder: Path) -> RawPack:
         else:
             raw.diagnoses = items
 
-    for file in _pack_files(folder):
+    for file in pack_files(folder):
         if file.parent.name != "rules":
             continue
         doc = load_file(file)

@@ -70,6 +70,9 @@ class Finding(Strict):
     observable: bool = Field(True, description="May a case file give this finding directly?")
 
 
+LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
+
+
 class AltUnit(Strict):
     """Another accepted unit: canonical value = given value × ``factor``."""
 
@@ -128,7 +131,8 @@ class Lab(Strict):
     plausible: Range
     reference: list[Interval] = []
     decimals: Annotated[int, Field(ge=0, le=4)] = 1
-    loinc: Annotated[str, Field(pattern=r"^\d{1,7}-\d$")] | None = None
+    loinc: LoincCode | None = None
+    loinc_also: list[LoincCode] = Field([], description="Other LOINC codes read as this lab on import")
     description: str | None = None
 
 
@@ -140,7 +144,12 @@ class Test(Strict):
     category: Category
     values: Annotated[list[Id], Field(min_length=2)]
     value_labels: dict[str, str] = {}
-    loinc: Annotated[str, Field(pattern=r"^\d{1,7}-\d$")] | None = None
+    loinc: LoincCode | None = None
+    loinc_parts: dict[Id, LoincCode] = Field(
+        {},
+        description="LOINC codes of separately reported parts (the DAT's IgG and C3d); their positive parts,"
+        " joined with '_' in this order, name the result, and none positive is 'negative'",
+    )
     description: str | None = None
 
 
@@ -155,19 +164,50 @@ class Vocabulary(Strict):
 # --- diagnoses ---------------------------------------------------------------------------------------------
 
 
-class Prior(Strict):
-    """Pre-test probability weight (normalised over the differential) and where it comes from."""
+class PriorBand(Strict):
+    """The prior for patients up to and including ``max_age`` (whole years): children differ from adults."""
 
+    max_age: Annotated[int, Field(ge=0, le=120)]
     value: Annotated[float, Field(gt=0, lt=1)]
     basis: Literal["published", "teaching_estimate"]
     rationale: str | None = None
     cites: list[Cite] = []
 
     @model_validator(mode="after")
-    def _published_cites(self) -> Prior:
+    def _published_cites(self) -> PriorBand:
         if self.basis == "published" and not self.cites:
             raise ValueError("a published prior needs cites")
         return self
+
+
+class Prior(Strict):
+    """Pre-test probability weight (normalised over the differential) and where it comes from."""
+
+    # Bounded away from 0 and 1: a prior of 5e-324 underflows to zero when normalised (no log of it).
+    value: Annotated[float, Field(ge=0.0001, le=0.9999)]
+    basis: Literal["published", "teaching_estimate"]
+    rationale: str | None = None
+    cites: list[Cite] = []
+    by_age: list[PriorBand] = Field(
+        [], description="Age bands, youngest first; the first whose max_age the patient has not passed wins"
+    )
+
+    @model_validator(mode="after")
+    def _published_cites(self) -> Prior:
+        if self.basis == "published" and not self.cites:
+            raise ValueError("a published prior needs cites")
+        ages = [band.max_age for band in self.by_age]
+        if ages != sorted(set(ages)):
+            raise ValueError("by_age bands must have increasing max_age")
+        return self
+
+    def at_age(self, age: float | None) -> float:
+        """The prior for a patient of ``age`` years (the adult ``value`` when no band applies)."""
+        if age is not None:
+            for band in self.by_age:
+                if age < band.max_age + 1:
+                    return band.value
+        return self.value
 
 
 class Subtype(Strict):
@@ -186,19 +226,46 @@ class TeachingPoint(Strict):
     cites: Cites
 
 
+OUTSIDE = "outside"
+
+
 class Diagnosis(Strict):
-    """A member of the differential."""
+    """A member of the differential, or the one open-world hypothesis (``kind: outside``).
+
+    The outside hypothesis ("something outside this differential") is ranked in the same arithmetic as the
+    diagnoses, so findings the differential explains badly move probability to it; it has no cardinal
+    findings, criteria or subtypes, and is never presented as the patient's diagnosis.
+    """
 
     id: Id
+    kind: Literal["diagnosis", "outside"] = "diagnosis"
     label: Text
     description: Text
     prior: Prior
-    cardinal: Annotated[list[Id], Field(min_length=1)] = Field(
-        description="Findings of which at least one must be present for this diagnosis to be in play"
+    cardinal: list[Id] = Field(
+        [], description="Findings of which at least one must be present for this diagnosis to be in play"
     )
     subtypes: list[Subtype] = []
     teaching_points: list[TeachingPoint] = []
     codes: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _role(self) -> Diagnosis:
+        if self.kind == "diagnosis" and not self.cardinal:
+            raise ValueError("a diagnosis needs at least one cardinal finding")
+        if self.kind == "outside":
+            if self.id != OUTSIDE:
+                raise ValueError(f"the outside hypothesis has the id '{OUTSIDE}'")
+            if self.cardinal or self.subtypes:
+                raise ValueError("the outside hypothesis has no cardinal findings or subtypes")
+        elif self.id == OUTSIDE:
+            raise ValueError(f"'{OUTSIDE}' is reserved for the hypothesis with kind: outside")
+        return self
+
+    @property
+    def is_outside(self) -> bool:
+        """True for the open-world hypothesis."""
+        return self.kind == "outside"
 
 
 # --- rules -------------------------------------------------------------------------------------------------
@@ -444,12 +511,29 @@ class EvidenceRule(RuleBase):
     then: ThenEvidence
 
 
+class ThenAlert(Strict):
+    """An alert names a condition outside the differential, or an emergency, and the test that settles it."""
+
+    alert: Text = Field(description="What to think of, e.g. 'Thrombotic microangiopathy (TTP, HUS)'")
+    urgency: Literal["emergency", "consider"]
+    next_test: Text = Field(description="The investigation that settles it")
+    outside: bool = Field(True, description="Does it name a condition outside this differential?")
+
+
+class AlertRule(RuleBase):
+    """A pattern that must not be missed: shown before any differential, in every view."""
+
+    kind: Literal["alert"]
+    when: Condition
+    then: ThenAlert
+
+
 Rule = Annotated[
-    InterpretationRule | SyndromeRule | CriteriaRule | EvidenceRule,
+    InterpretationRule | SyndromeRule | CriteriaRule | EvidenceRule | AlertRule,
     Field(discriminator="kind"),
 ]
 
-RULE_KINDS = ("interpretation", "syndrome", "criteria", "evidence")
+RULE_KINDS = ("interpretation", "syndrome", "criteria", "evidence", "alert")
 
 
 class Parameter(Strict):
@@ -470,7 +554,7 @@ class PackInfo(Strict):
     version: str
     description: str | None = None
     extends: Literal["default"] | None = None
-    expected_frequency: Annotated[float, Field(gt=0, lt=1)] = Field(
+    expected_frequency: Annotated[float, Field(ge=0.001, le=0.999)] = Field(
         0.5, description="A diagnosis 'expects' an unknown finding when P(finding|diagnosis) is at least this"
     )
     parameters: dict[Id, Parameter] = {}

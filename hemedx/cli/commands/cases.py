@@ -15,7 +15,7 @@ from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import cite_marks, console, emit_json
-from hemedx.engine.report import DISCLAIMER, Citations
+from hemedx.engine.report import Citations, disclaimer_for
 from hemedx.rules.model import Pack
 
 
@@ -105,6 +105,18 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
                         "given_unit": stage.given_units.get(k),
                     }
                     for k, v in stage.labs.items()
+                ]
+                + [
+                    {
+                        "lab": k,
+                        "label": labs[k].label,
+                        "value": b.bound,
+                        "comparator": b.comparator,
+                        "unit": labs[k].unit,
+                        "shown": f"{b.shown(labs[k].decimals)} {labs[k].unit}",
+                        "given_unit": stage.given_units.get(k),
+                    }
+                    for k, b in stage.censored.items()
                 ],
                 "tests": [
                     {
@@ -148,7 +160,7 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
             for p in case.teaching_points
         ]
         sheet["references"] = cites.references()
-    sheet["disclaimer"] = DISCLAIMER
+    sheet["disclaimer"] = disclaimer_for(case)
     return sheet
 
 
@@ -194,3 +206,63 @@ def render_sheet(sheet: dict[str, Any], out: Console) -> None:
         out.print(Text("References", style="bold"))
         for ref in sheet["references"]:
             out.print(f"  [{ref['n']}] {ref['citation']}")
+
+
+@cases.command("new")
+@click.argument("case_id", metavar="ID")
+@click.option("--out", type=click.Path(path_type=Path), help="File to write (default: ID.yaml here).")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@rules_option
+def new_case(case_id: str, out: Path | None, force: bool, rules_dir: Path | None) -> None:
+    """Write a scaffold for a new case ID: every section, with comments naming the ids you may use."""
+    import re
+
+    from hemedx.cases.model import CASE_ID_PATTERN
+    from hemedx.cases.scaffold import case_scaffold
+    from hemedx.errors import InputError
+
+    if not re.match(CASE_ID_PATTERN, case_id) or not 2 <= len(case_id) <= 80:
+        raise InputError(f"case id {case_id!r} is not a slug", hint="lowercase letters, digits and hyphens")
+    path = out if out is not None else Path(f"{case_id}.yaml")
+    text = case_scaffold(case_id, pack_from(rules_dir))
+    try:
+        with path.open("w" if force else "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise InputError("already exists", file=str(path), hint="use --force to replace it") from None
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", file=str(path)) from None
+    click.echo(f"wrote {path}: fill in the TODOs, then run: hemedx cases check {path}")
+
+
+@cases.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@rules_option
+@json_option
+@click.pass_context
+def check_cases(ctx: click.Context, files: tuple[Path, ...], rules_dir: Path | None, as_json: bool) -> None:
+    """Check case FILES: schema, vocabulary, and findings or labs that contradict the case's own values.
+
+    Exit status 0 when every file is clean, 1 when any problem was found (each one line).
+    """
+    from hemedx.cases.loader import load_case
+    from hemedx.engine.consistency import case_problems
+    from hemedx.errors import InputError
+
+    pack = pack_from(rules_dir)
+    results = []
+    for path in files:
+        try:
+            problems = [f"{path}: {p}" for p in case_problems(load_case(path, pack), pack)]
+        except InputError as exc:
+            problems = [str(exc.located(file=str(path)))]
+        results.append({"file": str(path), "ok": not problems, "problems": problems})
+    if as_json:
+        emit_json(results)
+    else:
+        for result in results:
+            for line in result["problems"]:
+                click.echo(line)
+        bad = sum(not r["ok"] for r in results)
+        click.echo(f"{len(results) - bad} of {len(results)} case file(s) clean", err=True)
+    ctx.exit(1 if any(not r["ok"] for r in results) else 0)

@@ -8,8 +8,10 @@ import click
 
 from hemedx.cases.generator import generate_case, load_distributions, plan, to_case, to_yaml
 from hemedx.cli import cli
-from hemedx.cli.options import F, pack_from, rules_option
-from hemedx.errors import InputError
+from hemedx.cli.options import F, force_option, pack_from, rules_option
+from hemedx.outfiles import write_files
+
+_BATCH = 500  # cases held in memory at once
 
 
 def distributions_option(f: F) -> F:
@@ -43,6 +45,7 @@ def distributions_option(f: F) -> F:
     metavar="DIR",
     help="Folder to write the case files into (created if needed).",
 )
+@force_option
 @rules_option
 @distributions_option
 def generate(
@@ -51,6 +54,7 @@ def generate(
     n: int,
     seed: int,
     out: Path,
+    force: bool,
     rules_dir: Path | None,
     distributions_file: Path | None,
 ) -> None:
@@ -62,12 +66,11 @@ def generate(
     pack = pack_from(rules_dir)
     dist = load_distributions(pack, distributions_file)
     items = plan(dist, diagnosis, subtype, n)  # a bad --diagnosis or --subtype fails before any file
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output folder: {exc.strerror}", file=str(out)) from None
-    for item in items:
-        doc = generate_case(dist, pack, item, seed)
-        to_case(doc, pack)  # the same schema and vocabulary checks as a hand-written case
-        (out / f"{doc['id']}.yaml").write_text(to_yaml(doc), encoding="utf-8")
+    for start in range(0, len(items), _BATCH):  # each batch is checked whole before any file is written
+        batch = {}
+        for item in items[start : start + _BATCH]:
+            doc = generate_case(dist, pack, item, seed)
+            to_case(doc, pack)  # the same schema and vocabulary checks as a hand-written case
+            batch[f"{doc['id']}.yaml"] = to_yaml(doc)
+        write_files(out, batch, force=force)
     click.echo(f"wrote {len(items)} case{'s' if len(items) != 1 else ''} to {out}")

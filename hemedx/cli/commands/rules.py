@@ -22,10 +22,11 @@ from hemedx.authoring.runner import coverage, run_tests
 from hemedx.authoring.scaffold import new_rule, write_rule
 from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas, write_schemas
 from hemedx.cli import cli
-from hemedx.cli.options import F, json_option, pack_from, rules_option
+from hemedx.cli.options import F, force_option, json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json, pct
 from hemedx.rules import default_pack_path, load_pack
 from hemedx.rules.model import RULE_KINDS
+from hemedx.safetext import terminal_text
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow"}
 
@@ -259,9 +260,10 @@ def _render_diff(result: dict) -> None:
     metavar="DIR",
     help="Folder to write the Markdown catalogue into.",
 )
-def docs(rules_dir: Path | None, out_dir: Path) -> None:
+@force_option
+def docs(rules_dir: Path | None, out_dir: Path, force: bool) -> None:
     """Write a Markdown catalogue of the pack: one page per rule kind, an index and the lint codes."""
-    written = write_catalogue(pack_from(rules_dir), out_dir)
+    written = write_catalogue(pack_from(rules_dir), out_dir, force=force)
     console().print(f"Wrote {len(written)} files to {out_dir}: {', '.join(p.name for p in written)}")
 
 
@@ -274,7 +276,7 @@ def show(rule_id: str, rules_dir: Path | None) -> None:
     if sys.stdout.isatty():
         console().print(Markdown(text))
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(terminal_text(text))
 
 
 @rules.command()
@@ -288,19 +290,21 @@ def show(rule_id: str, rules_dir: Path | None) -> None:
     help="Write every schema into DIR (e.g. hemedx/schema) instead of printing one.",
 )
 @click.option("--check", "check_only", is_flag=True, help="Exit 1 when the committed schemas are stale.")
+@force_option
 @click.pass_context
-def schema(ctx: click.Context, name: str | None, out_dir: Path | None, check_only: bool) -> None:
+def schema(ctx: click.Context, name: str | None, out_dir: Path | None, check_only: bool, force: bool) -> None:
     """JSON Schema of rule, pack and case files (for editors), generated from the models."""
     if check_only:
         stale = stale_schemas(out_dir)
         folder = out_dir or schema_dir()
         if stale:
             console(stderr=True).print(
-                f"Stale schemas in {folder}: {', '.join(stale)} (run: hemedx rules schema --out {folder})"
+                f"Stale schemas in {folder}: {', '.join(stale)}"
+                f" (run: hemedx rules schema --out {folder} --force)"
             )
         ctx.exit(1 if stale else 0)
     if out_dir is not None:
-        written = write_schemas(out_dir)
+        written = write_schemas(out_dir, force=force)
         console().print(f"Wrote {len(written)} schemas to {out_dir}: {', '.join(p.name for p in written)}")
         return
     sys.stdout.write(render(name or "rule-file"))

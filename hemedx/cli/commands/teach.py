@@ -14,8 +14,9 @@ from rich.text import Text
 from hemedx.cases.library import library_ids, resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
-from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
+from hemedx.cli.options import force_option, json_option, pack_from, rules_option, uniform_option
 from hemedx.cli.render import (
+    alerts_block,
     cite_marks,
     console,
     emit_json,
@@ -23,13 +24,17 @@ from hemedx.cli.render import (
     references_for,
     render_stage,
     render_stage_ranking,
+    verdict,
 )
 from hemedx.engine.quiz import answer_bonus, match_diagnosis, parse_answer, score_stage, total
-from hemedx.engine.report import DISCLAIMER
+from hemedx.engine.report import disclaimer_for
 from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
+from hemedx.outfiles import write_file
 from hemedx.rules.model import Pack
 from hemedx.suggest import did_you_mean
+
+MAX_ANSWER = 4096
 
 
 class Prompter:
@@ -45,7 +50,12 @@ class Prompter:
             return None
         self.out.print(Text(prompt, style="bold magenta"), end="")
         self.out.file.flush()
-        line = sys.stdin.readline()
+        try:
+            line = sys.stdin.readline(MAX_ANSWER + 1)
+        except UnicodeDecodeError:
+            raise InputError("the answer typed on stdin is not UTF-8 text", field="stdin") from None
+        if len(line) > MAX_ANSWER:  # /dev/zero on stdin has no line end: never read it whole
+            raise InputError(f"an answer line is longer than {MAX_ANSWER} characters", field="stdin")
         if not line:
             self.out.print()
             self.interactive = False
@@ -60,7 +70,7 @@ def _ordinal(n: int) -> str:
 
 def _intro(out: Console, case: Case) -> None:
     out.print(Text(case.title, style="bold"), Text(f"  (case {case.id})", style="dim"))
-    out.print(Text(DISCLAIMER, style="italic dim"))
+    out.print(Text(disclaimer_for(case), style="italic dim"))
     if case.presentation:
         out.print()
         out.print(" ".join(case.presentation.split()))
@@ -184,6 +194,8 @@ def quiz(
         order = [d["diagnosis"] for d in stage["differential"]]
         result = score_stage(picks, order)
         points.append(result["points"])
+        alerts_block(out, stage["alerts"])  # revealed with the engine's view, after the learner commits
+        verdict(out, stage["summary"], stage["supported"])
         top = ", ".join(
             f"{i}. {d['label']} {pct(d['probability'])}" for i, d in enumerate(stage["differential"][:3], 1)
         )
@@ -246,17 +258,15 @@ def _read_picks(ask: Prompter, out: Console, pack: Pack, shown: list[str]) -> li
     type=click.Path(dir_okay=False, path_type=Path),
     help="HTML file to write (self-contained: open it from a USB stick, no network needed).",
 )
+@force_option
 @rules_option
 @uniform_option
-def present(case: str, out_file: Path, rules_dir: Path | None, uniform_priors: bool) -> None:
+def present(case: str, out_file: Path, force: bool, rules_dir: Path | None, uniform_priors: bool) -> None:
     """Write CASE as one self-contained HTML presentation: stage reveal, bars, citations, hidden answer."""
     from hemedx.present import render_html
 
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
     html = render_html(c, walkthrough_stages(c, pack, uniform_priors))
-    try:
-        out_file.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {out_file}: {exc.strerror}") from None
+    write_file(out_file, html, force=force)
     click.echo(f"wrote {out_file} ({len(c.stages)} stages)", err=True)

@@ -1,0 +1,53 @@
+"""Clinical teaching content that learners rely on: current treatment, cited from verified sources.
+
+TEACHING AID ONLY - not for clinical use.
+"""
+
+from __future__ import annotations
+
+from hemedx import load_pack
+
+PACK = load_pack()
+DX = {d.id: d for d in PACK.diagnoses}
+SEEDS = {s.id for s in PACK.sources if s.kind == "reference_text"}
+
+
+def _points(dx: str, topic: str) -> list[tuple[str, set[str]]]:
+    return [
+        (" ".join(tp.text.split()), {c.source for c in tp.cites})
+        for tp in DX[dx].teaching_points
+        if tp.topic == topic
+    ]
+
+
+def test_severe_aa_first_line_is_atg_ciclosporin_with_eltrombopag_from_a_published_source():
+    hits = [
+        (text, cites)
+        for text, cites in _points("aplastic_anemia", "management")
+        if "antithymocyte globulin" in text and "eltrombopag" in text and "same time" in text
+    ]
+    assert hits and all(cites - SEEDS for _, cites in hits)
+
+
+def test_inherited_marrow_failure_is_looked_for_in_the_young():
+    texts = [t for t, _ in _points("aplastic_anemia", "diagnosis")]
+    assert any("Fanconi" in t and "telomere" in t for t in texts)
+
+
+def test_itp_standard_treatment_follows_the_ash_2019_guideline():
+    hits = [c for t, c in _points("itp", "management") if "corticosteroids" in t and "receptor agonists" in t]
+    assert hits and all("neunert-2019-ash-itp" in c for c in hits)
+
+
+def test_complement_inhibitors_are_taught_for_pnh_and_cold_agglutinin_disease():
+    assert any("Complement inhibitors" in t for t, _ in _points("pnh", "management"))
+    assert any(
+        "complement inhibitors" in t and "cold agglutinin" in t for t, _ in _points("aiha", "management")
+    )
+
+
+def test_stem_cell_transplantation_for_autoimmune_cytopenias_is_labelled_experimental():
+    for dx in ("aiha", "itp", "evans_syndrome"):
+        transplant = [t for t, _ in _points(dx, "management") if "transplantation" in t]
+        assert transplant, dx
+        assert all("experiment" in t for t in transplant), dx

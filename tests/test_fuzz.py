@@ -1,0 +1,169 @@
+"""Bounded fuzzing of the two inputs users write by hand: numbers in case files and rules in overlay packs.
+
+A number is either read as exactly the decimal number written or refused, never a different number (YAML
+1.1 read 020 as 16). A random overlay rule is checked and loaded (or refused with an InputError) within a
+time budget, however its any/all/at_least groups multiply. Example counts are small so `make test` stays
+fast; hypothesis keeps the failing example if one is ever found.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hemedx import get_engine, load_pack
+from hemedx.authoring.lints import check_pack
+from hemedx.cases.library import resolve_case
+from hemedx.cases.loader import parse_case
+from hemedx.errors import InputError
+from hemedx.rules import default_pack_path
+from hemedx.safeyaml import parse_yaml
+
+PACK = load_pack()
+BUDGET_SECONDS = 20  # per overlay: check, load, compile and rank (a hostile rule used to run for ever)
+
+# --- numbers -------------------------------------------------------------------------------------------
+
+DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+
+digits = st.text("0123456789", min_size=1, max_size=6)
+spelling = st.builds(
+    lambda sign, zeros, whole, under, fraction, exponent, prefix, sexa: (
+        f"{sign}{prefix}{zeros}{under.join([whole[:2], whole[2:]]) if whole[2:] else whole}"
+        f"{fraction}{exponent}{sexa}"
+    ),
+    sign=st.sampled_from(["", "+", "-"]),
+    zeros=st.sampled_from(["", "", "0", "00"]),
+    whole=digits,
+    under=st.sampled_from(["", "", "_"]),
+    fraction=st.sampled_from(["", "", ".", ".5", ".25", ".0"]),
+    exponent=st.sampled_from(["", "", "e3", "e+3", "E-2", "e400"]),
+    prefix=st.sampled_from(["", "", "", "0x", "0o", "0b"]),
+    sexa=st.sampled_from(["", "", "", ":30", ":05:10"]),
+)
+
+
+def decimal_reading(text: str) -> float | None:
+    """The number a person means by ``text`` when it is plain decimal notation, else None."""
+    return float(text) if DECIMAL.fullmatch(text) else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(spelling)
+def test_a_number_is_read_as_written_or_refused(text):
+    try:
+        value = parse_yaml(f"value: {text}\n", "fuzz.yaml").data["value"]
+    except InputError as exc:
+        assert exc.line == 1 and exc.field == "value"  # refused, with its place
+        return
+    if isinstance(value, str):
+        assert value == text  # left as text: whatever reads it must refuse or read it as written
+        return
+    assert not isinstance(value, bool)
+    assert decimal_reading(text) is not None, f"{text!r} was read as {value!r}"
+    assert float(value) == decimal_reading(text), f"{text!r} was read as {value!r}"
+
+
+CASE = """\
+id: fuzz-case
+title: A fuzzed number
+patient: {{age: 40, sex: female}}
+stages:
+  - name: Count
+    findings: {{petechiae: present}}
+    labs: {{marrow_blasts: {value}}}
+"""
+
+
+@settings(max_examples=150, deadline=None)
+@given(spelling)
+def test_a_lab_value_in_a_case_is_the_number_written_or_an_input_error(text):
+    try:
+        case = parse_case(parse_yaml(CASE.format(value=text), "fuzz.yaml"), PACK)
+    except InputError as exc:
+        assert exc.file == "fuzz.yaml"
+        return
+    blasts = case.snapshot().labs["marrow_blasts"]
+    assert decimal_reading(text) is not None, f"{text!r} was read as {blasts!r}"
+    assert blasts == decimal_reading(text)
+
+
+# --- overlay packs -------------------------------------------------------------------------------------
+
+FINDINGS = [f.id for f in PACK.vocabulary.findings if f.observable][:12]
+BANDED_LABS = ["hemoglobin", "reticulocytes", "platelets"]
+
+leaf = st.one_of(
+    st.builds(
+        lambda f, s: {"finding": f, "is": s},
+        st.sampled_from(FINDINGS),
+        st.sampled_from(["present", "absent"]),
+    ),
+    st.builds(
+        lambda lab, op, limit: {"lab": lab, op: limit},
+        st.sampled_from(BANDED_LABS),
+        st.sampled_from(["below", "above", "at_least", "at_most"]),
+        st.sampled_from(["lower_limit", "upper_limit", 5, 100]),
+    ),
+)
+
+
+def _group(children: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    many = st.lists(children, min_size=2, max_size=8)
+    return st.one_of(
+        many.map(lambda items: {"all": items}),
+        many.map(lambda items: {"any": items}),
+        many.flatmap(lambda items: st.integers(1, len(items)).map(lambda k: {"at_least": k, "of": items})),
+    )
+
+
+condition = st.recursive(leaf, _group, max_leaves=40)
+
+
+def _rule(index: int, when: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"syn.fuzz_{index}",
+        "kind": "syndrome",
+        "title": "A fuzzed rule",
+        "explanation": "Generated by the fuzz suite.",
+        "when": when,
+        "then": {"finding": "pancytopenia"},
+        "cites": [{"source": "statpearls-pancytopenia"}],
+    }
+
+
+def _write_overlay(folder: Path, conditions: list[dict[str, Any]]) -> None:
+    (folder / "rules").mkdir(parents=True)
+    info = yaml.safe_load((default_pack_path() / "pack.yaml").read_text())
+    info["id"] = "fuzz_overlay"
+    info["extends"] = "default"
+    (folder / "pack.yaml").write_text(yaml.safe_dump(info))
+    rules = [_rule(i, when) for i, when in enumerate(conditions)]
+    (folder / "rules" / "fuzz.yaml").write_text(yaml.safe_dump({"rules": rules}, sort_keys=False))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(condition, min_size=1, max_size=3))
+def test_a_random_overlay_is_checked_and_loaded_within_budget(conditions):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "overlay"
+        _write_overlay(folder, conditions)
+        started = time.monotonic()
+        result = check_pack(folder)  # never raises for a pack whose files are valid YAML
+        problems = {i.code for i in result.issues if i.info.severity == "error"}
+        try:
+            pack = load_pack(folder)
+            ranking = get_engine(pack).rank(resolve_case("aa-non-severe-older-man", pack).snapshot())
+        except InputError as exc:
+            assert str(exc).count("\n") == 0
+            assert problems, f"load_pack refused what rules check passed: {exc}"
+        else:
+            assert ranking.differential and "HX205" not in problems
+        assert time.monotonic() - started < BUDGET_SECONDS
