@@ -22,6 +22,7 @@ from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.options import pack_from, rules_option, uniform_option
 from hemedx.errors import InputError
+from hemedx.outfiles import write_file
 from hemedx.rules.model import Pack
 from hemedx.serve.store import SQLiteStore, default_db_path
 
@@ -251,10 +252,5 @@ def export_command(
     if out_file is None:
         click.echo(text, nl=False)
         return
-    if out_file.exists() and not force:
-        raise InputError(f"{out_file} exists", hint="pass --force to overwrite it")
-    try:
-        out_file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {out_file}: {exc.strerror}") from None
+    write_file(out_file, text, force=force)
     click.echo(f"wrote {out_file}", err=True)
