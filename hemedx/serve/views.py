@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from hemedx.engine.quiz import PICKS, answer_bonus, score_stage, total
+from hemedx.engine.report import disclaimer_for
 from hemedx.rules.model import Pack
 from hemedx.serve.deck import (
     OUTSIDE,
@@ -69,6 +70,7 @@ def _case_head(material: CaseMaterial, session: Session, pos: Position, deck: li
         "cases": len(deck),
         "case": case.id,
         "title": case.title,
+        "disclaimer": disclaimer_for(case),
         "patient": f"{case.age:g}-year-old {case.sex}",
         "presentation": " ".join(case.presentation.split()) if case.presentation else None,
         "stage": pos.stage,

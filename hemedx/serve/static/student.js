@@ -41,6 +41,7 @@
         list.appendChild(el("option")).value = d.label;
       });
     }
+    document.querySelector("footer.disclaimer").textContent = s.disclaimer;  // synthetic or from a record
     document.getElementById("case-title").textContent = s.title;
     document.getElementById("status").textContent = status(s);
     var box = clear(document.getElementById("findings"));

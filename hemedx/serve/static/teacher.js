@@ -89,6 +89,7 @@
   function render(s) {
     last = s;
     document.title = s.title + " — hemedx teacher";
+    document.querySelector("footer.disclaimer").textContent = s.disclaimer;  // synthetic or from a record
     document.getElementById("case-title").textContent = s.title + (s.cases > 1 ? " (case " + (s.case_index + 1) + " of " + s.cases + ")" : "");
     document.getElementById("progress").textContent = PHASE[s.phase] + (s.stage >= 0 && s.phase !== "answer" ? " · stage " + (s.stage + 1) + " of " + s.stages : "");
     document.getElementById("code").textContent = s.code;
