@@ -140,3 +140,21 @@ def test_the_outside_entry_is_never_shown_as_a_diagnosis(tmp_path):
     assert all(s["bars"][1]["label"] == "Something outside this differential" for s in data["stages"])
     assert data["explanation"][0]["label"] == "Something outside this differential"
     assert data["answer"]["engine_top"] == "Something outside this differential"
+
+
+def test_alerts_come_first_in_a_stage_with_their_citations():
+    from hemedx.cases.library import resolve_case
+
+    pack = load_pack()
+    case = resolve_case("aa-very-severe-older-woman", pack)
+    stages = walkthrough(case, pack)
+    data = presentation_data(case, stages)
+    alerted = [s for s in data["stages"] if s["alerts"]]
+    assert alerted, "the neutropenic fever alert fires once the count is known"
+    first = alerted[0]["alerts"][0]
+    assert first["text"].startswith("EMERGENCY: Neutropenic fever (because Fever present")
+    assert "×10⁹/L" in first["text"] and first["cites"]
+    refs = {r["n"] for r in data["references"]}
+    assert all(c["n"] in refs for c in first["cites"])
+    html = render_html(case, stages)
+    assert html.index('"alerts"') < html.index('"bars"')

@@ -177,6 +177,8 @@ def test_token_bucket_refills():
     [
         (b"{not json", 400, "JSON object"),
         (b"[1, 2]", 400, "JSON object"),
+        (b"[" * 4000, 400, "JSON object"),
+        (b"\xff\xfe", 400, "JSON object"),
         (json.dumps({"stage": 0, "picks": []}).encode(), 400, "picks"),
         (json.dumps({"stage": 0, "picks": ["itp", "itp"]}).encode(), 400, "different"),
         (json.dumps({"stage": 0, "picks": ["itp", "aiha", "hs", "pnh"]}).encode(), 400, "1 to 3"),
@@ -411,3 +413,23 @@ def test_self_study_what_if_only_after_the_engine_view(tmp_path):
     ):
         r = s.post(f"/api/s/{sid}/whatif", json={**body, **bad})
         assert r.status_code == status and words in r.json()["error"]
+
+
+def test_real_alerts_lead_the_engine_view_and_outside_is_offered_last(tmp_path):
+    from hemedx.serve.deck import OUTSIDE_LABEL, build_case, engine_view
+    from hemedx.serve.views import diagnoses
+
+    pack = load_pack()
+    material = build_case(resolve_case("aa-very-severe-older-woman", pack), pack)
+    report = material.stages[1].report
+    assert report["alerts"], "this case raises an alert once the blood count is known"
+    view = engine_view(material.stages[1])
+    first = view["alerts"][0]
+    assert first["text"].startswith(
+        report["alerts"][0]["urgency"].upper() + ": " + report["alerts"][0]["label"]
+    )
+    assert "because" in first["text"] and first["cites"] == report["alerts"][0]["cites"]
+    offered = diagnoses(pack)
+    if any(d.id == "outside" for d in pack.diagnoses):
+        assert offered[-1] == {"id": "outside", "label": OUTSIDE_LABEL, "subtypes": []}
+    assert sorted(d["id"] for d in offered) == sorted(d.id for d in pack.diagnoses)

@@ -49,6 +49,15 @@ def browsers(tmp_path):
         d.quit()
 
 
+def rows_of(driver, bars):
+    """(diagnosis, shown value) of each bar row, read in one script turn (the page may re-render)."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0] + ' .row')).map(function (r) {"
+        " return [r.getAttribute('data-diagnosis'), r.querySelector('.pct').textContent]; });",
+        bars,
+    )
+
+
 def test_a_class_through_a_whole_case(browsers, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -124,9 +133,7 @@ def test_a_class_through_a_whole_case(browsers, tmp_path):
             firsts = {}
             for picks in plans.values():
                 firsts[picks[i][0]] = firsts.get(picks[i][0], 0) + 1
-            rows = teacher.find_elements(By.CSS_SELECTOR, ".class-bars .row")
-            pct = By.CSS_SELECTOR, ".pct"
-            counts = {r.get_attribute("data-diagnosis"): r.find_element(*pct).text for r in rows}
+            counts = dict(rows_of(teacher, ".class-bars"))
             assert {dx: int(text.split()[0]) for dx, text in counts.items()} == firsts
             assert not teacher.find_elements(By.CSS_SELECTOR, ".engine-bars")
             assert reports[i]["summary"] not in teacher.find_element(By.ID, "screen").text
@@ -137,8 +144,7 @@ def test_a_class_through_a_whole_case(browsers, tmp_path):
 
             body.send_keys(Keys.ARROW_RIGHT)  # reveal the engine
             wait_t.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".engine-bars .row"))
-            rows = teacher.find_elements(By.CSS_SELECTOR, ".engine-bars .row")
-            assert [r.get_attribute("data-diagnosis") for r in rows] == order[:6]
+            assert [dx for dx, _ in rows_of(teacher, ".engine-bars")] == order[:6]
             screen = teacher.find_element(By.ID, "screen").text
             assert reports[i]["summary"] in screen
             height = teacher.execute_script("return window.innerHeight")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import urllib.request
 
 import pytest
@@ -45,3 +46,26 @@ def test_serve_answers_with_csp_and_stops_on_sigint(tmp_path):
         assert f"#t={teacher.group(2)}" in out2
     finally:
         stop(proc)
+
+
+def test_bad_serve_arguments_are_one_line_and_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from hemedx.cli import cli
+
+    runner = CliRunner()
+    db = str(tmp_path / "x.sqlite3")
+    r = runner.invoke(cli, ["serve", "no-such-case", "--port", str(free_port()), "--db", db])
+    assert r.exit_code == 2 and "no-such-case" in r.output and "Traceback" not in r.output
+    r = runner.invoke(cli, ["serve", "--host", "nosuch.invalid", "--port", str(free_port()), "--db", db])
+    assert r.exit_code == 2 and "--host nosuch.invalid: not an address" in r.output
+    notdb = tmp_path / "not.sqlite3"
+    notdb.write_text("this is not a database, " * 100)
+    r = runner.invoke(cli, ["serve", "--host", "127.0.0.1", "--port", str(free_port()), "--db", str(notdb)])
+    assert r.exit_code == 2 and "cannot use" in r.output and str(notdb) in r.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = runner.invoke(cli, ["serve", "--host", "127.0.0.1", "--port", str(port), "--db", db])
+    assert r.exit_code == 2 and "Address already in use (pick another --port)" in r.output

@@ -14,6 +14,7 @@ from typing import Any
 
 from hemedx.cases.model import Case
 from hemedx.engine.report import disclaimer_for
+from hemedx.present.alerts import alert_line
 from hemedx.present.units import units_as_written
 
 PLACEHOLDER = "__HEMEDX_DATA__"
@@ -68,6 +69,10 @@ def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any
                 "name": stage["stage"],
                 "note": stage["note"],
                 "revealed": [r["display"] for r in stage["revealed"]],
+                "alerts": [
+                    {"text": alert_line(a), "cites": refs.map(a.get("cites", []), refs_list)}
+                    for a in stage.get("alerts") or []
+                ],
                 "derived": [
                     {
                         "text": f"{f['label']} {f['state']} ← {'; '.join(f.get('because', []))}",

@@ -120,7 +120,7 @@ async def _json(request: Request) -> dict[str, Any]:
             raise Refused(413, f"request body over {limit} bytes")
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise Refused(400, "the request body must be a JSON object") from None
     if not isinstance(data, dict):
         raise Refused(400, "the request body must be a JSON object")

@@ -14,6 +14,7 @@ from hemedx.engine.report import rank_case
 from hemedx.engine.walkthrough import answer as answer_key
 from hemedx.engine.walkthrough import revealed
 from hemedx.engine.whatif import Change, apply
+from hemedx.present.alerts import alert_line
 from hemedx.present.units import as_written, units_as_written
 from hemedx.rules.model import Pack
 
@@ -99,20 +100,11 @@ def _refs_by_n(refs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return {r["n"]: r for r in refs}
 
 
-def _alert_text(alert: Any) -> str:
-    if isinstance(alert, dict):
-        for key in ("text", "message", "title", "label"):
-            if isinstance(alert.get(key), str):
-                return alert[key]
-        return "; ".join(f"{k}: {v}" for k, v in alert.items() if isinstance(v, str | int | float))
-    return str(alert)
-
-
 def engine_view(material: StageMaterial) -> dict[str, Any]:
     """The engine's side for the projector: alerts, differential, next test, cited explanation (×10⁹/L)."""
     report = material.report
     alerts = [
-        {"text": _alert_text(a), "cites": a.get("cites", []) if isinstance(a, dict) else []}
+        {"text": alert_line(a), "cites": a.get("cites", []) if isinstance(a, dict) else []}
         for a in report.get("alerts") or []
     ]
     differential = [

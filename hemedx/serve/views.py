@@ -11,8 +11,11 @@ from collections import Counter
 from typing import Any
 
 from hemedx.engine.quiz import PICKS, answer_bonus, score_stage, total
+from hemedx.engine.report import disclaimer_for
 from hemedx.rules.model import Pack
 from hemedx.serve.deck import (
+    OUTSIDE,
+    OUTSIDE_LABEL,
     CaseMaterial,
     Position,
     diagnosis_label,
@@ -27,10 +30,15 @@ PHASE_RANK = {"intro": 0, "open": 1, "class": 2, "engine": 3, "answer": 4}
 
 
 def diagnoses(pack: Pack) -> list[dict[str, Any]]:
-    """The pack's diagnoses for type-ahead, with their subtypes."""
+    """The pack's diagnoses for type-ahead, with their subtypes; 'something outside' is offered last."""
+    ordered = sorted(pack.diagnoses, key=lambda d: d.id == OUTSIDE)
     return [
-        {"id": d.id, "label": d.label, "subtypes": [{"id": s.id, "label": s.label} for s in d.subtypes]}
-        for d in pack.diagnoses
+        {
+            "id": d.id,
+            "label": OUTSIDE_LABEL if d.id == OUTSIDE else d.label,
+            "subtypes": [{"id": s.id, "label": s.label} for s in d.subtypes],
+        }
+        for d in ordered
     ]
 
 
@@ -62,6 +70,7 @@ def _case_head(material: CaseMaterial, session: Session, pos: Position, deck: li
         "cases": len(deck),
         "case": case.id,
         "title": case.title,
+        "disclaimer": disclaimer_for(case),
         "patient": f"{case.age:g}-year-old {case.sex}",
         "presentation": " ".join(case.presentation.split()) if case.presentation else None,
         "stage": pos.stage,

@@ -7,7 +7,9 @@ when the server starts, so ``--help`` and ``export`` work without them.
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.options import pack_from, rules_option, uniform_option
 from hemedx.errors import InputError
+from hemedx.outfiles import write_file
 from hemedx.rules.model import Pack
 from hemedx.serve.store import SQLiteStore, default_db_path
 
@@ -70,6 +73,24 @@ def _library_lookup(pack: Pack) -> Any:
     return lookup
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the port before anything is printed, so a port in use is one clear line (exit 2)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except (socket.gaierror, UnicodeError) as exc:
+        sock.close()
+        raise InputError(f"--host {host}: not an address of this machine ({exc})") from None
+    except OSError as exc:
+        sock.close()
+        hint = "pick another --port" if exc.errno == errno.EADDRINUSE else None
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}", hint=hint) from None
+    sock.set_inheritable(True)
+    return sock
+
+
 @serve.command("run")
 @click.argument("cases", nargs=-1)
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on (0.0.0.0 = LAN).")
@@ -110,6 +131,11 @@ def run(
     pack = pack_from(rules_dir)
     deck = _deck(cases, pack)
     store = SQLiteStore(db_path or default_db_path())
+    try:
+        listener = _listen(host, port)
+    except InputError:
+        store.close()
+        raise
     ids = [c.id for c in deck]
     session = None
     if deck:
@@ -155,11 +181,12 @@ def run(
         access_log=False,
     )
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listener])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: for a server that is the way to stop
         pass
     finally:
         store.close()
+        listener.close()
     out("Stopped; every acknowledged answer is in the database.")
 
 
@@ -225,10 +252,5 @@ def export_command(
     if out_file is None:
         click.echo(text, nl=False)
         return
-    if out_file.exists() and not force:
-        raise InputError(f"{out_file} exists", hint="pass --force to overwrite it")
-    try:
-        out_file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {out_file}: {exc.strerror}") from None
+    write_file(out_file, text, force=force)
     click.echo(f"wrote {out_file}", err=True)

@@ -9,7 +9,7 @@
   var subtype = document.getElementById("subtype");
   var subtypeRow = document.getElementById("subtype-row");
   var next = document.getElementById("self-next");
-  var state = null, formKey = null, byLabel = {}, byId = {};
+  var state = null, stateText = null, formKey = null, byLabel = {}, byId = {};
 
   function idOf(text) {
     var t = text.trim().toLowerCase();
@@ -41,6 +41,7 @@
         list.appendChild(el("option")).value = d.label;
       });
     }
+    document.querySelector("footer.disclaimer").textContent = s.disclaimer;  // synthetic or from a record
     document.getElementById("case-title").textContent = s.title;
     document.getElementById("status").textContent = status(s);
     var box = clear(document.getElementById("findings"));
@@ -104,7 +105,10 @@
     }
   }
   function refresh() {
-    return hx.api("GET", base + "/state").then(render).catch(function (e) {
+    return hx.api("GET", base + "/state").then(function (s) {
+      var text = JSON.stringify(s);
+      if (text !== stateText) { stateText = text; render(s); }  // unchanged: keep the page as it is
+    }).catch(function (e) {
       document.getElementById("status").textContent = e.status === 403 ? "Please join again." : "Reconnecting… (" + e.message + ")";
     });
   }

@@ -5,7 +5,7 @@
   var token = new URLSearchParams(location.hash.slice(1)).get("t") || "";
   var headers = {"X-Hemedx-Token": token};
   var base = "/api/t/" + sid;
-  var explain = false, last = null, busy = false;
+  var explain = false, last = null, lastText = null, busy = false;
   var left = document.getElementById("left"), right = document.getElementById("right");
   document.getElementById("export-csv").href = base + "/export.csv?token=" + encodeURIComponent(token);
   document.getElementById("export-json").href = base + "/export.json?token=" + encodeURIComponent(token);
@@ -89,6 +89,7 @@
   function render(s) {
     last = s;
     document.title = s.title + " — hemedx teacher";
+    document.querySelector("footer.disclaimer").textContent = s.disclaimer;  // synthetic or from a record
     document.getElementById("case-title").textContent = s.title + (s.cases > 1 ? " (case " + (s.case_index + 1) + " of " + s.cases + ")" : "");
     document.getElementById("progress").textContent = PHASE[s.phase] + (s.stage >= 0 && s.phase !== "answer" ? " · stage " + (s.stage + 1) + " of " + s.stages : "");
     document.getElementById("code").textContent = s.code;
@@ -137,7 +138,9 @@
   }
   function refresh() {
     return hx.api("GET", base + "/state", undefined, headers).then(function (s) {
-      document.getElementById("error").textContent = ""; render(s);
+      document.getElementById("error").textContent = "";
+      var text = JSON.stringify(s);
+      if (text !== lastText) { lastText = text; render(s); }  // unchanged: keep the page as it is
     }).catch(function (e) { document.getElementById("error").textContent = e.message; });
   }
   function move(where) {
@@ -156,6 +159,7 @@
     else if (ev.key === "ArrowLeft" || ev.key === "PageUp") { move("back"); ev.preventDefault(); }
     else if (ev.key === "e" && last && last.engine) { explain = !explain; render(last); }
   });
+  window.addEventListener("resize", function () { if (last) { render(last); } });
   refresh();
   setInterval(refresh, 1500);
 })();
