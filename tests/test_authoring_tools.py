@@ -173,7 +173,7 @@ def test_diff_of_a_pack_with_itself_is_empty() -> None:
 
 def test_docs_catalogue_covers_every_rule_and_is_deterministic(tmp_path: Path) -> None:
     files = catalogue(DEFAULT)
-    assert set(files) == {"index.md", "lints.md", *(f"{k}.md" for k in RULE_KINDS)}
+    assert set(files) == {"index.md", "lints.md", "evidence-matrix.md", *(f"{k}.md" for k in RULE_KINDS)}
     assert catalogue(DEFAULT) == files
     for rule in DEFAULT.rules:
         page = files[f"{rule.kind}.md"]
@@ -270,3 +270,24 @@ def test_path_prints_the_default_pack_folder() -> None:
     result = invoke("path")
     assert result.exit_code == 0 and result.stdout == f"{default_pack_path()}\n"
     assert (Path(result.stdout.strip()) / "pack.yaml").is_file()
+
+
+def test_the_evidence_matrix_marks_published_estimated_and_implicit_cells():
+    from hemedx.authoring.docs import evidence_matrix
+    from hemedx.rules.model import EvidenceRule, Frequency
+
+    pack = load_pack()
+    text = evidence_matrix(pack)
+    rows = {line.split("`")[1]: line for line in text.splitlines() if line.startswith("| [`ev.")}
+    evidence = [r for r in pack.rules if isinstance(r, EvidenceRule)]
+    assert set(rows) == {r.id for r in evidence}
+    header = next(line for line in text.splitlines() if line.startswith("| Rule |"))
+    assert header.count("|") - 4 == len(pack.diagnoses)  # one column per hypothesis, outside included
+    rule = next(r for r in evidence if any(isinstance(v, Frequency) for v in r.then.evidence.values()))
+    dx, freq = next((d, v) for d, v in rule.then.evidence.items() if isinstance(v, Frequency))
+    cells = [c.strip() for c in rows[rule.id].strip("|").split("|")][3:]
+    ids = [d.id for d in pack.diagnoses]
+    assert cells[ids.index(dx)] == f"{freq.p:g}*"
+    implicit = next((r, d) for r in evidence for d in ids if d not in r.then.evidence)
+    cells = [c.strip() for c in rows[implicit[0].id].strip("|").split("|")][3:]
+    assert cells[ids.index(implicit[1])] == f"({implicit[0].then.otherwise:g})"

@@ -261,7 +261,12 @@ def catalogue(pack: Pack) -> dict[str, str]:
     ]
     for rule in pack.rules:
         index.append(f"| [`{rule.id}`]({rule.kind}.md#{rule.id}) | {rule.kind} | {md(rule.title)} |")
-    index += ["", "Lint codes of `hemedx rules check`: [lints.md](lints.md).", ""]
+    index += [
+        "",
+        "Lint codes of `hemedx rules check`: [lints.md](lints.md). The evidence as one finding × diagnosis"
+        " table for review: [evidence-matrix.md](evidence-matrix.md).",
+        "",
+    ]
     files["index.md"] = "\n".join(index)
     for kind in RULE_KINDS:
         rules = [r for r in pack.rules if r.kind == kind]
@@ -272,7 +277,53 @@ def catalogue(pack: Pack) -> dict[str, str]:
             page += [rule_markdown(pack, rule.id), ""]
         files[f"{kind}.md"] = "\n".join(page).rstrip() + "\n"
     files["lints.md"] = lints_markdown()
+    files["evidence-matrix.md"] = evidence_matrix(pack)
     return files
+
+
+def evidence_matrix(pack: Pack) -> str:
+    """Every evidence rule as a row and every hypothesis as a column: the table a haematologist reviews.
+
+    A cell is P(finding | diagnosis). ``0.95*`` is published (cited on the rule's page); a bare number is a
+    teaching estimate; ``(0.05)`` in brackets is the rule's implicit ``otherwise`` value — nobody chose it for
+    that diagnosis, so it is the first thing to review when a diagnosis is added.
+    """
+    dxs = pack.diagnoses
+    head = " | ".join(md(d.label) for d in dxs)
+    out = [
+        f"# Evidence matrix: {md(pack.info.title)}",
+        "",
+        DISCLAIMER,
+        "",
+        "P(finding | diagnosis) for every evidence rule. `0.95*` published (the rule's page cites it);"
+        " `0.95` teaching estimate; `(0.05)` the rule's implicit `otherwise`, given to no diagnosis by"
+        " name. When present, a row's finding multiplies each column by p; when absent, by 1 − p.",
+        "",
+        f"| Rule | Finding | When | {head} |",
+        "|---|---|---|" + "---|" * len(dxs),
+    ]
+    labels = {f.id: f.label for f in pack.vocabulary.findings}
+    for rule in pack.rules:
+        if not isinstance(rule, EvidenceRule):
+            continue
+        cells = []
+        for d in dxs:
+            freq = rule.then.evidence.get(d.id)
+            if freq is None:
+                cells.append(f"({rule.then.otherwise:g})")
+            elif isinstance(freq, Frequency):
+                cells.append(f"{freq.p:g}*")
+            else:
+                cells.append(f"{freq:g}")
+        finding = md(labels.get(rule.when.finding, rule.when.finding))
+        out.append(
+            f"| [`{rule.id}`](evidence.md#{rule.id}) | {finding} | {rule.when.is_} | {' | '.join(cells)} |"
+        )
+    implicit = sum(
+        1 for r in pack.rules if isinstance(r, EvidenceRule) for d in dxs if d.id not in r.then.evidence
+    )
+    out += ["", f"Implicit `otherwise` cells: {implicit}.", ""]
+    return "\n".join(out)
 
 
 def write_catalogue(pack: Pack, out: Path, force: bool = False) -> list[Path]:
