@@ -17,12 +17,14 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create
 
 from hemedx.authoring.issues import Issue
 from hemedx.errors import InputError, PathPart
-from hemedx.rules.loader import default_pack_path, merge_by_id, merge_info, pack_files
+from hemedx.rules.loader import INVESTIGATIONS_FILE, default_pack_path, merge_by_id, merge_info, pack_files
 from hemedx.rules.model import (
     RULE_KINDS,
     DiagnosesFile,
     Diagnosis,
     Finding,
+    InvestigationsFile,
+    InvestigationSpec,
     Lab,
     Pack,
     PackInfo,
@@ -53,6 +55,7 @@ class ReadPack:
     sources: list[Source] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)
     rules: list[Any] = field(default_factory=list)
+    investigations: list[InvestigationSpec] = field(default_factory=list)
     where: dict[tuple[str, str], Where] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
@@ -78,6 +81,7 @@ class ReadPack:
             rules=sorted(
                 (r for r in self.rules if r.status != "retired"), key=lambda r: RULE_KINDS.index(r.kind)
             ),
+            investigations=self.investigations,
             digest="authoring",
             origin={},
         )
@@ -150,6 +154,11 @@ def _read_folder(folder: Path) -> ReadPack:
         items = _validate_lists(raw, docs[file], {key: model}, required=True).get(key, [])
         setattr(raw, key, items)
 
+    file = folder / INVESTIGATIONS_FILE
+    if file in docs:
+        found = _validate_lists(raw, docs[file], {"investigations": InvestigationSpec}, required=True)
+        raw.investigations = found.get("investigations", [])
+
     for file in raw.files:
         if file.parent.name == "rules":
             raw.rules += _validate_lists(raw, docs[file], {"rules": _RULE}, required=True).get("rules", [])
@@ -157,7 +166,13 @@ def _read_folder(folder: Path) -> ReadPack:
     return raw
 
 
-_SECTION_OF = {"findings": "finding", "labs": "lab", "tests": "test", "sources": "source"}
+_SECTION_OF = {
+    "findings": "finding",
+    "labs": "lab",
+    "tests": "test",
+    "sources": "source",
+    "investigations": "investigation",
+}
 _SECTION_OF |= {"diagnoses": "diagnosis", "rules": "rule"}
 
 
@@ -251,6 +266,7 @@ _WRAPPERS: dict[str, type[BaseModel]] = {
     "rules": RulesFile,
     "sources": SourcesFile,
     "diagnoses": DiagnosesFile,
+    "investigations": InvestigationsFile,
     **{
         key: create_model(f"_{key.capitalize()}File", __config__=ConfigDict(extra="forbid"), **{key: list[m]})
         for key, m in (("findings", Finding), ("labs", Lab), ("tests", Test))
@@ -349,6 +365,7 @@ def _overlay(base: ReadPack, top: ReadPack) -> ReadPack:
     out.sources = merge_by_id(base.sources, top.sources)
     out.diagnoses = merge_by_id(base.diagnoses, top.diagnoses)
     out.rules = merge_by_id(base.rules, top.rules)
+    out.investigations = merge_by_id(base.investigations, top.investigations)
     if top.vocabulary is None or base.vocabulary is None:
         out.vocabulary = top.vocabulary or base.vocabulary
     else:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from hemedx.cases.model import CaseFile
 from hemedx.errors import InputError
 from hemedx.outfiles import write_files
-from hemedx.rules.model import DiagnosesFile, PackInfo, RulesFile, SourcesFile, Vocabulary
+from hemedx.rules.model import DiagnosesFile, InvestigationsFile, PackInfo, RulesFile, SourcesFile, Vocabulary
 from hemedx.suggest import did_you_mean
 
 SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
@@ -26,6 +26,7 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "vocabulary": (Vocabulary, "vocabulary.yaml of a hemedx rule pack"),
     "sources": (SourcesFile, "sources.yaml of a hemedx rule pack"),
     "diagnoses": (DiagnosesFile, "diagnoses.yaml of a hemedx rule pack"),
+    "investigations": (InvestigationsFile, "investigations.yaml of a hemedx rule pack (optional)"),
     "case": (CaseFile, "A hemedx teaching case file"),
 }
 

@@ -19,11 +19,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from hemedx.cases.model import Snapshot
 from hemedx.engine.compiler import CompiledPack, matches
@@ -70,13 +66,6 @@ class Suggestion:
     gain: float  # bits
     unknown: tuple[str, ...]  # the findings it would settle now
     contrast: Contrast | None
-
-
-@cache
-def _table() -> tuple[dict[str, Any], ...]:
-    """The packaged investigations table (read once; plain data)."""
-    text = (resources.files("hemedx.engine") / "investigations.yaml").read_text(encoding="utf-8")
-    return tuple(yaml.safe_load(text)["investigations"])
 
 
 class Outcomes:
@@ -129,31 +118,27 @@ def _model(pack: Pack, compiled: CompiledPack, uniform_priors: bool) -> Outcomes
 def investigations(pack: Pack) -> tuple[Investigation, ...]:
     """The orderable investigations for ``pack``, so a custom pack gets sensible suggestions too.
 
-    The table (ids the pack lacks dropped) plus single history and examination findings with an evidence
-    rule that no investigation covers.
+    The pack's ``investigations.yaml`` (an overlay may add or replace entries by id) plus single history
+    and examination findings with an evidence rule that no investigation covers.
     """
     vocab = pack.vocabulary
-    known = {x.id for x in (*vocab.findings, *vocab.labs, *vocab.tests)}
-    findings = {f.id: f for f in vocab.findings}
     evidence = {r.when.finding for r in pack.rules if isinstance(r, EvidenceRule)}
     out: list[Investigation] = []
     covered: set[str] = set()
-    for row in _table():
-        orders = tuple(x for kind in ("labs", "tests", "findings") for x in row["orders"].get(kind, []))
-        reveals = tuple(f for f in row["reveals"] if f in findings)
-        covered.update(reveals)
-        if not reveals or not any(f in evidence for f in reveals):
+    for spec in pack.investigations:  # ids checked when the pack loads
+        covered.update(spec.reveals)
+        if not any(f in evidence for f in spec.reveals):
             continue
         out.append(
             Investigation(
-                id=row["id"],
-                label=row["label"],
+                id=spec.id,
+                label=spec.label,
                 kind="investigation",
-                orders=tuple(x for x in orders if x in known),
-                reveals=reveals,
-                exclusive=tuple(tuple(x) for x in row.get("exclusive", [])),  # type: ignore[misc]
-                implies=tuple(tuple(x) for x in row.get("implies", [])),  # type: ignore[misc]
-                after=tuple(row.get("after", [])),
+                orders=spec.orders.ids(),
+                reveals=tuple(spec.reveals),
+                exclusive=tuple(spec.exclusive),
+                implies=tuple(spec.implies),
+                after=tuple(spec.after),
             )
         )
     for f in vocab.findings:

@@ -167,6 +167,8 @@ def _problems(pack: Pack) -> Iterator[Problem]:
         )
         return  # each rule's own checks would only add time
 
+    yield from _investigation_problems(pack, findings, labs, tests)
+
     for dx in pack.diagnoses:
         for i, fid in enumerate(dx.cardinal):
             if fid not in findings:
@@ -342,3 +344,48 @@ def _example_problems(
                         "patient takes age (years) and sex (female|male)",
                         None,
                     )
+
+
+def _investigation_problems(
+    pack: Pack, findings: set[str], labs: dict[str, Any], tests: dict[str, Any]
+) -> Iterator[Problem]:
+    """Every id an investigation names must exist: an unknown one is an error, never silently dropped."""
+    ids = {inv.id for inv in pack.investigations}
+    for inv in pack.investigations:
+        for kind, pool, names in (
+            ("lab", labs, inv.orders.labs),
+            ("test", tests, inv.orders.tests),
+            ("finding", findings, inv.orders.findings),
+        ):
+            for i, name in enumerate(names):
+                if name not in pool:
+                    yield (
+                        "investigation",
+                        inv.id,
+                        ("orders", f"{kind}s", i),
+                        f"unknown {kind} '{name}'",
+                        did_you_mean(name, pool),
+                    )
+        pairs = [("reveals", (i,), f) for i, f in enumerate(inv.reveals)]
+        for key in ("exclusive", "implies"):
+            pairs += [
+                (key, (i, j), f) for i, pair in enumerate(getattr(inv, key)) for j, f in enumerate(pair)
+            ]
+        for key, at, name in pairs:
+            if name not in findings:
+                yield (
+                    "investigation",
+                    inv.id,
+                    (key, *at),
+                    f"unknown finding '{name}'",
+                    did_you_mean(name, findings),
+                )
+        for i, other in enumerate(inv.after):
+            if other not in ids:
+                yield (
+                    "investigation",
+                    inv.id,
+                    ("after", i),
+                    f"unknown investigation '{other}'",
+                    did_you_mean(other, ids),
+                )

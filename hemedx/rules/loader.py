@@ -22,6 +22,8 @@ from hemedx.rules.model import (
     RULE_KINDS,
     DiagnosesFile,
     Diagnosis,
+    InvestigationsFile,
+    InvestigationSpec,
     Pack,
     PackInfo,
     RulesFile,
@@ -33,6 +35,7 @@ from hemedx.safeyaml import Document, load_file, read_bytes, refuse_special_file
 from hemedx.schema_errors import to_input_error
 
 MAX_PACK_FILES = 500
+INVESTIGATIONS_FILE = "investigations.yaml"
 MAX_PACK_BYTES = 5_000_000  # the default pack is about 0.2 MB
 
 
@@ -66,6 +69,7 @@ def _digest(folder: Path) -> str:
 def pack_files(folder: Path) -> list[Path]:
     """The files of a pack folder, in load order; FIFOs and devices, too many or too big are refused."""
     files = [folder / name for name in ("pack.yaml", "vocabulary.yaml", "sources.yaml", "diagnoses.yaml")]
+    files.append(folder / INVESTIGATIONS_FILE)  # optional: next-best-test's orderable investigations
     rules_dir = folder / "rules"
     if rules_dir.is_dir():
         entries = list(itertools.islice(rules_dir.iterdir(), MAX_PACK_FILES + 1))
@@ -102,6 +106,7 @@ class RawPack:
         self.sources: list[Source] = []
         self.diagnoses: list[Diagnosis] = []
         self.rules: list[Any] = []
+        self.investigations: list[InvestigationSpec] = []
         # (section, id) -> (document, path of the entry): to point errors at file:line
         self.where: dict[tuple[str, str], tuple[Document, tuple[PathPart, ...]]] = {}
 
@@ -113,6 +118,7 @@ class RawPack:
         out.sources = merge_by_id(self.sources, top.sources)
         out.diagnoses = merge_by_id(self.diagnoses, top.diagnoses)
         out.rules = merge_by_id(self.rules, top.rules)
+        out.investigations = merge_by_id(self.investigations, top.investigations)
         base_vocab, top_vocab = self.vocabulary, top.vocabulary
         if top_vocab is None:
             out.vocabulary = base_vocab
@@ -144,6 +150,7 @@ class RawPack:
             rules=sorted(
                 (r for r in self.rules if r.status != "retired"), key=lambda r: RULE_KINDS.index(r.kind)
             ),
+            investigations=self.investigations,
             digest=digest,
             origin=origin,
         )
@@ -218,6 +225,13 @@ def read_pack_folder(folder: Path) -> RawPack:
             raw.sources = items
         else:
             raw.diagnoses = items
+
+    investigations_file = folder / INVESTIGATIONS_FILE
+    if investigations_file.is_file():
+        doc = load_file(investigations_file)
+        raw.investigations = _validate(doc, InvestigationsFile).investigations
+        for i, item in enumerate(raw.investigations):
+            raw.where[("investigation", item.id)] = (doc, ("investigations", i))
 
     for file in pack_files(folder):
         if file.parent.name != "rules":

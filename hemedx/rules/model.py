@@ -560,6 +560,36 @@ class PackInfo(Strict):
     parameters: dict[Id, Parameter] = {}
 
 
+class Orders(Strict):
+    """What comes back with an investigation: if any of these is known, it counts as done."""
+
+    labs: list[Id] = []
+    tests: list[Id] = []
+    findings: list[Id] = []
+
+    def ids(self) -> tuple[str, ...]:
+        """Every id ordered, labs then tests then findings."""
+        return (*self.labs, *self.tests, *self.findings)
+
+
+class InvestigationSpec(Strict):
+    """An orderable investigation for next-best-test: what it orders, which findings its result settles."""
+
+    id: Id
+    label: Text
+    orders: Orders
+    reveals: Annotated[list[Id], Field(min_length=1)]
+    exclusive: list[tuple[Id, Id]] = Field([], description="Pairs of findings that cannot both be present")
+    implies: list[tuple[Id, Id]] = Field([], description="[a, b]: a present means b present")
+    after: list[Id] = Field([], description="Investigations done first in a work-up (marrow after the count)")
+
+
+class InvestigationsFile(BaseModel, extra="forbid"):
+    """``investigations.yaml``: the orderable investigations (optional; an overlay merges by id)."""
+
+    investigations: list[InvestigationSpec]
+
+
 class Pack(Strict):
     """A whole, loaded pack. Build it with :func:`hemedx.rules.load_pack`, which also cross-checks it."""
 
@@ -568,6 +598,7 @@ class Pack(Strict):
     sources: list[Source]
     diagnoses: list[Diagnosis]
     rules: list[Rule]
+    investigations: list[InvestigationSpec] = []
     digest: str = Field(description="Content hash of the pack files, used to name its compiled ruleset")
     origin: dict[str, str] = Field({}, description="rule/diagnosis/source id -> file it came from")
 
