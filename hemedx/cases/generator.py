@@ -15,7 +15,7 @@ import ast
 import hashlib
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -742,14 +742,6 @@ def _teaching_point(pack: Pack, diagnosis: str) -> dict[str, Any] | None:
 
 
 # ------------------------------------------------------------------------------------------------ output
-
-
-def generate(
-    dist: Distributions, pack: Pack, diagnosis: str, subtype: str | None, n: int, seed: int
-) -> Iterator[dict[str, Any]]:
-    """Case documents for a run, in index order (lazily: 10,000 cases need not sit in memory as text)."""
-    for item in plan(dist, diagnosis, subtype, n):
-        yield generate_case(dist, pack, item, seed)
 
 
 class _Dumper(yaml.SafeDumper):

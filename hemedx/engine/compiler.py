@@ -137,13 +137,6 @@ def _concat(parts: tuple[list[Any], ...]) -> list[Any]:
     return [leaf for part in parts for leaf in part]
 
 
-def applicable(interval: Interval, sex: str, age: float) -> bool:
-    """Tell whether a reference interval applies to a patient of this sex and age."""
-    if interval.sex != "any" and interval.sex != sex:
-        return False
-    return interval.age_min <= age and (interval.age_max is None or age < interval.age_max)
-
-
 def _expand_bands(leaves: list[Any], labs: dict[str, Any], params: dict[str, float]) -> list[list[Any]]:
     """Resolve thresholds: numbers stay, params become numbers, reference limits fan out per band."""
     options: list[list[tuple[Any, Interval | None]]] = []
