@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from hemedx import load_case, load_pack
 from hemedx.cases.generator import (
     distributions_path,
-    generate,
     generate_case,
     load_distributions,
     plan,
@@ -20,6 +19,12 @@ from hemedx.cases.generator import (
 )
 from hemedx.cli import cli
 from hemedx.errors import InputError
+
+
+def generate(dist, pack, diagnosis, subtype, n, seed):
+    """Case documents for a run, in index order (what `hemedx generate` writes)."""
+    return [generate_case(dist, pack, item, seed) for item in plan(dist, diagnosis, subtype, n)]
+
 
 PACK = load_pack()
 DIST = load_distributions(PACK)
