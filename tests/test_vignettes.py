@@ -944,6 +944,21 @@ VIGNETTES = [
         supported=False,
     ),
     v(
+        "leukoerythroblastic-film-with-teardrops-and-a-spleen-is-outside-not-leukaemia",
+        68,
+        "male",
+        "outside",
+        None,
+        labs={"hemoglobin": 8.9, "wbc": 3.1, "anc": 1.8, "platelets": 90, "peripheral_blasts": 1, "mcv": 92},
+        findings={
+            "splenomegaly": "present",
+            "teardrop_cells": "present",
+            "leukoerythroblastic_film": "present",
+        },
+        bounds={"acute_leukemia": (0.0, 0.4), "mds": (0.0, 0.2)},
+        supported=False,  # myelofibrosis or marrow infiltration: the occasional blast belongs to the film
+    ),
+    v(
         "dat-negative-hemolysis-with-severe-thrombocytopenia-is-not-itp-or-evans",
         38,
         "female",
