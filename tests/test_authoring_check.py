@@ -124,6 +124,15 @@ CASES = {
         "no rule supports diagnosis 'itp'",
         "evidence rule",
     ),
+    "silent_otherwise": (
+        "HX303",
+        "rules/evidence.yaml",
+        8,
+        7,
+        "'pancytopenia' is a cardinal or criteria finding of acute_leukemia, but rule 'ev.pancytopenia'"
+        " gives it no frequency: the 'otherwise' value (0.1) is used silently",
+        "add 'acute_leukemia: <p>'",
+    ),
 }
 
 
@@ -159,6 +168,16 @@ def test_the_mini_pack_is_clean() -> None:
 def test_the_default_pack_passes_check_with_zero_findings() -> None:
     result = check_pack()
     assert [i.text() for i in result.issues] == []
+
+
+def test_a_default_pack_diagnosis_that_inherits_otherwise_is_flagged(tmp_path: Path) -> None:
+    """The known trap: TTP left to 'otherwise' on the thrombocytopenia that defines it."""
+    pack = tmp_path / "pack"
+    shutil.copytree(Path(__file__).parent.parent / "hemedx" / "rules" / "pack", pack)
+    _edit(pack / "rules" / "evidence.yaml", "        tma: 0.99\n", "")
+    issues = check_pack(pack).issues
+    assert [(i.code, i.rule) for i in issues] == [("HX303", "ev.thrombocytopenia")]
+    assert "finding of tma" in issues[0].message and "otherwise' value (0.1)" in issues[0].message
 
 
 def _copy(tmp_path: Path, source: Path = MINI) -> Path:

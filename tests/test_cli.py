@@ -81,8 +81,8 @@ def test_uniform_priors_flag(runner):
         runner.invoke(cli, ["rank", "itp-young-woman-petechiae", "--json", "--uniform-priors"]).stdout
     )
     assert uniform["priors"] == "uniform" and default["priors"] == "pack"
-    n = len(uniform["differential"])  # nine diagnoses and the open-world hypothesis
-    assert n == 10
+    n = len(uniform["differential"])  # fourteen diagnoses and the open-world hypothesis
+    assert n == 15
     assert [d["prior"] for d in uniform["differential"]] == pytest.approx([1 / n] * n, abs=1e-6)
 
 

@@ -57,7 +57,7 @@ def test_generated_mix_is_ranked_well_and_deterministic():
     serial = summarise(evaluate_cases(_generated(600, 11), PACK, DIST, jobs=1), PACK)
     parallel = summarise(evaluate_cases(_generated(600, 11), PACK, DIST, jobs=2), PACK)
     assert serial == parallel
-    assert serial["cases"] == 600 and serial["answered"] == 540
+    assert serial["cases"] == 600 and serial["answered"] == 560  # 1 in 15 plans is a normal case
     assert serial["top1"] >= 0.9, [m["why"] for m in serial["misses"]]
     assert time.perf_counter() - start < 60
 

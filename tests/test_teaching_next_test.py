@@ -132,3 +132,28 @@ def test_marrow_is_not_suggested_before_the_blood_count():
     after_count = case.snapshot(1)
     best = suggest(pack, engine.compiled, after_count, engine.rank(after_count))[0]
     assert best.investigation.id == "marrow_exam"
+
+
+def test_dat_negative_haemolysis_with_low_platelets_suggests_adamts13_or_the_film(pack, tmp_path):
+    """Before ADAMTS13 is back, the tests that settle a thrombotic microangiopathy come first."""
+    counts = {**HAEMOLYSIS[1]["labs"], "platelets": 12}
+    stages = [HAEMOLYSIS[0], {"labs": counts}, {"tests": {"dat": "negative"}}]
+    case = load_case(write_case(tmp_path, stages, age=38), pack)
+    report = rank_case(case, pack, next_test=True)
+    nt = report["next_test"]
+    offered = [nt["investigation"]] + [a["investigation"] for a in nt["alternatives"]]
+    assert {"adamts13", "film_review"} & set(offered[:3]), offered
+    assert "dat" not in offered and "marrow_exam" not in offered[:2]
+    assert "Thrombotic microangiopathy" in nt["why"] or any(
+        "Thrombotic microangiopathy" in a.get("why", "") for a in nt["alternatives"]
+    )
+
+
+def test_the_new_investigations_are_offered_for_the_new_findings(pack):
+    table = {inv.id: inv for inv in investigations(pack)}
+    assert table["adamts13"].reveals == ("severe_adamts13_deficiency",)
+    assert {"prolonged_pt", "low_fibrinogen", "high_d_dimer"} <= set(table["coagulation_screen"].reveals)
+    assert {"low_ferritin", "high_ferritin"} <= set(table["iron_studies"].reveals)
+    assert "schistocytes" in table["film_review"].reveals
+    assert table["bcr_abl1"].reveals == ("bcr_abl1_detected",)
+    assert "hemophagocytosis" in table["marrow_exam"].reveals

@@ -192,5 +192,17 @@ LINTS: dict[str, LintInfo] = {
             """Such a diagnosis can only be ranked by its prior: nothing in a case can ever make it more
             likely, so a learner cannot reach it.""",
         ),
+        _lint(
+            "HX303",
+            "silent-otherwise",
+            "warning",
+            "An evidence rule on one of a diagnosis's cardinal findings, or on a finding its criteria"
+            " rules use, gives that diagnosis no explicit frequency.",
+            """The diagnosis then inherits the rule's `otherwise` value, which was chosen for the diagnoses
+            the finding says little about, and for a finding that defines the diagnosis it is almost always
+            wrong:
+            a new TTP diagnosis inheriting `otherwise` everywhere ranked below Evans syndrome on its own
+            picture and first on a normal count. Give the diagnosis its own value in every such rule.""",
+        ),
     )
 }

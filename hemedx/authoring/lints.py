@@ -410,3 +410,31 @@ def unsupported_diagnosis(ctx: Context) -> Iterator[Issue]:
                 suggestion="add an evidence rule for one of its characteristic findings",
                 **ctx.raw.locate("diagnosis", dx.id, ("id",)),
             )
+
+
+@semantic
+def silent_otherwise(ctx: Context) -> Iterator[Issue]:
+    """HX303: an evidence rule on a diagnosis's own cardinal or criteria finding leaves it to `otherwise`."""
+    relevant: dict[str, set[str]] = {d.id: set(d.cardinal) for d in ctx.pack.diagnoses}
+    for rule in ctx.pack.rules:
+        dx = getattr(rule.then, "diagnosis", None)
+        if dx in relevant:
+            relevant[dx] |= {
+                leaf.finding for _, leaf in walk_conditions(rule.when) if isinstance(leaf, FindingCondition)
+            }
+    for rule in ctx.evidence:
+        finding = rule.when.finding
+        silent = [
+            d.id for d in ctx.pack.diagnoses if finding in relevant[d.id] and d.id not in rule.then.evidence
+        ]
+        if silent:
+            names = ", ".join(silent)
+            yield ctx.issue(
+                "HX303",
+                rule.id,
+                ("then", "evidence"),
+                f"'{finding}' is a cardinal or criteria finding of {names}, but rule '{rule.id}' gives"
+                f" {'it' if len(silent) == 1 else 'them'} no frequency: the 'otherwise' value"
+                f" ({rule.then.otherwise:g}) is used silently",
+                f"add '{silent[0]}: <p>' under then.evidence",
+            )
