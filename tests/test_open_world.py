@@ -38,21 +38,37 @@ def test_rank_json_has_alerts_and_outside_differential(runner, tma_case):
     report = json.loads(result.stdout)
     assert [a["rule"] for a in report["alerts"]] == ["alert.tma"]
     alert = report["alerts"][0]
-    assert alert["urgency"] == "emergency" and alert["outside"] is True
+    assert alert["urgency"] == "emergency"
+    assert alert["outside"] is False  # thrombotic microangiopathy is a diagnosis of the pack
     assert "ADAMTS13" in alert["next_test"]
     assert alert["because"] == ["Haemolysis with a negative DAT present", "Thrombocytopenia present"]
     assert alert["cites"] and all(c["n"] for c in alert["cites"])
     top = report["differential"][0]["diagnosis"]
-    assert top not in ("itp", "evans_syndrome")
+    assert top == "tma" and report["supported"] is True
     outside = report["outside_differential"]
-    assert outside["alerts"] == ["alert.tma"]
+    assert outside["alerts"] == [] and outside["leads"] is False
     by_id = {d["diagnosis"]: d for d in report["differential"]}
     assert outside["probability"] == by_id["outside"]["probability"]
     assert by_id["outside"]["hypothesis"] == "outside" and by_id["itp"]["hypothesis"] == "diagnosis"
-    assert outside["leads"] is (top == "outside")
-    if outside["leads"]:
-        assert report["supported"] is False
-        assert "Most probable" not in report["summary"]
+    assert all(r["lr"] > 1 for r in outside["reasons"])
+
+
+def test_an_outside_alert_is_listed_under_outside_differential(runner, tmp_path):
+    path = write_case(
+        tmp_path,
+        [
+            {
+                "labs": {"hemoglobin": 9.8, "anc": 1.2, "platelets": 62, "mcv": 90, "peripheral_blasts": 0},
+                "findings": {"splenomegaly": "present", "liver_disease": "present"},
+            }
+        ],
+        age=55,
+        sex="male",
+    )
+    report = json.loads(runner.invoke(cli, ["rank", str(path), "--json"]).stdout)
+    assert "alert.hypersplenism" in report["outside_differential"]["alerts"]
+    assert report["outside_differential"]["leads"] is True and report["supported"] is False
+    assert report["summary"].startswith("The findings point outside this differential")
 
 
 def test_alerts_come_before_the_differential_in_rank_explain_and_walkthrough(runner, tma_case):
@@ -65,7 +81,7 @@ def test_alerts_come_before_the_differential_in_rank_explain_and_walkthrough(run
         alert_line = next(i for i, line in enumerate(lines) if "EMERGENCY" in line)
         # Within the stage (or page) that raises it: alert, then the verdict, then the first table row.
         verdict = next(
-            i for i, line in enumerate(lines) if i > alert_line and "outside this differential (" in line
+            i for i, line in enumerate(lines) if i > alert_line and "Most probable: Thrombotic" in line
         )
         first_row = next(i for i, line in enumerate(lines) if i > verdict and re.match(r"\s*1[ .] ", line))
         assert alert_line < verdict < first_row, command
