@@ -959,6 +959,32 @@ VIGNETTES = [
         supported=False,  # myelofibrosis or marrow infiltration: the occasional blast belongs to the film
     ),
     v(
+        "mild-pancytopenia-in-sle-without-a-film-is-not-leukaemia",
+        28,
+        "female",
+        "outside",
+        None,
+        labs={"hemoglobin": 10.8, "wbc": 2.8, "anc": 1.6, "lymphocytes": 0.6, "platelets": 110, "mcv": 88},
+        findings={"autoimmune_disease": "present"},
+        bounds={"acute_leukemia": (0.0, 0.3)},
+        supported=False,  # no blast reported: leukaemia must not be named "most probable"
+    ),
+    v(
+        "pancytopenia-in-known-cancer-with-a-leukoerythroblastic-film-is-outside",
+        70,
+        "female",
+        "outside",
+        None,
+        labs={"hemoglobin": 8.5, "wbc": 3.5, "anc": 2.0, "platelets": 60, "mcv": 90},
+        findings={
+            "known_malignancy": "present",
+            "bone_pain": "present",
+            "leukoerythroblastic_film": "present",
+        },
+        bounds={"acute_leukemia": (0.0, 0.45)},
+        supported=False,  # marrow infiltration by the cancer until the marrow says otherwise
+    ),
+    v(
         "dat-negative-hemolysis-with-severe-thrombocytopenia-is-not-itp-or-evans",
         38,
         "female",
