@@ -32,6 +32,19 @@ LIBRARY_ALERTS = {
     ),
     "hs-parvovirus-aplastic-crisis": ("alert.aplastic_crisis", "emergency", False, "reticulocytes_near_zero"),
     "outside-pseudothrombocytopenia": ("alert.pseudothrombocytopenia", "consider", True, "platelet_clumping"),
+    "outside-pure-red-cell-aplasia-transplant": (
+        "alert.pure_red_cell_aplasia",
+        "consider",
+        True,
+        "reticulocytes_near_zero",
+    ),
+    "outside-copper-deficiency-bariatric": ("alert.copper_deficiency", "consider", True, "myelopathy"),
+    "outside-duffy-null-neutrophil-count": (
+        "alert.duffy_null_neutropenia",
+        "consider",
+        True,
+        "duffy_null_ancestry",
+    ),
 }
 
 
@@ -131,3 +144,13 @@ def test_alerts_never_change_probabilities(case_id):
         ]
         assert with_alerts.supported == without.supported
     assert with_alerts.alerts  # the comparison is not vacuous: the full work-up raises an alert
+
+
+def test_every_alert_is_raised_by_at_least_one_library_case():
+    from hemedx.cases.library import load_library
+
+    raised: set[str] = set()
+    for case in load_library(PACK):
+        for stage in range(len(case.stages)):
+            raised |= {a.rule for a in ENGINE.rank(case.snapshot(stage)).alerts}
+    assert {r.id for r in PACK.rules if r.kind == "alert"} <= raised
