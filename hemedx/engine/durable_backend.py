@@ -11,6 +11,10 @@
 - No order-dependent negation: the compiled rules contain no ``$not`` at all (absence is an explicit fact).
 - Fresh dicts for every assert (durable adds ``sid`` to the dict it is given); no cross-fact ordering
   comparisons (they segfault); ``pri`` is left at its default.
+
+Two things durable is spared because they cannot change what fires: evidence rules (a single finding
+pattern that derives nothing, so no rule can depend on them) are matched in Python against the final
+facts after inference, and a case fact that no registered pattern can match is not asserted.
 """
 
 from __future__ import annotations
@@ -104,12 +108,23 @@ class DurableMatcher:
             "__case": {"all": [{"m": {"kind": "case"}}], "run": _noop},
             "__sink": {"all": [{"a": {"kind": "__never__"}}, {"b$not": {"$ex": {"kind": 1}}}], "run": _noop},
         }
+        # (rule id, variant name, alias, finding, the state it asks for or None for "known")
+        self._evidence: list[tuple[str, str, str, str, str | None]] = []
+        self._matchable: set[tuple[str, str]] = set()  # (kind, name) of every fact a pattern can match
         for variant in compiled.variants:
             rule = rules_by_id[variant.rule_id]
+            after = _evidence_pattern(rule, variant)
+            if after is not None:
+                self._evidence.append((rule.id, variant.name, *after))
+                continue
             definition[variant.name] = {
                 "all": [{p.alias: _expression(p)} for p in variant.patterns],
                 "run": self._action(variant, rule),
             }
+            self._matchable.update((p.kind, p.name) for p in variant.patterns)
+            if not isinstance(rule, (CriteriaRule, AlertRule)):
+                # an observed fact a rule derives again must be there, so the firing is "again", not "new"
+                self._matchable.add(("finding", rule.then.finding))
         _check_hashes(pack, compiled)
         _host().register_rulesets({name: definition})
 
@@ -162,10 +177,12 @@ class DurableMatcher:
 
     def run(self, compiled: CompiledPack, facts: list[Fact], observed: dict[str, str]) -> list[Firing]:
         """Assert ``facts`` in one batch in a fresh session, collect the firings, delete the session."""
+        matchable = self._matchable
         with self._lock:
             sid = str(next(self._sids))
             self._trace, self._errors, self._observed = [], [], observed
-            batch = [{"id": "case", "kind": "case", "sid": sid}] + [dict(f, sid=sid) for f in facts]
+            batch = [{"id": "case", "kind": "case", "sid": sid}]
+            batch += [dict(f, sid=sid) for f in facts if (f["kind"], f.get("name", "patient")) in matchable]
             host = _host()
             try:
                 state = host.assert_facts(self.name, batch)
@@ -173,12 +190,42 @@ class DurableMatcher:
                     raise EngineError(f"durable_rules reported an action error: {state['exception']}")
                 if self._errors:
                     raise EngineError("rule action failed: " + "; ".join(self._errors))
-                return list(self._trace)
+                return self._trace + self._evidence_firings(facts, self._trace)
             except (_durable.MessageNotHandledException, _durable.MessageObservedException) as exc:
                 raise EngineError(f"durable_rules rejected the case facts: {exc}") from None
             finally:
                 self._trace, self._observed = [], {}
                 host.delete_state(self.name, sid)
+
+    def _evidence_firings(self, facts: list[Fact], trace: list[Firing]) -> list[Firing]:
+        """The evidence rules durable would have fired on the final facts (observed and derived).
+
+        A derived finding may exist in both states as facts (two rules disagreeing), so this asks which
+        fact ids exist, not which state the finding resolves to.
+        """
+        present = {f["id"] for f in facts if f["kind"] == "finding"}
+        present.update(f.derived for f in trace if f.derived and f.outcome in ("new", "again"))
+        out = []
+        for rule_id, variant, alias, finding, wanted in self._evidence:
+            for state in (wanted,) if wanted else ("present", "absent"):
+                fact_id = finding_id(finding, state)
+                if fact_id in present:
+                    out.append(Firing(rule_id, variant, ((alias, fact_id),), None, "recorded", state))
+        return out
+
+
+def _evidence_pattern(rule: Any, variant: Variant) -> tuple[str, str, str | None] | None:
+    """(alias, finding, state or None) of an evidence variant that can be matched after inference."""
+    if not isinstance(rule, EvidenceRule) or len(variant.patterns) != 1:
+        return None
+    (pattern,) = variant.patterns
+    if pattern.kind != "finding":
+        return None
+    if not pattern.constraints:
+        return pattern.alias, pattern.name, None
+    if len(pattern.constraints) == 1 and pattern.constraints[0][:2] == ("state", "eq"):
+        return pattern.alias, pattern.name, pattern.constraints[0][2]
+    return None
 
 
 def _noop(c: Any) -> None:

@@ -15,6 +15,7 @@ import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from hemedx.rules.model import EvidenceRule, Frequency, Pack
 
@@ -44,6 +45,11 @@ class Contribution:
     state: str
     factors: tuple[float, ...]
     replaced_by: str | None  # the present finding whose rule replaces this one (then it is not counted)
+
+    @cached_property
+    def total(self) -> float:
+        """The sum of the factors over every hypothesis (the likelihood ratios' reference)."""
+        return sum(self.factors)
 
     @property
     def counted(self) -> bool:
