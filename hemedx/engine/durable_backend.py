@@ -104,14 +104,21 @@ class DurableMatcher:
             "__sink": {"all": [{"a": {"kind": "__never__"}}, {"b$not": {"$ex": {"kind": 1}}}]},
         }
         self._actions: dict[str, Action] = {"__case": _noop, "__sink": _noop}
-        # (rule id, variant name, alias, finding, the state it asks for or None for "known")
-        self._evidence: list[tuple[str, str, str, str, str | None]] = []
+        # per evidence variant: (rule id, variant name, [(state, fact id, matched), ...] it can fire on)
+        self._evidence: list[tuple[str, str, list[tuple[str, str, tuple[tuple[str, str], ...]]]]] = []
         self._matchable: set[tuple[str, str]] = set()  # (kind, name) of every fact a pattern can match
         for variant in compiled.variants:
             rule = rules_by_id[variant.rule_id]
             after = _evidence_pattern(rule, variant)
             if after is not None:
-                self._evidence.append((rule.id, variant.name, *after))
+                alias, finding, wanted = after
+                ids = [
+                    (state, finding_id(finding, state))
+                    for state in ((wanted,) if wanted else ("present", "absent"))
+                ]
+                self._evidence.append(
+                    (rule.id, variant.name, [(st, fid, ((alias, fid),)) for st, fid in ids])
+                )
                 continue
             definition[variant.name] = {"all": [{p.alias: _expression(p)} for p in variant.patterns]}
             self._actions[variant.name] = self._action(variant, rule)
@@ -142,6 +149,8 @@ class DurableMatcher:
                 "origin": "derived",
             }
         derived_id = derived["id"] if derived else None
+        # the fact's JSON up to its sid, built once (the sid is digits only, so it needs no escaping)
+        head = json.dumps(derived, ensure_ascii=False)[:-1] + ', "sid": "' if derived else ""
         finding = (then.finding, then.state) if derived and derived["kind"] == "finding" else None
 
         def run(matched_facts: dict[str, Any]) -> None:
@@ -152,7 +161,7 @@ class DurableMatcher:
             if finding is not None and self._observed.get(finding[0], finding[1]) != finding[1]:
                 self._trace.append(Firing(rule.id, variant.name, matched, derived_id, "overridden"))
                 return
-            fact = json.dumps({**derived, "sid": self._sid}, ensure_ascii=False)
+            fact = head + self._sid + '"}'
             code = _binding.assert_fact(self._handle, fact)[0]
             if code == ASSERTED:
                 self._derived.append(fact)
@@ -232,13 +241,12 @@ class DurableMatcher:
         """
         present = {f["id"] for f in facts if f["kind"] == "finding"}
         present.update(f.derived for f in trace if f.derived and f.outcome in ("new", "again"))
-        out = []
-        for rule_id, variant, alias, finding, wanted in self._evidence:
-            for state in (wanted,) if wanted else ("present", "absent"):
-                fact_id = finding_id(finding, state)
-                if fact_id in present:
-                    out.append(Firing(rule_id, variant, ((alias, fact_id),), None, "recorded", state))
-        return out
+        return [
+            Firing(rule_id, variant, matched, None, "recorded", state)
+            for rule_id, variant, candidates in self._evidence
+            for state, fact_id, matched in candidates
+            if fact_id in present
+        ]
 
 
 def _evidence_pattern(rule: Any, variant: Variant) -> tuple[str, str, str | None] | None:
