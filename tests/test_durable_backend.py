@@ -59,7 +59,11 @@ def test_action_error_is_raised_not_swallowed(engine):
     compiled = engine.compiled
     with pytest.raises(EngineError, match="boom"):
         engine.matcher.run(compiled, snapshot_facts(AA), Exploding())
-    # The failed session was deleted and the engine still works.
+    # The failed session was deleted and the engine still works, in a fresh session.
+    before = engine.matcher._sid
+    with pytest.raises(EngineError, match="boom"):
+        engine.matcher.run(compiled, snapshot_facts(AA), Exploding())
+    assert engine.matcher._sid != before
     assert signature(engine, AA) == signature(engine, AA)
     assert engine.rank(AA).differential[0].id == "aplastic_anemia"
 
@@ -77,12 +81,13 @@ def test_colliding_ids_are_refused_at_compile_time(monkeypatch):
         durable_backend._check_hashes(pack, compile_pack(pack))
 
 
-def test_default_and_fixture_packs_share_one_host():
+def test_default_and_fixture_packs_have_one_ruleset_each():
     default = get_engine(load_pack())
     mini = get_engine(load_pack(MINI_PACK))
     assert default.matcher is not mini.matcher
-    assert durable_backend._host() is durable_backend._host()
+    assert default.matcher._handle != mini.matcher._handle
     assert get_engine(load_pack()) is default  # compiled and registered once per process
+    assert durable_backend.matcher_for(default.pack, default.compiled) is default.matcher
 
 
 def test_no_negation_in_compiled_rules():

@@ -21,7 +21,7 @@ FindingValue = Literal["present", "absent", "unknown"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class LabEntry(_Strict):

@@ -1,24 +1,37 @@
 """The one place hemedx touches durable_rules, with every known pitfall of 2.0.28 handled here.
 
-- No threads: ``QuietHost`` overrides ``Host._run`` so no dispatch/timer threads start, and one Host serves
-  the whole process (Hosts are never freed). Each pack compiles once, under a unique ruleset name.
-- No segfault on ``delete_state``: the ``__case`` rule always fires, so every session has run an action.
+hemedx drives durable's C binding (``durable_rules_engine``, pinned to 2.0.28) directly rather than its
+Python ``Host`` layer: the Host starts timer threads, JSON-encodes the session state after every action and
+wraps every firing in Closure objects, which cost as much as the matching itself. What the binding does
+and that this module relies on is tested in tests/test_durable_binding.py.
+
+- No segfault on ``delete_state``: the ``__case`` rule always fires, and a session is only deleted after
+  its agenda has been run (durable frees uninitialised memory for a session where no action ran).
 - No aborted batches / lost facts: the ``__sink`` rule makes every fact "handled".
-- No swallowed action errors: each action catches and records its own exception; the session state is
-  checked for durable's sticky ``exception`` too; either raises :class:`EngineError`.
+- No swallowed action errors: each action catches and records its own exception; any error raises
+  :class:`EngineError`, and the session is deleted so the next case starts in a fresh one.
+- One session, reused: after each case every fact is retracted and the session is checked to be empty
+  (there is no ``$not`` but the sink's, so retraction fires nothing); anything else gets a fresh session.
 - No hash collisions: durable compares sids, fact ids and property names by a 32-bit FNV-1a hash only, so
   every string that can occur is checked for collisions at compile time; one live session at a time.
 - No order-dependent negation: the compiled rules contain no ``$not`` at all (absence is an explicit fact).
-- Fresh dicts for every assert (durable adds ``sid`` to the dict it is given); no cross-fact ordering
-  comparisons (they segfault); ``pri`` is left at its default.
+- No cross-fact ordering comparisons (they segfault); ``pri`` is left at its default; every rule is
+  registered once per pack and process (rulesets are never freed).
+
+Two things durable is spared because they cannot change what fires: evidence rules (a single finding
+pattern that derives nothing, so no rule can depend on them) are matched in Python against the final
+facts after inference, and a case fact that no registered pattern can match is not asserted.
 """
 
 from __future__ import annotations
 
-import itertools
+import contextlib
+import json
 import threading
-import warnings
+from collections.abc import Callable
 from typing import Any
+
+import durable_rules_engine as _binding
 
 from hemedx.engine.compiler import CompiledPack, Pattern, Variant
 from hemedx.engine.facts import Fact, finding_id
@@ -26,30 +39,11 @@ from hemedx.engine.trace import Firing
 from hemedx.errors import EngineError
 from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Pack
 
-# durable_rules calls datetime.utcfromtimestamp on every action (deprecated since Python 3.12).
-warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\.")
-warnings.filterwarnings("ignore", message=r".*utcfromtimestamp.*", category=DeprecationWarning)
+# Result codes of the binding's assert calls (durable/engine.py Ruleset._handle_result).
+ASSERTED, NOT_HANDLED, ALREADY_OBSERVED = 0, 1, 2
 
-from durable import engine as _durable  # noqa: E402  (the filters above must be in place first)
-
-
-class QuietHost(_durable.Host):
-    """A durable Host that starts no background threads (they steal actions and crash under load)."""
-
-    def _run(self) -> None:
-        pass
-
-
-_HOST_LOCK = threading.Lock()
-_HOST: QuietHost | None = None
+_LOCK = threading.Lock()
 _REGISTERED: dict[str, DurableMatcher] = {}
-
-
-def _host() -> QuietHost:
-    global _HOST
-    if _HOST is None:
-        _HOST = QuietHost()
-    return _HOST
 
 
 def fnv1a32(text: str) -> int:
@@ -61,9 +55,9 @@ def fnv1a32(text: str) -> int:
 
 
 def matcher_for(pack: Pack, compiled: CompiledPack) -> DurableMatcher:
-    """The process-wide matcher of a pack (registered on the shared Host the first time)."""
+    """The process-wide matcher of a pack (its ruleset created the first time)."""
     name = f"hemedx_{pack.info.id}_{pack.digest}"
-    with _HOST_LOCK:
+    with _LOCK:
         found = _REGISTERED.get(name)
         if found is None:
             found = DurableMatcher(name, pack, compiled)
@@ -89,99 +83,187 @@ def _expression(pattern: Pattern) -> dict[str, Any]:
     return {"$and": terms}
 
 
+Action = Callable[[dict[str, Any]], None]
+
+
 class DurableMatcher:
-    """A compiled pack registered as one durable_rules ruleset; evaluates one snapshot at a time."""
+    """A compiled pack as one durable_rules ruleset; evaluates one snapshot at a time in one session."""
 
     def __init__(self, name: str, pack: Pack, compiled: CompiledPack) -> None:
         self.name = name
         self._lock = threading.Lock()
-        self._sids = itertools.count(1)
+        self._next_sid = 1
+        self._sid = "1"  # the live session; a new number after any error
         self._trace: list[Firing] = []
         self._errors: list[str] = []
         self._observed: dict[str, str] = {}
+        self._derived: list[str] = []  # JSON of the facts actions asserted in this case (to retract)
         rules_by_id = {r.id: r for r in pack.rules}
         definition: dict[str, Any] = {
-            "__case": {"all": [{"m": {"kind": "case"}}], "run": _noop},
-            "__sink": {"all": [{"a": {"kind": "__never__"}}, {"b$not": {"$ex": {"kind": 1}}}], "run": _noop},
+            "__case": {"all": [{"m": {"kind": "case"}}]},
+            "__sink": {"all": [{"a": {"kind": "__never__"}}, {"b$not": {"$ex": {"kind": 1}}}]},
         }
+        self._actions: dict[str, Action] = {"__case": _noop, "__sink": _noop}
+        # per evidence variant: (rule id, variant name, [(state, fact id, matched), ...] it can fire on)
+        self._evidence: list[tuple[str, str, list[tuple[str, str, tuple[tuple[str, str], ...]]]]] = []
+        self._matchable: set[tuple[str, str]] = set()  # (kind, name) of every fact a pattern can match
         for variant in compiled.variants:
             rule = rules_by_id[variant.rule_id]
-            definition[variant.name] = {
-                "all": [{p.alias: _expression(p)} for p in variant.patterns],
-                "run": self._action(variant, rule),
-            }
+            after = _evidence_pattern(rule, variant)
+            if after is not None:
+                alias, finding, wanted = after
+                ids = [
+                    (state, finding_id(finding, state))
+                    for state in ((wanted,) if wanted else ("present", "absent"))
+                ]
+                self._evidence.append(
+                    (rule.id, variant.name, [(st, fid, ((alias, fid),)) for st, fid in ids])
+                )
+                continue
+            definition[variant.name] = {"all": [{p.alias: _expression(p)} for p in variant.patterns]}
+            self._actions[variant.name] = self._action(variant, rule)
+            self._matchable.update((p.kind, p.name) for p in variant.patterns)
+            if not isinstance(rule, (CriteriaRule, AlertRule)):
+                # an observed fact a rule derives again must be there, so the firing is "again", not "new"
+                self._matchable.add(("finding", rule.then.finding))
         _check_hashes(pack, compiled)
-        _host().register_rulesets({name: definition})
+        self._handle = _binding.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
 
-    def _action(self, variant: Variant, rule: Any) -> Any:
-        aliases = [p.alias for p in variant.patterns]
-        evidence_alias = aliases[-1] if isinstance(rule, EvidenceRule) else None
+    def _action(self, variant: Variant, rule: Any) -> Action:
+        aliases = sorted(p.alias for p in variant.patterns)
         then = rule.then
         if isinstance(rule, CriteriaRule):
-            derived_template: dict[str, Any] | None = {
+            derived: dict[str, Any] | None = {
                 "id": f"c:{rule.id}",
                 "kind": "conclusion",
                 "name": then.diagnosis,
             }
-        elif isinstance(rule, (EvidenceRule, AlertRule)):
-            derived_template = None  # recorded only: evidence and alerts derive no fact
+        elif isinstance(rule, AlertRule):
+            derived = None  # recorded only: alerts derive no fact
         else:
-            derived_template = {
+            derived = {
                 "id": finding_id(then.finding, then.state),
                 "kind": "finding",
                 "name": then.finding,
                 "state": then.state,
                 "origin": "derived",
             }
+        derived_id = derived["id"] if derived else None
+        # the fact's JSON up to its sid, built once (the sid is digits only, so it needs no escaping)
+        head = json.dumps(derived, ensure_ascii=False)[:-1] + ', "sid": "' if derived else ""
+        finding = (then.finding, then.state) if derived and derived["kind"] == "finding" else None
 
-        def run(c: Any) -> None:
-            try:
-                matched_facts = c._m
-                matched = tuple(sorted((a, matched_facts[a]["id"]) for a in aliases))
-                if derived_template is None:
-                    state = matched_facts[evidence_alias]["state"] if evidence_alias else None
-                    self._trace.append(Firing(rule.id, variant.name, matched, None, "recorded", state))
-                    return
-                fact = dict(derived_template)  # fresh dict: durable adds 'sid' to what it is given
-                if (
-                    fact["kind"] == "finding"
-                    and self._observed.get(fact["name"], fact["state"]) != fact["state"]
-                ):
-                    self._trace.append(Firing(rule.id, variant.name, matched, fact["id"], "overridden"))
-                    return
-                try:
-                    c.assert_fact(fact)
-                    outcome = "new"
-                except _durable.MessageObservedException:
-                    outcome = "again"  # the same conclusion reached by another path
-                self._trace.append(Firing(rule.id, variant.name, matched, fact["id"], outcome))  # type: ignore[arg-type]
-            except Exception as exc:  # durable would bury this in the session state
-                self._errors.append(f"{variant.name}: {exc!r}")
+        def run(matched_facts: dict[str, Any]) -> None:
+            matched = tuple((a, matched_facts[a]["id"]) for a in aliases)
+            if derived is None:
+                self._trace.append(Firing(rule.id, variant.name, matched, None, "recorded"))
+                return
+            if finding is not None and self._observed.get(finding[0], finding[1]) != finding[1]:
+                self._trace.append(Firing(rule.id, variant.name, matched, derived_id, "overridden"))
+                return
+            fact = head + self._sid + '"}'
+            code = _binding.assert_fact(self._handle, fact)[0]
+            if code == ASSERTED:
+                self._derived.append(fact)
+                outcome = "new"
+            elif code == ALREADY_OBSERVED:
+                outcome = "again"  # the same conclusion reached by another path
+            else:
+                raise EngineError(f"durable_rules did not handle the derived fact {derived_id} (code {code})")
+            self._trace.append(Firing(rule.id, variant.name, matched, derived_id, outcome))  # type: ignore[arg-type]
 
         return run
 
     def run(self, compiled: CompiledPack, facts: list[Fact], observed: dict[str, str]) -> list[Firing]:
-        """Assert ``facts`` in one batch in a fresh session, collect the firings, delete the session."""
+        """Assert ``facts`` in one batch, run the agenda out, collect the firings, empty the session."""
+        matchable = self._matchable
         with self._lock:
-            sid = str(next(self._sids))
-            self._trace, self._errors, self._observed = [], [], observed
-            batch = [{"id": "case", "kind": "case", "sid": sid}] + [dict(f, sid=sid) for f in facts]
-            host = _host()
+            sid = self._sid
+            self._trace, self._errors, self._observed, self._derived = [], [], observed, []
+            batch = [{"id": "case", "kind": "case", "sid": sid}]
+            batch += [dict(f, sid=sid) for f in facts if (f["kind"], f.get("name", "patient")) in matchable]
             try:
-                state = host.assert_facts(self.name, batch)
-                if isinstance(state, dict) and "exception" in state:
-                    raise EngineError(f"durable_rules reported an action error: {state['exception']}")
+                batch_json = json.dumps(batch, ensure_ascii=False)
+                self._infer(batch_json)
                 if self._errors:
                     raise EngineError("rule action failed: " + "; ".join(self._errors))
-                return list(self._trace)
-            except (_durable.MessageNotHandledException, _durable.MessageObservedException) as exc:
-                raise EngineError(f"durable_rules rejected the case facts: {exc}") from None
+                trace = self._trace
+                self._empty(batch_json)
+            except BaseException as exc:
+                self._abandon()
+                if isinstance(exc, _binding.error):
+                    raise EngineError(f"durable_rules failed: {exc}") from None
+                raise
             finally:
-                self._trace, self._observed = [], {}
-                host.delete_state(self.name, sid)
+                self._trace, self._observed, self._derived = [], {}, []
+            return trace + self._evidence_firings(facts, trace)
+
+    def _infer(self, batch: str) -> None:
+        """Assert the batch and run every activation, in durable's own order, until the agenda is empty."""
+        handle = self._handle
+        code, state = _binding.assert_facts(handle, batch)
+        started = _binding.start_action_for_state(handle, state)
+        message = started[1] if started else None
+        while message:
+            for name, matched in json.loads(message).items():  # exactly one rule per message
+                try:
+                    self._actions[name](matched)
+                except Exception as exc:  # durable would bury this in the session state
+                    self._errors.append(f"{name}: {exc!r}")
+            message = _binding.complete_and_start_action(handle, state)
+        if code != ASSERTED:
+            raise EngineError(f"durable_rules rejected the case facts (code {code})")
+
+    def _empty(self, batch_json: str) -> None:
+        """Retract every fact of the case so the session is as new; refuse it if anything is left."""
+        handle, sid = self._handle, self._sid
+        retracted = batch_json
+        if self._derived:
+            retracted = retracted[:-1] + "," + ",".join(self._derived) + "]"
+        _binding.retract_facts(handle, retracted)
+        left = _binding.get_facts(handle, sid)
+        if left != "[]":
+            raise EngineError(f"durable_rules kept facts after retraction: {left[:200]}")
+
+    def _abandon(self) -> None:
+        """Delete the live session after an error (the next case gets a fresh one)."""
+        sid = self._sid
+        self._next_sid += 1
+        self._sid = str(self._next_sid)
+        with contextlib.suppress(_binding.error):  # no such session (never created): nothing to free
+            _binding.delete_state(self._handle, sid)
+
+    def _evidence_firings(self, facts: list[Fact], trace: list[Firing]) -> list[Firing]:
+        """The evidence rules durable would have fired on the final facts (observed and derived).
+
+        A derived finding may exist in both states as facts (two rules disagreeing), so this asks which
+        fact ids exist, not which state the finding resolves to.
+        """
+        present = {f["id"] for f in facts if f["kind"] == "finding"}
+        present.update(f.derived for f in trace if f.derived and f.outcome in ("new", "again"))
+        return [
+            Firing(rule_id, variant, matched, None, "recorded", state)
+            for rule_id, variant, candidates in self._evidence
+            for state, fact_id, matched in candidates
+            if fact_id in present
+        ]
 
 
-def _noop(c: Any) -> None:
+def _evidence_pattern(rule: Any, variant: Variant) -> tuple[str, str, str | None] | None:
+    """(alias, finding, state or None) of an evidence variant that can be matched after inference."""
+    if not isinstance(rule, EvidenceRule) or len(variant.patterns) != 1:
+        return None
+    (pattern,) = variant.patterns
+    if pattern.kind != "finding":
+        return None
+    if not pattern.constraints:
+        return pattern.alias, pattern.name, None
+    if len(pattern.constraints) == 1 and pattern.constraints[0][:2] == ("state", "eq"):
+        return pattern.alias, pattern.name, pattern.constraints[0][2]
+    return None
+
+
+def _noop(matched: dict[str, Any]) -> None:
     pass
 
 

@@ -15,6 +15,7 @@ import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from hemedx.rules.model import EvidenceRule, Frequency, Pack
 
@@ -45,6 +46,11 @@ class Contribution:
     factors: tuple[float, ...]
     replaced_by: str | None  # the present finding whose rule replaces this one (then it is not counted)
 
+    @cached_property
+    def total(self) -> float:
+        """The sum of the factors over every hypothesis (the likelihood ratios' reference)."""
+        return sum(self.factors)
+
     @property
     def counted(self) -> bool:
         """Whether the factor enters the posterior."""
@@ -61,6 +67,9 @@ class EvidenceModel:
             _table(rule, self.ids) for rule in pack.rules if isinstance(rule, EvidenceRule)
         )
         self.by_rule = {t.rule.id: t for t in self.tables}
+        self._asks = tuple(
+            (t, t.finding, t.rule.when.is_) for t in self.tables
+        )  # (table, finding, state asked)
         by_finding: dict[str, EvidenceTable] = {}
         expected: dict[str, list[str]] = {}
         for t in self.tables:
@@ -87,8 +96,8 @@ class EvidenceModel:
         """The evidence lines that apply to these finding states, in pack order."""
         applied = [
             t
-            for t in self.tables
-            if (s := states.get(t.finding)) is not None and t.rule.when.is_ in ("known", s)
+            for t, finding, asks in self._asks
+            if (s := states.get(finding)) is not None and asks in ("known", s)
         ]
         replaced_by: dict[str, str] = {}
         for t in applied:

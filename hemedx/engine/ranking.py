@@ -13,9 +13,10 @@ diagnosis is present and the outside hypothesis does not lead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from hemedx.engine.evidence import evidence_model, normalise
+from hemedx.engine.evidence import Contribution, evidence_model, normalise
 from hemedx.engine.trace import Firing
 from hemedx.rules.model import AlertRule, CriteriaRule, Pack
 
@@ -60,8 +61,34 @@ class RankedDiagnosis:
     criteria_rules: tuple[str, ...]
     in_play: bool
     cardinal_present: tuple[str, ...]
-    evidence: tuple[EvidenceLine, ...]
     expected_unknown: tuple[str, ...]
+    # What the evidence lines are built from: only a view that shows them pays for building them.
+    contributions: tuple[Contribution, ...] = field(default=(), repr=False, compare=False)
+    index: int = field(default=0, repr=False, compare=False)  # this hypothesis' place in pack order
+
+    @cached_property
+    def evidence(self) -> tuple[EvidenceLine, ...]:
+        """One line per applied evidence rule: its factor and its likelihood ratio against the rest."""
+        k, lines = self.index, []
+        for c in self.contributions:
+            factor, n = c.factors[k], len(c.factors)
+            lr = factor / ((c.total - factor) / (n - 1)) if n > 1 else 1.0
+            t = c.table
+            lines.append(
+                EvidenceLine(
+                    t.finding,
+                    c.state,
+                    t.rule.id,
+                    t.p[k],
+                    factor,
+                    lr,
+                    t.basis[k],
+                    c.counted,
+                    c.replaced_by,
+                    t.cites[k],
+                )
+            )
+        return tuple(lines)
 
 
 @dataclass(frozen=True)
@@ -155,31 +182,11 @@ def rank(
     tables = _tables(pack)
     model = evidence_model(pack)
     order, dx_ids = tables.order, model.ids
-    n = len(dx_ids)
 
     contributions = model.contributions({name: state for name, (state, _) in findings.items()})
     priors = model.priors(age, uniform_priors)
     log_scores = model.log_scores(priors, contributions)
-    evidence: list[list[EvidenceLine]] = [[] for _ in dx_ids]
-    for c in contributions:
-        total = sum(c.factors)
-        for k in range(n):
-            factor = c.factors[k]
-            lr = factor / ((total - factor) / (n - 1)) if n > 1 else 1.0
-            evidence[k].append(
-                EvidenceLine(
-                    c.table.finding,
-                    c.state,
-                    c.table.rule.id,
-                    c.table.p[k],
-                    factor,
-                    lr,
-                    c.table.basis[k],
-                    c.counted,
-                    c.replaced_by,
-                    c.table.cites[k],
-                )
-            )
+    applied = tuple(contributions)
     probabilities = normalise(log_scores)
 
     criteria: dict[str, list[str]] = {dx: [] for dx in dx_ids}
@@ -218,8 +225,9 @@ def rank(
                 criteria_rules=tuple(criteria[d.id]),
                 in_play=bool(cardinal),
                 cardinal_present=cardinal,
-                evidence=tuple(evidence[k]),
                 expected_unknown=tuple(expected[d.id]),
+                contributions=applied,
+                index=k,
             )
         )
     ranked.sort(key=lambda r: (-r.probability, r.id))

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from hemedx.errors import InputError, PathPart
+from hemedx.rules import pack_cache
 from hemedx.rules.checks import check_references
 from hemedx.rules.model import (
     RULE_KINDS,
@@ -88,12 +89,18 @@ def pack_files(folder: Path) -> list[Path]:
 
 @lru_cache(maxsize=8)
 def _load_cached(folder: str, digest: str) -> Pack:
+    cached = pack_cache.load(folder, digest)  # validated by an earlier process for this very content
+    if cached is not None:
+        return cached
     raw = read_pack_folder(Path(folder))
     if raw.info.extends == "default":
         base = read_pack_folder(default_pack_path())
         raw = base.overlay(raw)
         digest = f"{_digest(default_pack_path())[:8]}{digest[:8]}"
-    return raw.build(digest)
+        return raw.build(digest)  # not cached: its meaning depends on the default pack's files too
+    pack = raw.build(digest)
+    pack_cache.store(folder, digest, pack)
+    return pack
 
 
 class RawPack:

@@ -30,7 +30,7 @@ Sex = Literal["female", "male"]
 class Strict(BaseModel):
     """Base for every pack model: unknown keys are errors, values are immutable after loading."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 # --- sources and citations -------------------------------------------------------------------------------

@@ -8,18 +8,9 @@ import click
 
 from hemedx.cases.library import DEMO_CASE, resolve_case
 from hemedx.cli import cli
+from hemedx.cli.jsonout import emit_json
 from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
-from hemedx.cli.render import (
-    console,
-    emit_json,
-    render_explain,
-    render_rank,
-    render_what_if,
-    render_why_not,
-)
 from hemedx.engine import rank_case
-from hemedx.engine.quiz import match_diagnosis
-from hemedx.engine.whatif import apply, deltas, parse_set, parse_unset
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.suggest import did_you_mean
@@ -48,13 +39,19 @@ def rank(
 ) -> None:
     """Rank the differential for CASE (a case file, or a library case id)."""
     pack = pack_from(rules_dir)
-    changes = [parse_set(v, pack) for v in set_values] + [parse_unset(v, pack) for v in unset_ids]
+    changes = []
+    if set_values or unset_ids:  # imported only when asked for, like the renderers (cold start)
+        from hemedx.engine.whatif import apply, deltas, parse_set, parse_unset
+
+        changes = [parse_set(v, pack) for v in set_values] + [parse_unset(v, pack) for v in unset_ids]
     c = resolve_case(case, pack)
     report = rank_case(c, pack, uniform_priors=uniform_priors)
     if not changes:
         if as_json:
             emit_json(report)
         else:
+            from hemedx.cli.render import console, render_rank
+
             render_rank(report, console())
         return
     after = rank_case(c, pack, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(), changes))
@@ -62,11 +59,15 @@ def rank(
     if as_json:
         emit_json(after)
     else:
+        from hemedx.cli.render import console, render_what_if
+
         render_what_if(report, after, console())
 
 
 def resolve_diagnosis(text: str, pack: Pack) -> str:
     """A diagnosis id from an id, label or abbreviation; anything else is an input error with a hint."""
+    from hemedx.engine.quiz import match_diagnosis
+
     m = match_diagnosis(text, pack)
     if m.diagnosis is not None and m.how != "nearest":
         return m.diagnosis
@@ -99,7 +100,10 @@ def explain(
     report = rank_case(resolve_case(case, pack), pack, uniform_priors=uniform_priors, why_not=dx)
     if as_json:
         emit_json(report)
-    elif dx is not None:
+        return
+    from hemedx.cli.render import console, render_explain, render_why_not
+
+    if dx is not None:
         render_why_not(report, console())
     else:
         render_explain(report, console(), top=top)
@@ -110,6 +114,7 @@ def explain(
 def demo(rules_dir: Path | None) -> None:
     """Walk through a built-in case stage by stage, as a teacher would project it."""
     from hemedx.cli.commands.teach import run_walkthrough
+    from hemedx.cli.render import console, render_explain
     from hemedx.engine.walkthrough import walkthrough
 
     pack = pack_from(rules_dir)
