@@ -79,11 +79,29 @@ def test_interactive_walkthrough_compares_the_learners_guess(runner):
     assert "Teaching points" in out
 
 
-def test_interactive_walkthrough_runs_on_at_end_of_input(runner):
+def test_interactive_walkthrough_stops_at_end_of_input_without_the_answer(runner):
+    """Ctrl-D at a prompt quits there: no further stage and no answer key (no spoiler)."""
     result = run(runner, "walkthrough", "aa-severe-young-woman", input="\nzebra\n")
     assert result.exit_code == 0, result.output
     assert "'zebra' is not a diagnosis" in result.stdout
-    assert "Stage 4 of 4" in result.stdout and "Answer key" in result.stdout
+    assert "Stage 1 of 4" in result.stdout and "Stage 2 of 4" not in result.stdout
+    assert "Answer key" not in result.stdout and "Teaching points" not in result.stdout
+    assert "Stopped at the end of input; the answer was not shown." in result.stdout
+
+
+def test_teaching_headers_show_the_title_never_the_case_id(runner):
+    case = "aml-hypocellular-older-man"
+    views = [
+        run(runner, "walkthrough", case, "--auto"),
+        run(runner, "quiz", case, input=""),
+        run(runner, "explain", case, "--why-not", "aiha"),
+        run(runner, "rank", case, "--set", "platelets=250"),
+    ]
+    title = json.loads(run(runner, "rank", case, "--json").stdout)["title"]
+    for result in views:
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[0] == title
+        assert case not in result.stdout
 
 
 def test_demo_reuses_the_walkthrough(runner):

@@ -76,9 +76,15 @@ def cite_marks(cites: list[dict[str, Any]]) -> str:
     return "".join(f"[{c['n']}: {c['locator']}]" if c.get("locator") else f"[{c['n']}]" for c in cites)
 
 
-def header(out: Console, report: dict[str, Any]) -> None:
-    """Case title, id and the teaching-aid notice."""
-    out.print(Text(report["title"], style="bold"), Text(f"  (case {report['case']})", style="dim"))
+def header(out: Console, report: dict[str, Any], show_id: bool = True) -> None:
+    """Case title, id and the teaching-aid notice.
+
+    Teaching views pass ``show_id=False``: a library id names the answer (``aml-hypocellular-older-man``).
+    """
+    if show_id:
+        out.print(Text(report["title"], style="bold"), Text(f"  (case {report['case']})", style="dim"))
+    else:
+        out.print(Text(report["title"], style="bold"))
     out.print(Text(report["disclaimer"], style="italic dim"))
 
 
@@ -347,7 +353,7 @@ def render_stage_ranking(out: Console, stage: dict[str, Any], limit: int = 5) ->
 
 def render_why_not(report: dict[str, Any], out: Console) -> None:
     """``explain --why-not DX``: against, expected but unknown, criteria missed, the settling test."""
-    header(out, report)
+    header(out, report, show_id=False)
     w = report["why_not"]
     out.print()
     out.print(Text(f"Why not {w['label']}?", style="bold"))
@@ -373,7 +379,7 @@ def render_why_not(report: dict[str, Any], out: Console) -> None:
 
 def render_what_if(before: dict[str, Any], after: dict[str, Any], out: Console) -> None:
     """``rank --set/--unset``: the changes, then a before/after table of the differential."""
-    header(out, after)
+    header(out, after, show_id=False)
     out.print()
     changes = after["what_if"]["changes"]
     for c in changes:
