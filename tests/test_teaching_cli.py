@@ -212,3 +212,31 @@ def test_what_if_unset_and_text_table(runner):
 )
 def test_what_if_bad_input_is_one_line_exit_2(runner, args, needles):
     one_line_error(run(runner, "rank", "aa-severe-young-woman", *args), *needles)
+
+
+def _marks(node):
+    """Every citation mark (n, source) anywhere in a stage object."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _marks(item)
+    elif isinstance(node, dict):
+        if "n" in node and "source" in node:
+            yield node["n"], node["source"]
+        for value in node.values():
+            yield from _marks(value)
+
+
+def test_reference_numbers_are_stable_for_a_whole_walkthrough(runner):
+    for case in ("aa-severe-young-woman", "aml-hypocellular-older-man"):
+        stages = json.loads(run(runner, "walkthrough", case, "--json").stdout)
+        number_of: dict[str, int] = {}
+        for stage in stages:
+            refs = stage["references"]
+            assert [r["n"] for r in refs] == sorted(r["n"] for r in refs)
+            for ref in refs:
+                assert number_of.setdefault(ref["id"], ref["n"]) == ref["n"], (case, ref)
+            by_number = {r["n"]: r["id"] for r in refs}
+            for n, source in _marks(stage):
+                assert by_number[n] == source, (case, stage["stage"], n, source)
+        assert sorted(number_of.values()) == list(range(1, len(number_of) + 1))  # 1..N, no gaps
+        assert len({r["n"] for s in stages for r in s["references"]}) > len(stages[0]["references"])
