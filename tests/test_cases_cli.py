@@ -35,9 +35,18 @@ def test_cases_list_json(runner):
 
 
 def test_cases_list_text(runner):
-    result = runner.invoke(cli, ["cases", "list"])
+    result = runner.invoke(cli, ["cases", "list", "--answers"])
     assert result.exit_code == 0
     assert "aa-severe-young-woman" in result.stdout and "Aplastic anaemia (severe)" in result.stdout
+
+
+def test_cases_list_hides_answer_keys_unless_asked(runner):
+    result = runner.invoke(cli, ["cases", "list"])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "aa-severe-young-woman" in out and "answer keys hidden (add --answers" in out
+    assert "Diagnosis" not in out.splitlines()[0]
+    assert "Aplastic anaemia (severe)" not in out and "(no answer key)" not in out
 
 
 def test_cases_show_hides_the_answer_by_default(runner):

@@ -79,11 +79,29 @@ def test_interactive_walkthrough_compares_the_learners_guess(runner):
     assert "Teaching points" in out
 
 
-def test_interactive_walkthrough_runs_on_at_end_of_input(runner):
+def test_interactive_walkthrough_stops_at_end_of_input_without_the_answer(runner):
+    """Ctrl-D at a prompt quits there: no further stage and no answer key (no spoiler)."""
     result = run(runner, "walkthrough", "aa-severe-young-woman", input="\nzebra\n")
     assert result.exit_code == 0, result.output
     assert "'zebra' is not a diagnosis" in result.stdout
-    assert "Stage 4 of 4" in result.stdout and "Answer key" in result.stdout
+    assert "Stage 1 of 4" in result.stdout and "Stage 2 of 4" not in result.stdout
+    assert "Answer key" not in result.stdout and "Teaching points" not in result.stdout
+    assert "Stopped at the end of input; the answer was not shown." in result.stdout
+
+
+def test_teaching_headers_show_the_title_never_the_case_id(runner):
+    case = "aml-hypocellular-older-man"
+    views = [
+        run(runner, "walkthrough", case, "--auto"),
+        run(runner, "quiz", case, input=""),
+        run(runner, "explain", case, "--why-not", "aiha"),
+        run(runner, "rank", case, "--set", "platelets=250"),
+    ]
+    title = json.loads(run(runner, "rank", case, "--json").stdout)["title"]
+    for result in views:
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[0] == title
+        assert case not in result.stdout
 
 
 def test_demo_reuses_the_walkthrough(runner):
@@ -194,3 +212,31 @@ def test_what_if_unset_and_text_table(runner):
 )
 def test_what_if_bad_input_is_one_line_exit_2(runner, args, needles):
     one_line_error(run(runner, "rank", "aa-severe-young-woman", *args), *needles)
+
+
+def _marks(node):
+    """Every citation mark (n, source) anywhere in a stage object."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _marks(item)
+    elif isinstance(node, dict):
+        if "n" in node and "source" in node:
+            yield node["n"], node["source"]
+        for value in node.values():
+            yield from _marks(value)
+
+
+def test_reference_numbers_are_stable_for_a_whole_walkthrough(runner):
+    for case in ("aa-severe-young-woman", "aml-hypocellular-older-man"):
+        stages = json.loads(run(runner, "walkthrough", case, "--json").stdout)
+        number_of: dict[str, int] = {}
+        for stage in stages:
+            refs = stage["references"]
+            assert [r["n"] for r in refs] == sorted(r["n"] for r in refs)
+            for ref in refs:
+                assert number_of.setdefault(ref["id"], ref["n"]) == ref["n"], (case, ref)
+            by_number = {r["n"]: r["id"] for r in refs}
+            for n, source in _marks(stage):
+                assert by_number[n] == source, (case, stage["stage"], n, source)
+        assert sorted(number_of.values()) == list(range(1, len(number_of) + 1))  # 1..N, no gaps
+        assert len({r["n"] for s in stages for r in s["references"]}) > len(stages[0]["references"])

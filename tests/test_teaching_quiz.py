@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -108,3 +113,40 @@ def test_quiz_random_seed_is_reproducible():
     assert a.stdout.splitlines()[0] == b.stdout.splitlines()[0]
     bad = runner.invoke(cli, ["quiz", "aa-severe-young-woman", "--random"])
     assert bad.exit_code == 2
+
+
+def test_quiz_ctrl_d_reports_the_score_so_far_without_the_answer():
+    result = CliRunner().invoke(cli, ["quiz", "aa-severe-young-woman"], input="aplastic anaemia\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Stage score:" in out and "Stage 2 of 4" in out  # one stage scored, the second asked
+    stage_points = int(out.split("Stage score: ")[1].split()[0])
+    assert f"Stopped at the end of input after 1 of 4 stages: {stage_points} of 9 points so far" in out
+    assert "Answer key" not in out and "Teaching points" not in out
+
+
+def test_quiz_ctrl_c_reports_the_score_so_far_and_exits_130():
+    """A real process: SIGINT while the quiz waits for the second stage's answer."""
+    hemedx = str(Path(sys.executable).parent / "hemedx")
+    proc = subprocess.Popen(
+        [hemedx, "quiz", "aa-severe-young-woman"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        proc.stdin.write(b"aplastic anaemia\n")
+        proc.stdin.flush()
+        seen = b""
+        while b"Your differential" not in seen.partition(b"Stage 2 of 4")[2]:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            assert chunk, seen
+            seen += chunk
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    out, err = (seen + rest).decode(), err.decode()
+    assert proc.returncode == 130, err
+    assert "Interrupted after 1 of 4 stages:" in out and "points so far" in out
+    assert "Answer key" not in out and "Traceback" not in err

@@ -37,20 +37,36 @@ class _Console(Console):
         raise BrokenPipeError(errno.EPIPE, "closed pipe")
 
 
+PIPE_WIDTH = 80  # the width of piped output when COLUMNS does not say (what `fmt` and `less` assume)
+MIN_WIDTH, MAX_WIDTH = 40, 1000
+
+
+def output_width(tty: bool) -> int | None:
+    """COLUMNS when it is a sensible number; otherwise the terminal's width, or 80 for a pipe."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and MIN_WIDTH <= int(columns) <= MAX_WIDTH:
+        return int(columns)
+    return None if tty else PIPE_WIDTH
+
+
 def console(stderr: bool = False) -> Console:
-    """A console that colours only on a terminal and never when NO_COLOR is set."""
+    """A console that styles only on a terminal; NO_COLOR (any value) means no escape code at all.
+
+    rich's own ``no_color`` drops colours but keeps bold, dim and italic; no colour system drops every code.
+    """
     stream = sys.stderr if stderr else sys.stdout
-    colour = stream.isatty() and not os.environ.get("NO_COLOR")
     tty = stream.isatty()
+    styled = tty and not os.environ.get("NO_COLOR")
     # Piped output keeps one line per statement (greppable; a citation never breaks off its line).
     # markup=False: brackets in case text or citations are text, never rich style tags.
     return _Console(
         file=stream,
-        no_color=not colour,
+        color_system="auto" if styled else None,
+        no_color=not styled,
         highlight=False,
         markup=False,
         soft_wrap=not tty,
-        width=None if tty else 100,
+        width=output_width(tty),
     )
 
 
@@ -76,9 +92,15 @@ def cite_marks(cites: list[dict[str, Any]]) -> str:
     return "".join(f"[{c['n']}: {c['locator']}]" if c.get("locator") else f"[{c['n']}]" for c in cites)
 
 
-def header(out: Console, report: dict[str, Any]) -> None:
-    """Case title, id and the teaching-aid notice."""
-    out.print(Text(report["title"], style="bold"), Text(f"  (case {report['case']})", style="dim"))
+def header(out: Console, report: dict[str, Any], show_id: bool = True) -> None:
+    """Case title, id and the teaching-aid notice.
+
+    Teaching views pass ``show_id=False``: a library id names the answer (``aml-hypocellular-older-man``).
+    """
+    if show_id:
+        out.print(Text(report["title"], style="bold"), Text(f"  (case {report['case']})", style="dim"))
+    else:
+        out.print(Text(report["title"], style="bold"))
     out.print(Text(report["disclaimer"], style="italic dim"))
 
 
@@ -108,26 +130,71 @@ def verdict(out: Console, summary: str, supported: bool) -> None:
     out.print(Text(summary, style="bold" if supported else "bold yellow"))
 
 
+CHANGE_WIDTH = 10  # "▼ -12.3 pp"
+PCT_WIDTH = 6  # " 97.6%"
+NAME_ROOM = 24  # a diagnosis name is given this much before a subtype gets more than its longest word
+MIN_BAR = 6  # below this width a bar says nothing; it is dropped (at 60 columns) rather than names cut
+
+
+def bar_width(width: int, fixed: int, flexible: int) -> int:
+    """The bar that fits beside the other columns: full width when there is room, shrinking first.
+
+    ``fixed`` is what the non-wrapping columns and the padding need, ``flexible`` what the wrapping text
+    columns (names, subtypes) need to stay on one line. At 80 columns a short bar stays; below, it goes.
+    """
+    spare = width - fixed - flexible - PCT_WIDTH - 1
+    if spare >= MIN_BAR:
+        return min(BAR_WIDTH, spare)
+    return MIN_BAR if width >= 80 else 0
+
+
+def _longest_word(texts: Iterable[str]) -> int:
+    return max((len(w) for t in texts for w in t.split()), default=1)
+
+
 def differential_table(
-    report: dict[str, Any], limit: int | None = None, previous: dict[str, float] | None = None
+    report: dict[str, Any],
+    limit: int | None = None,
+    previous: dict[str, float] | None = None,
+    width: int = PIPE_WIDTH,
 ) -> Table:
-    """The ranked differential as a table with probability bars (and changes since ``previous``)."""
+    """The ranked differential as a table with probability bars (and changes since ``previous``).
+
+    Sized for ``width``: the bars shrink first, then names and subtypes wrap at spaces, never cut.
+    """
+    rows = report["differential"] if limit is None else report["differential"][:limit]
+    labels = [d["label"] for d in rows]
+    subtypes = [d["subtype_label"] or "" for d in rows]
+    numbers = len(str(len(rows)))
+    columns = 5 + (previous is not None)
+    fixed = numbers + len("Criteria") + (CHANGE_WIDTH if previous is not None else 0) + 2 * (columns - 1)
+    flexible = max(map(len, labels), default=9) + max(len("Subtype"), *map(len, subtypes))
+    bars = bar_width(width, fixed, flexible)
+    heading = "Probability" if bars else "Prob."
+    room = width - fixed - max(len(heading), bars + 1 + PCT_WIDTH)
+    # Explicit widths (rich would narrow the widest column, the names, first): a name keeps at least
+    # NAME_ROOM characters, subtypes take what is left, and both wrap at spaces, never cut.
+    name_natural = max(map(len, labels), default=9)
+    subtype_natural = max(len("Subtype"), *map(len, subtypes))
+    subtype_min = max(_longest_word(subtypes), len("Subtype"))
+    name_floor = max(_longest_word(labels), min(name_natural, NAME_ROOM))
+    subtype_width = max(subtype_min, min(subtype_natural, room - name_floor))
+    name_width = max(_longest_word(labels), min(name_natural, room - subtype_width))
     table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("Diagnosis", style="bold")
-    table.add_column("Probability", no_wrap=True)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("Diagnosis", style="bold", width=name_width)
+    table.add_column(heading, no_wrap=True)
     if previous is not None:
         table.add_column("Change", justify="right", no_wrap=True)
-    table.add_column("Subtype")
-    table.add_column("Criteria")
-    rows = report["differential"] if limit is None else report["differential"][:limit]
+    table.add_column("Subtype", width=subtype_width)
+    table.add_column("Criteria", no_wrap=True)
     for i, d in enumerate(rows, 1):
         style = "green" if i == 1 and report["supported"] else ""
         outside = d.get("hypothesis") == "outside"
         cells: list[Any] = [
             str(i),
             Text(d["label"], style="italic" if outside else ""),
-            Text(f"{bar(d['probability'])} {pct(d['probability']):>6}", style=style),
+            Text(_bar_and_pct(d["probability"], bars), style=style),
         ]
         if previous is not None:
             cells.append(change(d["probability"], previous.get(d["diagnosis"])))
@@ -135,6 +202,10 @@ def differential_table(
         cells.append("met" if d["criteria_met"] else "")
         table.add_row(*cells)
     return table
+
+
+def _bar_and_pct(p: float, bars: int) -> str:
+    return f"{bar(p, bars)} {pct(p):>6}" if bars else f"{pct(p):>6}"
 
 
 def change(now: float, before: float | None) -> Text:
@@ -155,7 +226,7 @@ def render_rank(report: dict[str, Any], out: Console) -> None:
     alerts_block(out, report["alerts"])
     verdict(out, report["summary"], report["supported"])
     out.print()
-    out.print(differential_table(report))
+    out.print(differential_table(report, width=out.width))
     out.print()
     if report["priors"] == "uniform":
         out.print(Text("Priors: uniform (every diagnosis started equally likely).", style="dim"))
@@ -340,6 +411,7 @@ def render_stage_ranking(out: Console, stage: dict[str, Any], limit: int = 5) ->
             {"differential": stage["differential"], "supported": stage["supported"]},
             limit=limit,
             previous=previous,
+            width=out.width,
         )
     )
     return numbers | next_test_lines(out, stage["next_test"])
@@ -347,7 +419,7 @@ def render_stage_ranking(out: Console, stage: dict[str, Any], limit: int = 5) ->
 
 def render_why_not(report: dict[str, Any], out: Console) -> None:
     """``explain --why-not DX``: against, expected but unknown, criteria missed, the settling test."""
-    header(out, report)
+    header(out, report, show_id=False)
     w = report["why_not"]
     out.print()
     out.print(Text(f"Why not {w['label']}?", style="bold"))
@@ -373,7 +445,7 @@ def render_why_not(report: dict[str, Any], out: Console) -> None:
 
 def render_what_if(before: dict[str, Any], after: dict[str, Any], out: Console) -> None:
     """``rank --set/--unset``: the changes, then a before/after table of the differential."""
-    header(out, after)
+    header(out, after, show_id=False)
     out.print()
     changes = after["what_if"]["changes"]
     for c in changes:
@@ -383,6 +455,13 @@ def render_what_if(before: dict[str, Any], after: dict[str, Any], out: Console) 
             unit = f" {c['unit']}" if c["unit"] else ""
             value = f"{c['value']:g}" if isinstance(c["value"], float) else c["value"]
             out.print(Text(f"What if: {c['id']} = {value}{unit}", style="bold cyan"))
+    rows = after["what_if"]["deltas"]
+    labels = [d["label"] for d in rows]
+    fixed = len(str(len(rows))) + len("Before") + CHANGE_WIDTH + len("10→10") + 2 * 5
+    longest = max(map(len, labels), default=9)
+    bars = bar_width(out.width, fixed, longest)
+    after_width = max(len("After"), bars + 1 + PCT_WIDTH)
+    name_width = max(_longest_word(labels), min(longest, out.width - fixed - after_width))
     table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
     for name, justify in (
         ("#", "right"),
@@ -392,15 +471,20 @@ def render_what_if(before: dict[str, Any], after: dict[str, Any], out: Console) 
         ("Change", "right"),
         ("Rank", "right"),
     ):
-        table.add_column(name, justify=justify, no_wrap=name != "Diagnosis")  # type: ignore[arg-type]
-    for d in after["what_if"]["deltas"]:
+        table.add_column(
+            name,
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=name != "Diagnosis",
+            width=name_width if name == "Diagnosis" else None,
+        )
+    for d in rows:
         moved = d["rank_before"] - d["rank_after"]
         rank_text = f"{d['rank_before']}→{d['rank_after']}" if moved else str(d["rank_after"])
         table.add_row(
             str(d["rank_after"]),
             d["label"],
             pct(d["before"]),
-            f"{bar(d['after'])} {pct(d['after']):>6}",
+            _bar_and_pct(d["after"], bars),
             change(d["after"], d["before"]),
             rank_text,
         )

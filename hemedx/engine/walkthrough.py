@@ -136,21 +136,66 @@ def walkthrough(case: Case, pack: Pack, uniform_priors: bool = False) -> list[di
             "references": report["references"],
         }
         out.append(item)
-    out[-1]["answer"] = answer(case, pack, out[-1])
+    everything = renumber(out)
+    out[-1]["answer"] = answer(case, pack, out[-1], everything)
     return out
 
 
-def answer(case: Case, pack: Pack, last: dict[str, Any]) -> dict[str, Any]:
+def renumber(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One reference numbering for the whole case: a source keeps its number from stage to stage.
+
+    Each stage's report numbers its sources from 1; here they are numbered in order of first use across
+    the stages, and every citation mark and reference list is rewritten to match. Returns the case's
+    whole reference list.
+    """
+    numbers: dict[str, int] = {}
+    whole: dict[str, dict[str, Any]] = {}
+    for stage in stages:
+        local = {ref["n"]: ref["id"] for ref in stage["references"]}
+        for n in sorted(local):
+            numbers.setdefault(local[n], len(numbers) + 1)
+        for ref in stage["references"]:
+            whole.setdefault(ref["id"], {**ref, "n": numbers[ref["id"]]})
+        _rewrite(stage, lambda n, local=local: numbers[local[n]], set())
+    return sorted(whole.values(), key=lambda ref: ref["n"])
+
+
+def _rewrite(node: Any, new_number: Any, done: set[int]) -> None:
+    """Renumber every citation mark ({n, source, locator}) and reference ({n, id, citation}) under node.
+
+    ``done`` holds the objects already rewritten, so a mark shared by two parts of a report moves once.
+    """
+    if id(node) in done:
+        return
+    done.add(id(node))
+    if isinstance(node, list):
+        for item in node:
+            _rewrite(item, new_number, done)
+        if node and all(isinstance(r, dict) and {"n", "id", "citation"} <= set(r) for r in node):
+            node.sort(key=lambda r: r["n"])
+    elif isinstance(node, dict):
+        if "n" in node and ("source" in node or "citation" in node) and isinstance(node["n"], int):
+            node["n"] = new_number(node["n"])
+        for value in node.values():
+            if isinstance(value, dict | list):
+                _rewrite(value, new_number, done)
+
+
+def answer(
+    case: Case, pack: Pack, last: dict[str, Any], everything: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The answer key against the engine's final ranking, with the case's cited teaching points.
 
-    Teaching points are numbered continuing ``last["references"]`` (which is extended in place).
+    Teaching points are numbered continuing the case's whole numbering (``everything``, by default
+    ``last["references"]``); the sources they cite are added to ``last["references"]`` in place.
     """
-    cites = Citations.continuing(pack, last["references"])
+    cites = Citations.continuing(pack, everything if everything is not None else last["references"])
     points = [
         {"text": " ".join(p.text.split()), "cites": cites.cite((c.source, c.locator) for c in p.cites)}
         for p in case.teaching_points
     ]
-    last["references"] = cites.references()
+    wanted = {ref["n"] for ref in last["references"]} | {c["n"] for p in points for c in p["cites"]}
+    last["references"] = [ref for ref in cites.references() if ref["n"] in wanted]
     top = last["differential"][0]
     dx = {d.id: d for d in pack.diagnoses}
     key = case.answer

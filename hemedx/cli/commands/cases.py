@@ -43,8 +43,11 @@ def case_summary(case: Case) -> dict[str, Any]:
 @cases.command("list")
 @rules_option
 @json_option
-def list_cases(rules_dir: Path | None, as_json: bool) -> None:
-    """List the library cases with their answer keys (a teacher's index; ids are stable)."""
+@click.option(
+    "--answers", is_flag=True, help="Also show each case's answer key (spoilers: a teacher's view)."
+)
+def list_cases(rules_dir: Path | None, as_json: bool, answers: bool) -> None:
+    """List the library cases (ids are stable); answer keys only with --answers (JSON always has them)."""
     pack = pack_from(rules_dir)
     entries = [case_summary(c) for c in load_library(pack)]
     if as_json:
@@ -53,15 +56,28 @@ def list_cases(rules_dir: Path | None, as_json: bool) -> None:
     labels = {d.id: d.label for d in pack.diagnoses}
     out = console()
     table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
-    for column in ("Id", "Diagnosis", "Difficulty", "Stages", "Title"):
+    columns = (
+        ("Id", "Diagnosis", "Difficulty", "Stages", "Title")
+        if answers
+        else ("Id", "Difficulty", "Stages", "Title")
+    )
+    for column in columns:
         table.add_column(column, no_wrap=column != "Title")
     for e in entries:
-        dx = labels.get(e["diagnosis"], "(none: nothing should fit)") if e["diagnosis"] else "(no answer key)"
-        if e["subtype"]:
-            dx += f" ({e['subtype'].replace('_', ' ')})"
-        table.add_row(e["id"], dx, e["difficulty"] or "", str(e["stages"]), e["title"])
+        row = [e["id"], e["difficulty"] or "", str(e["stages"]), e["title"]]
+        if answers:
+            row.insert(1, _answer_text(e, labels))
+        table.add_row(*row)
     out.print(table)
-    out.print(Text(f"{len(entries)} cases. Show one with: hemedx cases show ID", style="dim"))
+    hidden = "" if answers else "; answer keys hidden (add --answers to show them)"
+    out.print(Text(f"{len(entries)} cases{hidden}. Show one with: hemedx cases show ID", style="dim"))
+
+
+def _answer_text(entry: dict[str, Any], labels: dict[str, str]) -> str:
+    if not entry["diagnosis"]:
+        return "(no answer key)"
+    dx = labels.get(entry["diagnosis"], "(none: nothing should fit)")
+    return f"{dx} ({entry['subtype'].replace('_', ' ')})" if entry["subtype"] else dx
 
 
 @cases.command("show")

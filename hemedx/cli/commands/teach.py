@@ -26,7 +26,8 @@ from hemedx.cli.render import (
     render_stage_ranking,
     verdict,
 )
-from hemedx.engine.quiz import answer_bonus, match_diagnosis, parse_answer, score_stage, total
+from hemedx.cli.status import ExitStatus
+from hemedx.engine.quiz import STAGE_MAX, answer_bonus, match_diagnosis, parse_answer, score_stage, total
 from hemedx.engine.report import disclaimer_for
 from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
@@ -37,15 +38,19 @@ from hemedx.suggest import did_you_mean
 MAX_ANSWER = 4096
 
 
+class EndOfInput(Exception):
+    """The learner pressed Ctrl-D (or piped input ran out) at a prompt: stop without revealing more."""
+
+
 class Prompter:
-    """Reads one line per question from stdin; at end of input it stops asking (the rest runs on)."""
+    """Reads one line per question from stdin; at end of input it raises :class:`EndOfInput`."""
 
     def __init__(self, out: Console, interactive: bool) -> None:
         self.out = out
         self.interactive = interactive
 
     def ask(self, prompt: str) -> str | None:
-        """The learner's line (stripped), or ``None`` when not interactive or stdin is exhausted."""
+        """The learner's line (stripped), or ``None`` when not interactive; :class:`EndOfInput` at EOF."""
         if not self.interactive:
             return None
         self.out.print(Text(prompt, style="bold magenta"), end="")
@@ -58,8 +63,7 @@ class Prompter:
             raise InputError(f"an answer line is longer than {MAX_ANSWER} characters", field="stdin")
         if not line:
             self.out.print()
-            self.interactive = False
-            return None
+            raise EndOfInput
         return line.strip()
 
 
@@ -69,7 +73,7 @@ def _ordinal(n: int) -> str:
 
 
 def _intro(out: Console, case: Case) -> None:
-    out.print(Text(case.title, style="bold"), Text(f"  (case {case.id})", style="dim"))
+    out.print(Text(case.title, style="bold"))  # never the id: a library id names the answer
     out.print(Text(disclaimer_for(case), style="italic dim"))
     if case.presentation:
         out.print()
@@ -98,8 +102,17 @@ def compare_guess(guess: str, stage: dict[str, Any], pack: Pack) -> str:
 def run_walkthrough(
     case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, interactive: bool
 ) -> None:
-    """Reveal stage by stage; interactively the learner may name a leading diagnosis before each ranking."""
-    ask = Prompter(out, interactive)
+    """Reveal stage by stage; interactively the learner may name a leading diagnosis before each ranking.
+
+    Ctrl-D at a prompt stops the walkthrough there: the answer is shown only to a learner who asks for it.
+    """
+    try:
+        _walk(case, stages, pack, out, Prompter(out, interactive))
+    except EndOfInput:
+        out.print(Text("Stopped at the end of input; the answer was not shown.", style="dim"))
+
+
+def _walk(case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter) -> None:
     _intro(out, case)
     for stage in stages:
         ask.ask(f"\n[Enter] reveal stage {stage['index'] + 1}: {stage['stage']} ")
@@ -183,9 +196,37 @@ def quiz(
     _intro(out, c)
     out.print()
     out.print(Text(QUIZ_RULE, style="dim"))
+    points: list[int] = []
+    try:
+        picks = _quiz_stages(stages, pack, out, ask, points)
+    except EndOfInput:
+        _score_so_far(out, points, len(stages), "Stopped at the end of input")
+        return
+    except KeyboardInterrupt:
+        _score_so_far(out, points, len(stages), "Interrupted")
+        click.get_current_context().exit(ExitStatus.INTERRUPTED)
+    answer = stages[-1]["answer"]
+    bonus = answer_bonus(picks, answer["diagnosis"])
+    score = total(points, bonus, answer["diagnosis"] is not None)
+    render_answer(out, stages[-1])
+    out.print()
+    if answer["diagnosis"]:
+        out.print(f"Answer bonus: {bonus} (3 if your final first pick is the answer, 1 if listed)")
+    out.print(
+        Text(
+            f"Score: {' + '.join(map(str, points))} + {bonus} = {score['points']} of {score['max']}"
+            f" ({score['percent']:g}%)",
+            style="bold magenta",
+        )
+    )
+
+
+def _quiz_stages(
+    stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter, points: list[int]
+) -> list[str]:
+    """Ask and score every stage, appending each stage's points as it is scored; the last stage's picks."""
     shown = [d.id for d in pack.diagnoses]
     menu = "  ".join(f"{i}. {d.label}" for i, d in enumerate(pack.diagnoses, 1))
-    points: list[int] = []
     picks: list[str] = []
     for stage in stages:
         render_stage(out, stage, show_ranking=False)
@@ -193,7 +234,6 @@ def quiz(
         picks = _read_picks(ask, out, pack, shown)
         order = [d["diagnosis"] for d in stage["differential"]]
         result = score_stage(picks, order)
-        points.append(result["points"])
         alerts_block(out, stage["alerts"])  # revealed with the engine's view, after the learner commits
         verdict(out, stage["summary"], stage["supported"])
         top = ", ".join(
@@ -209,17 +249,19 @@ def quiz(
                 else f"   {label}: yours {_ordinal(row['yours'])}, engine {_ordinal(row['engine'])} → 0"
             )
         out.print(Text(f"Stage score: {result['points']} of {result['max']}", style="bold magenta"))
-    answer = stages[-1]["answer"]
-    bonus = answer_bonus(picks, answer["diagnosis"])
-    score = total(points, bonus, answer["diagnosis"] is not None)
-    render_answer(out, stages[-1])
+        points.append(result["points"])
+    return picks
+
+
+def _score_so_far(out: Console, points: list[int], stages: int, why: str) -> None:
+    """A quiz left early: the stages scored so far, and no answer (it is still a quiz for next time)."""
+    got = sum(points)
+    done = len(points)
     out.print()
-    if answer["diagnosis"]:
-        out.print(f"Answer bonus: {bonus} (3 if your final first pick is the answer, 1 if listed)")
     out.print(
         Text(
-            f"Score: {' + '.join(map(str, points))} + {bonus} = {score['points']} of {score['max']}"
-            f" ({score['percent']:g}%)",
+            f"{why} after {done} of {stages} stages: {got} of {STAGE_MAX * done} points so far;"
+            " the answer was not shown.",
             style="bold magenta",
         )
     )
