@@ -70,7 +70,9 @@ def test_bars_shrink_before_names_wrap():
         out = CliRunner().invoke(cli, ["rank", CASE], env={"COLUMNS": str(width)}).stdout
         table = tables(out)[0]
         rows[width] = next(line for line in table if "Acute leukaemia" in line)
-    assert "█" not in rows[60] and "97.6%" in rows[60]  # no room at 60: the bar goes, the number stays
+    report = json.loads(CliRunner().invoke(cli, ["rank", CASE, "--json"]).stdout)
+    shown = f"{report['differential'][0]['probability'] * 100:.1f}%"
+    assert "█" not in rows[60] and shown in rows[60]  # no room at 60: the bar goes, the number stays
     assert rows[80].count("█") < rows[120].count("█")
     assert "Acute myeloid leukaemia" in rows[120]
 
