@@ -58,7 +58,7 @@ def test_new_defaults_to_id_yaml_and_never_overwrites_without_force(runner, tmp_
     assert runner.invoke(cli, ["cases", "new", "abc"]).exit_code == 0
     path.write_text("mine\n")
     result = runner.invoke(cli, ["cases", "new", "abc"])
-    assert result.exit_code == 2 and "abc.yaml: already exists (use --force" in result.stderr
+    assert result.exit_code == 2 and "abc.yaml: already exists (pass --force" in result.stderr
     assert path.read_text() == "mine\n"
     assert runner.invoke(cli, ["cases", "new", "abc", "--force"]).exit_code == 0
     assert yaml.safe_load(path.read_text())["id"] == "abc"

@@ -236,18 +236,13 @@ def new_case(case_id: str, out: Path | None, force: bool, rules_dir: Path | None
     from hemedx.cases.model import CASE_ID_PATTERN
     from hemedx.cases.scaffold import case_scaffold
     from hemedx.errors import InputError
+    from hemedx.outfiles import write_file
 
     if not re.match(CASE_ID_PATTERN, case_id) or not 2 <= len(case_id) <= 80:
         raise InputError(f"case id {case_id!r} is not a slug", hint="lowercase letters, digits and hyphens")
     path = out if out is not None else Path(f"{case_id}.yaml")
     text = case_scaffold(case_id, pack_from(rules_dir))
-    try:
-        with path.open("w" if force else "x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise InputError("already exists", file=str(path), hint="use --force to replace it") from None
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", file=str(path)) from None
+    write_file(path, text, force=force)
     click.echo(f"wrote {path}: fill in the TODOs, then run: hemedx cases check {path}")
 
 

@@ -14,6 +14,7 @@ from hemedx.cli import cli
 from hemedx.cli.options import pack_from, rules_option
 from hemedx.errors import InputError
 from hemedx.fhir import export_bundle, import_bundle
+from hemedx.outfiles import write_file
 
 MAX_BUNDLE_BYTES = 64_000_000  # Synthea's bundles run to tens of MB; beyond this is not one patient
 HEADER = (
@@ -70,14 +71,8 @@ def refuse_existing(path: Path | None, force: bool) -> None:
 
 
 def write_new(path: Path, text: str, force: bool) -> None:
-    """Write ``text`` to ``path``; an existing file is replaced only with --force."""
-    try:
-        with path.open("w" if force else "x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise InputError("already exists", file=str(path), hint="use --force to replace it") from None
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", file=str(path)) from None
+    """Write ``text`` to ``path`` through the project's one writer (no overwrite without --force)."""
+    write_file(path, text, force=force)
 
 
 @import_group.command("fhir")
