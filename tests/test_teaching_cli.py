@@ -240,3 +240,13 @@ def test_reference_numbers_are_stable_for_a_whole_walkthrough(runner):
                 assert by_number[n] == source, (case, stage["stage"], n, source)
         assert sorted(number_of.values()) == list(range(1, len(number_of) + 1))  # 1..N, no gaps
         assert len({r["n"] for s in stages for r in s["references"]}) > len(stages[0]["references"])
+
+
+def test_explain_and_walkthrough_print_the_legend_once(runner):
+    for args in (["explain", "aa-severe-young-woman"], ["walkthrough", "aa-severe-young-woman", "--auto"]):
+        out = run(runner, *args).stdout
+        assert out.count("How to read the numbers") == 1, args
+        for term in ("×factor:", "LR:", "pp:", "bits:", "teaching estimate:"):
+            assert f"  {term}" in out, (args, term)
+    explain = run(runner, "explain", "aa-severe-young-woman").stdout
+    assert explain.index("Most probable") < explain.index("How to read the numbers") < explain.index("For:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -107,14 +108,30 @@ def explain(
 
 @cli.command()
 @rules_option
-def demo(rules_dir: Path | None) -> None:
-    """Walk through a built-in case stage by stage, as a teacher would project it."""
-    from hemedx.cli.commands.teach import run_walkthrough
+@click.option("--case", "case", default=DEMO_CASE, show_default=True, help="The case to demonstrate.")
+@click.option(
+    "--no-pause", is_flag=True, help="Run straight through (on a terminal it waits between stages)."
+)
+def demo(rules_dir: Path | None, case: str, no_pause: bool) -> None:
+    """Walk through a case stage by stage, as a teacher would project it (a key moves on).
+
+    It pauses only when both stdin and stdout are a terminal: piped (CI, tests) it never waits.
+    """
+    from hemedx.cli.commands.teach import key_pause, run_walkthrough
     from hemedx.engine.walkthrough import walkthrough
 
     pack = pack_from(rules_dir)
-    case = resolve_case(DEMO_CASE, pack)
+    c = resolve_case(case, pack)
     out = console()
-    run_walkthrough(case, walkthrough(case, pack), pack, out, interactive=False)
+    waits = not no_pause and sys.stdin.isatty() and sys.stdout.isatty()
+    pause = key_pause(out) if waits else None
+    if not run_walkthrough(c, walkthrough(c, pack), pack, out, interactive=False, pause=pause):
+        return
+    if pause is not None:
+        out.print()
+        try:
+            pause("why the engine ranks its leader first")
+        except EOFError:
+            return
     out.print()
-    render_explain(rank_case(case, pack), out, top=1)
+    render_explain(rank_case(c, pack), out, top=1, with_legend=False)
