@@ -250,3 +250,20 @@ def test_explain_and_walkthrough_print_the_legend_once(runner):
             assert f"  {term}" in out, (args, term)
     explain = run(runner, "explain", "aa-severe-young-woman").stdout
     assert explain.index("Most probable") < explain.index("How to read the numbers") < explain.index("For:")
+
+
+def test_rank_and_explain_upto_use_only_the_first_n_stages(runner):
+    stages = json.loads(run(runner, "walkthrough", "aa-severe-young-woman", "--json").stdout)
+    for n in (1, 2):
+        report = json.loads(run(runner, "rank", "aa-severe-young-woman", "--json", "--upto", str(n)).stdout)
+        assert report["stage"]["index"] == n - 1
+        ranked = [(d["diagnosis"], d["probability"]) for d in report["differential"]]
+        assert ranked == [(d["diagnosis"], d["probability"]) for d in stages[n - 1]["differential"]]
+        explained = json.loads(
+            run(runner, "explain", "aa-severe-young-woman", "--json", "--upto", str(n)).stdout
+        )
+        assert explained["differential"][0]["diagnosis"] == stages[n - 1]["differential"][0]["diagnosis"]
+    full = json.loads(run(runner, "rank", "aa-severe-young-woman", "--json").stdout)
+    assert full["differential"] != stages[0]["differential"]
+    one_line_error(run(runner, "rank", "aa-severe-young-woman", "--upto", "9"), "--upto 9", "has 4 stages")
+    assert run(runner, "explain", "aa-severe-young-woman", "--upto", "0").exit_code == 2

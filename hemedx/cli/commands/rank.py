@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hemedx.cases.library import DEMO_CASE, resolve_case
+from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
 from hemedx.cli.render import (
@@ -25,6 +26,14 @@ from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.suggest import did_you_mean
 
+upto_option = click.option(
+    "--upto",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Use only the first N stages of the case (what was known then).",
+)
+
 
 @cli.command()
 @click.argument("case")
@@ -39,6 +48,7 @@ from hemedx.suggest import did_you_mean
     help="What if: set a finding (present/absent), a lab (250, or 250000/uL) or a test result. Repeatable.",
 )
 @click.option("--unset", "unset_ids", multiple=True, metavar="ID", help="What if: make a value unknown.")
+@upto_option
 def rank(
     case: str,
     rules_dir: Path | None,
@@ -46,24 +56,40 @@ def rank(
     uniform_priors: bool,
     set_values: tuple[str, ...],
     unset_ids: tuple[str, ...],
+    upto: int | None,
 ) -> None:
     """Rank the differential for CASE (a case file, or a library case id)."""
     pack = pack_from(rules_dir)
     changes = [parse_set(v, pack) for v in set_values] + [parse_unset(v, pack) for v in unset_ids]
     c = resolve_case(case, pack)
-    report = rank_case(c, pack, uniform_priors=uniform_priors)
+    stage = stage_index(upto, c)
+    report = rank_case(c, pack, upto=stage, uniform_priors=uniform_priors)
     if not changes:
         if as_json:
             emit_json(report)
         else:
             render_rank(report, console())
         return
-    after = rank_case(c, pack, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(), changes))
+    after = rank_case(
+        c, pack, upto=stage, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(stage), changes)
+    )
     after["what_if"] = {"changes": [ch.as_dict() for ch in changes], "deltas": deltas(report, after)}
     if as_json:
         emit_json(after)
     else:
         render_what_if(report, after, console())
+
+
+def stage_index(upto: int | None, case: Case) -> int | None:
+    """``--upto N`` (the first N stages) as the engine's 0-based index; N beyond the case is bad input."""
+    if upto is None:
+        return None
+    if upto > len(case.stages):
+        raise InputError(
+            f"--upto {upto}: case '{case.id}' has {len(case.stages)} stages",
+            hint=f"use 1 to {len(case.stages)}",
+        )
+    return upto - 1
 
 
 def resolve_diagnosis(text: str, pack: Pack) -> str:
@@ -91,13 +117,21 @@ def resolve_diagnosis(text: str, pack: Pack) -> str:
     default=None,
     help="Explain one diagnosis instead: what speaks against it, what it would need, what would settle it.",
 )
+@upto_option
 def explain(
-    case: str, rules_dir: Path | None, as_json: bool, uniform_priors: bool, top: int, why_not: str | None
+    case: str,
+    rules_dir: Path | None,
+    as_json: bool,
+    uniform_priors: bool,
+    top: int,
+    why_not: str | None,
+    upto: int | None,
 ) -> None:
     """Explain the ranking for CASE: evidence for and against, criteria, unknowns, references."""
     pack = pack_from(rules_dir)
     dx = resolve_diagnosis(why_not, pack) if why_not is not None else None
-    report = rank_case(resolve_case(case, pack), pack, uniform_priors=uniform_priors, why_not=dx)
+    c = resolve_case(case, pack)
+    report = rank_case(c, pack, upto=stage_index(upto, c), uniform_priors=uniform_priors, why_not=dx)
     if as_json:
         emit_json(report)
     elif dx is not None:
