@@ -189,3 +189,9 @@ def test_criteria_cannot_conclude_outside():
     pack = PACK.model_copy(update={"rules": [broken if r.id == rule.id else r for r in PACK.rules]})
     messages = [p[3] for p in iter_problems(pack) if p[1] == rule.id]
     assert any("not a diagnosis" in m for m in messages)
+
+
+def test_the_verdict_names_the_subtype_by_its_label_not_its_id(runner):
+    report = json.loads(runner.invoke(cli, ["rank", "aml-child-auer-rods", "--json"]).stdout)
+    assert report["differential"][0]["subtype"] == "aml"
+    assert report["summary"].startswith("Most probable: Acute leukaemia (acute myeloid leukaemia),")

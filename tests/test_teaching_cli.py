@@ -240,3 +240,30 @@ def test_reference_numbers_are_stable_for_a_whole_walkthrough(runner):
                 assert by_number[n] == source, (case, stage["stage"], n, source)
         assert sorted(number_of.values()) == list(range(1, len(number_of) + 1))  # 1..N, no gaps
         assert len({r["n"] for s in stages for r in s["references"]}) > len(stages[0]["references"])
+
+
+def test_explain_and_walkthrough_print_the_legend_once(runner):
+    for args in (["explain", "aa-severe-young-woman"], ["walkthrough", "aa-severe-young-woman", "--auto"]):
+        out = run(runner, *args).stdout
+        assert out.count("How to read the numbers") == 1, args
+        for term in ("×factor:", "LR:", "pp:", "bits:", "teaching estimate:"):
+            assert f"  {term}" in out, (args, term)
+    explain = run(runner, "explain", "aa-severe-young-woman").stdout
+    assert explain.index("Most probable") < explain.index("How to read the numbers") < explain.index("For:")
+
+
+def test_rank_and_explain_upto_use_only_the_first_n_stages(runner):
+    stages = json.loads(run(runner, "walkthrough", "aa-severe-young-woman", "--json").stdout)
+    for n in (1, 2):
+        report = json.loads(run(runner, "rank", "aa-severe-young-woman", "--json", "--upto", str(n)).stdout)
+        assert report["stage"]["index"] == n - 1
+        ranked = [(d["diagnosis"], d["probability"]) for d in report["differential"]]
+        assert ranked == [(d["diagnosis"], d["probability"]) for d in stages[n - 1]["differential"]]
+        explained = json.loads(
+            run(runner, "explain", "aa-severe-young-woman", "--json", "--upto", str(n)).stdout
+        )
+        assert explained["differential"][0]["diagnosis"] == stages[n - 1]["differential"][0]["diagnosis"]
+    full = json.loads(run(runner, "rank", "aa-severe-young-woman", "--json").stdout)
+    assert full["differential"] != stages[0]["differential"]
+    one_line_error(run(runner, "rank", "aa-severe-young-woman", "--upto", "9"), "--upto 9", "has 4 stages")
+    assert run(runner, "explain", "aa-severe-young-woman", "--upto", "0").exit_code == 2

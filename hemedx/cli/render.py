@@ -125,6 +125,30 @@ def alerts_block(out: Console, alerts: list[dict[str, Any]]) -> set[int]:
     return numbers
 
 
+LEGEND = (
+    (
+        "×factor",
+        "how often this diagnosis shows the finding in that state (p if present, 1 − p if absent);"
+        " it multiplies the diagnosis's score, so ×0.97 means 'almost always', not a loss",
+    ),
+    (
+        "LR",
+        "likelihood ratio: that factor against the rest of the differential; above 1 speaks for the"
+        " diagnosis, below 1 against (it sorts For from Against)",
+    ),
+    ("pp", "percentage points: the change in a probability from the previous stage"),
+    ("bits", "how much a test is expected to narrow the differential (1 bit halves the uncertainty)"),
+    ("teaching estimate", "a number set for teaching, not taken from a published source"),
+)
+
+
+def legend(out: Console) -> None:
+    """How to read the numbers, printed once per view (before the first number it explains)."""
+    out.print(Text("How to read the numbers", style="bold dim"))
+    for term, meaning in LEGEND:
+        out.print(Text(f"  {term}: {meaning}", style="dim"))
+
+
 def verdict(out: Console, summary: str, supported: bool) -> None:
     """The one-line verdict, always printed before the table it summarises."""
     out.print(Text(summary, style="bold" if supported else "bold yellow"))
@@ -233,12 +257,15 @@ def render_rank(report: dict[str, Any], out: Console) -> None:
     out.print(Text(f"Reasons and references: hemedx explain {report['case']}", style="dim"))
 
 
-def render_explain(report: dict[str, Any], out: Console, top: int = 3) -> None:
+def render_explain(report: dict[str, Any], out: Console, top: int = 3, with_legend: bool = True) -> None:
     """``hemedx explain``: per diagnosis the evidence for and against, criteria, unknowns, references."""
     header(out, report)
     out.print()
     alerts_block(out, report["alerts"])
     verdict(out, report["summary"], report["supported"])
+    if with_legend:
+        out.print()
+        legend(out)
     for rank_no, d in enumerate(report["differential"][:top], 1):
         if d.get("hypothesis") == "outside":
             _outside_block(out, rank_no, d)

@@ -194,7 +194,7 @@ def build_report(
         "outside_differential": outside,
         "title": case.title,
         "stage": stage,
-        "summary": _summary(ranking),
+        "summary": _summary(ranking, dx_by_id),
         "findings": findings,
         "conflicts": list(ranking.conflicts),
         "priors": "uniform" if ranking.uniform_priors else "pack",
@@ -205,7 +205,7 @@ def build_report(
     }
 
 
-def _summary(ranking: Ranking) -> str:
+def _summary(ranking: Ranking, diagnoses: dict[str, Any]) -> str:
     """The verdict, read before any table: it never names the outside hypothesis as a diagnosis."""
     top = ranking.differential[0]
     if ranking.outside_id is not None and top.id == ranking.outside_id:
@@ -220,7 +220,10 @@ def _summary(ranking: Ranking) -> str:
             "none of its cardinal findings is present. "
             "The probabilities below only compare the hypotheses with each other."
         )
-    sub = f" ({top.subtype.replace('_', ' ')})" if top.subtype else ""
+    label = next((s.label for s in diagnoses[top.id].subtypes if s.id == top.subtype), None)
+    if label and not label[:2].isupper():  # "Severe" -> "severe", but "APL ..." stays
+        label = label[0].lower() + label[1:]
+    sub = f" ({label})" if label else ""
     return f"Most probable: {top.label}{sub}, {top.probability * 100:.1f}%."
 
 

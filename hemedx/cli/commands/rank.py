@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from hemedx.cases.library import DEMO_CASE, resolve_case
+from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.jsonout import emit_json
 from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
@@ -14,6 +16,14 @@ from hemedx.engine import rank_case
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.suggest import did_you_mean
+
+upto_option = click.option(
+    "--upto",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Use only the first N stages of the case (what was known then).",
+)
 
 
 @cli.command()
@@ -29,6 +39,7 @@ from hemedx.suggest import did_you_mean
     help="What if: set a finding (present/absent), a lab (250, or 250000/uL) or a test result. Repeatable.",
 )
 @click.option("--unset", "unset_ids", multiple=True, metavar="ID", help="What if: make a value unknown.")
+@upto_option
 def rank(
     case: str,
     rules_dir: Path | None,
@@ -36,6 +47,7 @@ def rank(
     uniform_priors: bool,
     set_values: tuple[str, ...],
     unset_ids: tuple[str, ...],
+    upto: int | None,
 ) -> None:
     """Rank the differential for CASE (a case file, or a library case id)."""
     pack = pack_from(rules_dir)
@@ -45,7 +57,8 @@ def rank(
 
         changes = [parse_set(v, pack) for v in set_values] + [parse_unset(v, pack) for v in unset_ids]
     c = resolve_case(case, pack)
-    report = rank_case(c, pack, uniform_priors=uniform_priors)
+    stage = stage_index(upto, c)
+    report = rank_case(c, pack, upto=stage, uniform_priors=uniform_priors)
     if not changes:
         if as_json:
             emit_json(report)
@@ -54,7 +67,9 @@ def rank(
 
             render_rank(report, console())
         return
-    after = rank_case(c, pack, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(), changes))
+    after = rank_case(
+        c, pack, upto=stage, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(stage), changes)
+    )
     after["what_if"] = {"changes": [ch.as_dict() for ch in changes], "deltas": deltas(report, after)}
     if as_json:
         emit_json(after)
@@ -62,6 +77,18 @@ def rank(
         from hemedx.cli.render import console, render_what_if
 
         render_what_if(report, after, console())
+
+
+def stage_index(upto: int | None, case: Case) -> int | None:
+    """``--upto N`` (the first N stages) as the engine's 0-based index; N beyond the case is bad input."""
+    if upto is None:
+        return None
+    if upto > len(case.stages):
+        raise InputError(
+            f"--upto {upto}: case '{case.id}' has {len(case.stages)} stages",
+            hint=f"use 1 to {len(case.stages)}",
+        )
+    return upto - 1
 
 
 def resolve_diagnosis(text: str, pack: Pack) -> str:
@@ -91,13 +118,21 @@ def resolve_diagnosis(text: str, pack: Pack) -> str:
     default=None,
     help="Explain one diagnosis instead: what speaks against it, what it would need, what would settle it.",
 )
+@upto_option
 def explain(
-    case: str, rules_dir: Path | None, as_json: bool, uniform_priors: bool, top: int, why_not: str | None
+    case: str,
+    rules_dir: Path | None,
+    as_json: bool,
+    uniform_priors: bool,
+    top: int,
+    why_not: str | None,
+    upto: int | None,
 ) -> None:
     """Explain the ranking for CASE: evidence for and against, criteria, unknowns, references."""
     pack = pack_from(rules_dir)
     dx = resolve_diagnosis(why_not, pack) if why_not is not None else None
-    report = rank_case(resolve_case(case, pack), pack, uniform_priors=uniform_priors, why_not=dx)
+    c = resolve_case(case, pack)
+    report = rank_case(c, pack, upto=stage_index(upto, c), uniform_priors=uniform_priors, why_not=dx)
     if as_json:
         emit_json(report)
         return
@@ -111,15 +146,31 @@ def explain(
 
 @cli.command()
 @rules_option
-def demo(rules_dir: Path | None) -> None:
-    """Walk through a built-in case stage by stage, as a teacher would project it."""
-    from hemedx.cli.commands.teach import run_walkthrough
+@click.option("--case", "case", default=DEMO_CASE, show_default=True, help="The case to demonstrate.")
+@click.option(
+    "--no-pause", is_flag=True, help="Run straight through (on a terminal it waits between stages)."
+)
+def demo(rules_dir: Path | None, case: str, no_pause: bool) -> None:
+    """Walk through a case stage by stage, as a teacher would project it (a key moves on).
+
+    It pauses only when both stdin and stdout are a terminal: piped (CI, tests) it never waits.
+    """
+    from hemedx.cli.commands.teach import key_pause, run_walkthrough
     from hemedx.cli.render import console, render_explain
     from hemedx.engine.walkthrough import walkthrough
 
     pack = pack_from(rules_dir)
-    case = resolve_case(DEMO_CASE, pack)
+    c = resolve_case(case, pack)
     out = console()
-    run_walkthrough(case, walkthrough(case, pack), pack, out, interactive=False)
+    waits = not no_pause and sys.stdin.isatty() and sys.stdout.isatty()
+    pause = key_pause(out) if waits else None
+    if not run_walkthrough(c, walkthrough(c, pack), pack, out, interactive=False, pause=pause):
+        return
+    if pause is not None:
+        out.print()
+        try:
+            pause("why the engine ranks its leader first")
+        except EOFError:
+            return
     out.print()
-    render_explain(rank_case(case, pack), out, top=1)
+    render_explain(rank_case(c, pack), out, top=1, with_legend=False)

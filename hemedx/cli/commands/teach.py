@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from hemedx.cli.render import (
     cite_marks,
     console,
     emit_json,
+    legend,
     pct,
     references_for,
     render_stage,
@@ -99,22 +101,54 @@ def compare_guess(guess: str, stage: dict[str, Any], pack: Pack) -> str:
     )
 
 
+Pause = Callable[[str], None]
+
+
+def key_pause(out: Console) -> Pause:
+    """Wait for one key on the terminal (Ctrl-D stops, Ctrl-C interrupts): the demo's stage break."""
+
+    def pause(what: str) -> None:
+        out.print(Text(f"[any key] {what}  (Ctrl-C quits) ", style="bold magenta"), end="")
+        out.file.flush()
+        click.getchar()  # EOFError on Ctrl-D, KeyboardInterrupt on Ctrl-C (click translates both)
+        out.print()
+
+    return pause
+
+
 def run_walkthrough(
-    case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, interactive: bool
-) -> None:
+    case: Case,
+    stages: list[dict[str, Any]],
+    pack: Pack,
+    out: Console,
+    interactive: bool,
+    pause: Pause | None = None,
+) -> bool:
     """Reveal stage by stage; interactively the learner may name a leading diagnosis before each ranking.
 
-    Ctrl-D at a prompt stops the walkthrough there: the answer is shown only to a learner who asks for it.
+    ``pause`` (the demo on a terminal) waits between stages. Ctrl-D at a prompt or a pause stops the
+    walkthrough there: the answer is shown only to a learner who asks for it. Returns whether it ran to
+    the end.
     """
     try:
-        _walk(case, stages, pack, out, Prompter(out, interactive))
-    except EndOfInput:
+        _walk(case, stages, pack, out, Prompter(out, interactive), pause)
+    except (EndOfInput, EOFError):
+        out.print()
         out.print(Text("Stopped at the end of input; the answer was not shown.", style="dim"))
+        return False
+    return True
 
 
-def _walk(case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter) -> None:
+def _walk(
+    case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter, pause: Pause | None
+) -> None:
     _intro(out, case)
+    out.print()
+    legend(out)
     for stage in stages:
+        if pause is not None and stage["index"] > 0:
+            out.print()
+            pause(f"stage {stage['index'] + 1} of {stage['of']}: {stage['stage']}")
         ask.ask(f"\n[Enter] reveal stage {stage['index'] + 1}: {stage['stage']} ")
         numbers = render_stage(out, stage, show_ranking=False)
         guess = ask.ask("Your leading diagnosis? (type it, or Enter to see the engine's ranking) ")
@@ -123,6 +157,9 @@ def _walk(case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, as
             out.print(Text(compare_guess(guess, stage, pack), style="magenta"))
         references_for(out, stage["references"], numbers)
     last = stages[-1]
+    if pause is not None:
+        out.print()
+        pause("the answer")
     ask.ask("\n[Enter] show the answer ")
     render_answer(out, last)
 
