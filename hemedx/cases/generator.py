@@ -12,6 +12,7 @@ the rules for consistency and robustness to noise; it is not a benchmark of clin
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import math
 import random
@@ -355,8 +356,14 @@ def _near(word: str, names: set[str]) -> str | None:
 
 
 def expr_names(text: str) -> set[str]:
-    """Names an expression reads (its dependencies)."""
-    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)} - _FUNCTIONS
+    """Names an expression reads (its dependencies); a fresh set the caller may change."""
+    return set(_names(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names(text: str) -> frozenset[str]:
+    """Names an expression reads, worked out once per process (every generated case asks again)."""
+    return frozenset({n.id for n in ast.walk(_parsed(text)) if isinstance(n, ast.Name)} - _FUNCTIONS)
 
 
 # ------------------------------------------------------------------------------------------------ drawing
@@ -429,12 +436,18 @@ def _draw(dist: Dist, rng: random.Random, env: dict[str, float]) -> float:
         value = dist.const
     else:
         assert dist.expr is not None
-        value = _Eval(rng, env)(ast.parse(dist.expr, mode="eval"))
+        value = _Eval(rng, env)(_parsed(dist.expr))
     if dist.min is not None:
         value = max(value, dist.min)
     if dist.max is not None:
         value = min(value, dist.max)
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(expr: str) -> ast.Expression:
+    """A distribution expression parsed once per process, not once per drawn value (the tree is only read)."""
+    return ast.parse(expr, mode="eval")
 
 
 def _bounds(dist: Dist, env: dict[str, float]) -> tuple[float | None, float | None]:
