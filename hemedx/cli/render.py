@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import sys
 from collections.abc import Iterable
@@ -14,7 +13,8 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from hemedx.safetext import json_text, terminal_text
+from hemedx.cli.jsonout import emit_json  # noqa: F401  (re-exported: one JSON writer for every view)
+from hemedx.safetext import terminal_text
 
 BAR_WIDTH = 24
 
@@ -68,11 +68,6 @@ def console(stderr: bool = False) -> Console:
         soft_wrap=not tty,
         width=output_width(tty),
     )
-
-
-def emit_json(data: Any) -> None:
-    """Print JSON deterministically: fixed key order, two-space indent, UTF-8 kept as is."""
-    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def pct(p: float) -> str:
