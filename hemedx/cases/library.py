@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from pathlib import Path
 
@@ -29,22 +30,49 @@ def library_ids() -> list[str]:
     return [p.stem for p in library_files()]
 
 
+CODE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32: no i, l, o or u to misread
+CODE_LENGTH = 5
+
+
+def case_code(case_id: str) -> str:
+    """A neutral handle for a case: 5 characters of a hash of its id, so it never names the answer.
+
+    It depends on the id alone, so it stays the same when cases are added or renamed around it; every
+    command that takes a library case id takes the code too (any letter case).
+    """
+    number = int.from_bytes(hashlib.sha256(case_id.encode("utf-8")).digest()[:8], "big")
+    chars = []
+    for _ in range(CODE_LENGTH):
+        number, digit = divmod(number, len(CODE_ALPHABET))
+        chars.append(CODE_ALPHABET[digit])
+    return "".join(chars)
+
+
 def load_library(pack: Pack) -> list[Case]:
     """All library cases, validated against ``pack``."""
     return [load_case(p, pack) for p in library_files()]
 
 
 def resolve_case(ref: str, pack: Pack) -> Case:
-    """Load ``ref`` as a file path if it looks like one or exists, else as a library case id."""
+    """Load ``ref`` as a file path if it looks like one or exists, else as a library case id or code."""
     path = Path(ref)
     if path.exists() or path.suffix in (".yaml", ".yml", ".json") or "/" in ref or "\\" in ref:
         return load_case(path, pack)
-    for file in library_files():
+    files = library_files()
+    for file in files:
         if file.stem == ref:
             return load_case(file, pack)
+    by_code = [file for file in files if case_code(file.stem) == ref.strip().lower()]
+    if len(by_code) == 1:
+        return load_case(by_code[0], pack)
+    if by_code:  # the library test keeps codes unique; a user's own library copy might not
+        raise InputError(f"case code '{ref}' names {len(by_code)} cases", hint="use the case id")
     raise InputError(
         f"'{ref}' is neither a case file nor a library case id",
-        hint=did_you_mean(ref, library_ids()) or "see 'hemedx cases list'",
+        hint=did_you_mean(
+            ref, [case_code(f.stem) for f in files] if len(ref) <= CODE_LENGTH else library_ids()
+        )
+        or "see 'hemedx cases list'",
     )
 
 

@@ -20,7 +20,6 @@ _HOMES = {
     "explain": "rank",
     "demo": "rank",
     "walkthrough": "teach",
-    "quiz": "teach",
     "present": "teach",
     "import": "fhir",
     "export": "fhir",

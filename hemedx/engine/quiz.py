@@ -1,17 +1,6 @@
-"""Quiz: read a learner's ranked differential and score it against the engine and the answer key.
+"""Quiz: read a learner's ranked differential (ids, labels, numbers, abbreviations, typos).
 
-Scoring (hand-computable, shown to the learner after every stage):
-
-* At each stage you list up to 3 diagnoses, best first. Your pick in position i (1, 2, 3) that the engine
-  ranks at position j (1 … 9) earns ``max(0, 3 − |i − j|)`` points: 3 for the same place, 2 one place off,
-  1 two places off, 0 further away. Listing the engine's top three in its order earns the stage maximum,
-  3 + 3 + 3 = 9.
-* After the last stage, the answer key adds 3 points if your first pick is the key's diagnosis, or 1 if
-  the key's diagnosis is elsewhere in your list.
-* Total = the sum over stages + the answer bonus; maximum = 9 × stages + 3.
-
-Example: the engine ranks AA, AML, MDS; you answer MDS, AA. MDS: your 1st, engine 3rd → 3 − 2 = 1; AA:
-your 2nd, engine 1st → 3 − 1 = 2; stage score 3 of 9.
+The scoring rule lives in :mod:`hemedx.engine.quizscore`.
 """
 
 from __future__ import annotations
@@ -19,14 +8,10 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from hemedx.rules.model import Pack
 
 PICKS = 3
-STAGE_MAX = 9
-ANSWER_FIRST = 3
-ANSWER_LISTED = 1
 
 
 _ALIASES = {  # common classroom shorthand; used only when the pack has the diagnosis
@@ -102,26 +87,3 @@ def parse_answer(text: str, pack: Pack, shown: list[str]) -> tuple[list[str], li
         if m.diagnosis and m.diagnosis not in picks and len(picks) < PICKS:
             picks.append(m.diagnosis)
     return picks, matches
-
-
-def score_stage(picks: list[str], engine_order: list[str]) -> dict[str, Any]:
-    """Points per pick, ``max(0, 3 − |your place − engine's place|)``, and the stage total (max 9)."""
-    rows = []
-    for i, dx in enumerate(picks[:PICKS], 1):
-        j = engine_order.index(dx) + 1
-        rows.append({"diagnosis": dx, "yours": i, "engine": j, "points": max(0, 3 - abs(i - j))})
-    return {"picks": rows, "points": sum(r["points"] for r in rows), "max": STAGE_MAX}
-
-
-def answer_bonus(picks: list[str], answer: str | None) -> int:
-    """3 if your first pick is the answer key's diagnosis, 1 if it is elsewhere in your list, else 0."""
-    if answer is None or answer not in picks:
-        return 0
-    return ANSWER_FIRST if picks[0] == answer else ANSWER_LISTED
-
-
-def total(stage_points: list[int], bonus: int, has_answer: bool) -> dict[str, Any]:
-    """The final score: sum of stages plus the answer bonus, out of 9 × stages (+ 3 with an answer key)."""
-    maximum = STAGE_MAX * len(stage_points) + (ANSWER_FIRST if has_answer else 0)
-    points = sum(stage_points) + bonus
-    return {"points": points, "max": maximum, "percent": round(100 * points / maximum, 1) if maximum else 0}

@@ -1,8 +1,7 @@
-"""walkthrough, quiz and present: the teaching commands (stage-by-stage reveal, scored quiz, HTML slides)."""
+"""walkthrough and present: the teaching commands (stage-by-stage reveal, HTML slides); quiz is in quiz.py."""
 
 from __future__ import annotations
 
-import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,12 +11,11 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from hemedx.cases.library import library_ids, resolve_case
+from hemedx.cases.library import resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.options import force_option, json_option, pack_from, rules_option, uniform_option
 from hemedx.cli.render import (
-    alerts_block,
     cite_marks,
     console,
     emit_json,
@@ -26,10 +24,8 @@ from hemedx.cli.render import (
     references_for,
     render_stage,
     render_stage_ranking,
-    verdict,
 )
-from hemedx.cli.status import ExitStatus
-from hemedx.engine.quiz import STAGE_MAX, answer_bonus, match_diagnosis, parse_answer, score_stage, total
+from hemedx.engine.quiz import match_diagnosis
 from hemedx.engine.report import disclaimer_for
 from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
@@ -74,7 +70,8 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _intro(out: Console, case: Case) -> None:
+def intro(out: Console, case: Case) -> None:
+    """The case's title (never its id), the teaching-aid notice and the presentation."""
     out.print(Text(case.title, style="bold"))  # never the id: a library id names the answer
     out.print(Text(disclaimer_for(case), style="italic dim"))
     if case.presentation:
@@ -142,7 +139,7 @@ def run_walkthrough(
 def _walk(
     case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter, pause: Pause | None
 ) -> None:
-    _intro(out, case)
+    intro(out, case)
     out.print()
     legend(out)
     for stage in stages:
@@ -200,132 +197,6 @@ def walkthrough(case: str, rules_dir: Path | None, as_json: bool, uniform_priors
         emit_json(stages)
         return
     run_walkthrough(c, stages, pack, console(), interactive=not auto)
-
-
-QUIZ_RULE = (
-    "Scoring: list up to 3 diagnoses, best first. A pick in your place i that the engine ranks at place j"
-    " earns max(0, 3 − |i − j|) points (9 per stage at most). After the last stage the answer key adds 3 if"
-    " your first pick is right, 1 if it is elsewhere in your list."
-)
-
-
-@cli.command()
-@click.argument("case", required=False)
-@click.option("--random", "pick_random", is_flag=True, help="Pick a library case at random.")
-@click.option("--seed", type=int, default=None, help="Seed for --random (the same seed picks the same case).")
-@rules_option
-@uniform_option
-def quiz(
-    case: str | None, pick_random: bool, seed: int | None, rules_dir: Path | None, uniform_priors: bool
-) -> None:
-    """Quiz yourself on CASE (or a random library case): rank the differential at every stage."""
-    if case and pick_random:
-        raise InputError("give a CASE or --random, not both")
-    if seed is not None and case:
-        raise InputError("--seed goes with --random", hint="drop CASE or drop --seed")
-    pack = pack_from(rules_dir)
-    if not case:
-        case = random.Random(seed).choice(library_ids())
-    c = resolve_case(case, pack)
-    stages = walkthrough_stages(c, pack, uniform_priors)
-    out = console()
-    ask = Prompter(out, interactive=True)
-    _intro(out, c)
-    out.print()
-    out.print(Text(QUIZ_RULE, style="dim"))
-    points: list[int] = []
-    try:
-        picks = _quiz_stages(stages, pack, out, ask, points)
-    except EndOfInput:
-        _score_so_far(out, points, len(stages), "Stopped at the end of input")
-        return
-    except KeyboardInterrupt:
-        _score_so_far(out, points, len(stages), "Interrupted")
-        click.get_current_context().exit(ExitStatus.INTERRUPTED)
-    answer = stages[-1]["answer"]
-    bonus = answer_bonus(picks, answer["diagnosis"])
-    score = total(points, bonus, answer["diagnosis"] is not None)
-    render_answer(out, stages[-1])
-    out.print()
-    if answer["diagnosis"]:
-        out.print(f"Answer bonus: {bonus} (3 if your final first pick is the answer, 1 if listed)")
-    out.print(
-        Text(
-            f"Score: {' + '.join(map(str, points))} + {bonus} = {score['points']} of {score['max']}"
-            f" ({score['percent']:g}%)",
-            style="bold magenta",
-        )
-    )
-
-
-def _quiz_stages(
-    stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter, points: list[int]
-) -> list[str]:
-    """Ask and score every stage, appending each stage's points as it is scored; the last stage's picks."""
-    shown = [d.id for d in pack.diagnoses]
-    menu = "  ".join(f"{i}. {d.label}" for i, d in enumerate(pack.diagnoses, 1))
-    picks: list[str] = []
-    for stage in stages:
-        render_stage(out, stage, show_ranking=False)
-        out.print(Text(menu, style="dim"))
-        picks = _read_picks(ask, out, pack, shown)
-        order = [d["diagnosis"] for d in stage["differential"]]
-        result = score_stage(picks, order)
-        alerts_block(out, stage["alerts"])  # revealed with the engine's view, after the learner commits
-        verdict(out, stage["summary"], stage["supported"])
-        top = ", ".join(
-            f"{i}. {d['label']} {pct(d['probability'])}" for i, d in enumerate(stage["differential"][:3], 1)
-        )
-        out.print(Text(f"Engine: {top}", style="bold"))
-        for row in result["picks"]:
-            label = stage["differential"][order.index(row["diagnosis"])]["label"]
-            out.print(
-                f"   {label}: yours {_ordinal(row['yours'])}, engine {_ordinal(row['engine'])}"
-                f" → 3 − {abs(row['yours'] - row['engine'])} = {row['points']}"
-                if row["points"]
-                else f"   {label}: yours {_ordinal(row['yours'])}, engine {_ordinal(row['engine'])} → 0"
-            )
-        out.print(Text(f"Stage score: {result['points']} of {result['max']}", style="bold magenta"))
-        points.append(result["points"])
-    return picks
-
-
-def _score_so_far(out: Console, points: list[int], stages: int, why: str) -> None:
-    """A quiz left early: the stages scored so far, and no answer (it is still a quiz for next time)."""
-    got = sum(points)
-    done = len(points)
-    out.print()
-    out.print(
-        Text(
-            f"{why} after {done} of {stages} stages: {got} of {STAGE_MAX * done} points so far;"
-            " the answer was not shown.",
-            style="bold magenta",
-        )
-    )
-
-
-def _read_picks(ask: Prompter, out: Console, pack: Pack, shown: list[str]) -> list[str]:
-    """Ask until every part of the answer is recognised (at most 3 tries); typos read as the nearest."""
-    for _ in range(3):
-        line = ask.ask("Your differential, best first (numbers, ids or names, comma-separated): ")
-        if line is None:
-            return []
-        picks, matches = parse_answer(line, pack, shown)
-        labels = {d.id: d.label for d in pack.diagnoses}
-        for m in matches:
-            if m.how == "nearest" and m.diagnosis:
-                out.print(Text(f"   read '{m.text.strip()}' as {labels[m.diagnosis]}", style="dim"))
-        missing = [m for m in matches if m.diagnosis is None]
-        if not missing:
-            return picks
-        for m in missing:
-            hint = did_you_mean(m.text.strip(), [*shown, *labels.values()])
-            out.print(
-                Text(
-                    f"   '{m.text.strip()}' is not in the list{f' ({hint})' if hint else ''}", style="yellow"
-                )
-            )
-    return picks
 
 
 @cli.command()
