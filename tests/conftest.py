@@ -1,4 +1,4 @@
-"""Test-session set-up: the validated-pack cache goes to a temporary folder, never the user's own."""
+"""Test-session set-up: the pack cache and quiz history go to temporary folders, never the user's own."""
 
 from __future__ import annotations
 
@@ -10,3 +10,6 @@ import tempfile
 _CACHE = tempfile.mkdtemp(prefix="hemedx-test-cache-")
 os.environ["XDG_CACHE_HOME"] = _CACHE  # before any test module loads a pack (several do at import)
 atexit.register(shutil.rmtree, _CACHE, True)
+_DATA = tempfile.mkdtemp(prefix="hemedx-test-data-")
+os.environ["HEMEDX_DATA_DIR"] = _DATA  # quiz history: never the user's own
+atexit.register(shutil.rmtree, _DATA, True)

@@ -11,7 +11,7 @@ from serve_helpers import CASE, client, make_room
 from hemedx import load_pack
 from hemedx.cases.library import resolve_case
 from hemedx.cli import cli
-from hemedx.engine.quiz import score_stage
+from hemedx.engine.quizscore import score_stage
 from hemedx.engine.report import rank_case
 from hemedx.serve.guard import CSP, Limits, TokenBucket
 from hemedx.serve.store import SQLiteStore
@@ -111,9 +111,9 @@ def test_engine_and_answer_are_withheld_until_revealed(room):
         assert view["phase"] == "engine"
         result = view["results"][-1]
         order = [d["diagnosis"] for d in report["differential"]]
-        assert (
-            result["score"]["points"] == score_stage(["aplastic_anemia", "acute_leukemia"], order)["points"]
-        )
+        key = "aplastic_anemia" if stage == len(case.stages) - 1 else None
+        expected = score_stage(["aplastic_anemia", "acute_leukemia"], report["differential"], key)
+        assert result["score"]["points"] == expected["points"]
         tv = t.get(f"/api/t/{sid}/state").json()
         assert [d["diagnosis"] for d in tv["engine"]["differential"]] == order
         assert tv["engine"]["next_test"]["label"] == report["next_test"]["label"]
@@ -269,7 +269,9 @@ def test_self_study_commits_before_the_engine(tmp_path):
     assert s.put(f"/api/s/{sid}/answer", json={"stage": 0, "picks": ["acute_leukemia"]}).status_code == 200
     assert s.post(f"/api/s/{sid}/advance").status_code == 200
     view = s.get(f"/api/s/{sid}/state").json()
-    assert view["phase"] == "engine" and view["results"][0]["score"]["points"] == 3
+    first = rank_case(resolve_case(CASE, load_pack()), load_pack(), upto=0)["differential"]
+    expected = score_stage(["acute_leukemia"], first)["points"]
+    assert view["phase"] == "engine" and view["results"][0]["score"]["points"] == expected
     assert view["code"] is None
     # a self-study session has no teacher: the teacher API refuses it
     assert client(room).get(f"/api/t/{sid}/state").status_code == 403

@@ -13,7 +13,7 @@ from serve_helpers import CASE, free_port, start, stop
 
 from hemedx import load_pack
 from hemedx.cases.library import resolve_case
-from hemedx.engine.quiz import answer_bonus, score_stage
+from hemedx.engine.quizscore import STAGE_MAX, SUBTYPE_MAX, score_stage
 from hemedx.engine.report import rank_case
 
 pytest.importorskip("uvicorn")
@@ -69,7 +69,7 @@ def test_a_class_through_a_whole_case(browsers, tmp_path):
     reports = [rank_case(case, pack, upto=i, next_test=True) for i in range(len(case.stages))]
     orders = [[d["diagnosis"] for d in r["differential"]] for r in reports]
     plans = {  # nickname -> picks per stage
-        "quokka": [o[:3] for o in orders],  # the engine's top three: 9 per stage
+        "quokka": [o[:3] for o in orders],  # the engine's top three
         "wombat": [["aplastic_anemia"]] * len(orders),
         EVIL: [["itp", "aiha"]] * len(orders),
     }
@@ -154,12 +154,13 @@ def test_a_class_through_a_whole_case(browsers, tmp_path):
                 )
                 assert rect["bottom"] <= height, f"{selector} below the fold at 1024×768"
             for nick, s in students.items():
-                expected = score_stage(plans[nick][i], order)["points"]
+                key = "aplastic_anemia" if i == len(orders) - 1 else None
+                expected = score_stage(plans[nick][i], reports[i]["differential"], key)["points"]
                 WebDriverWait(s, 15).until(
                     lambda d, i=i: d.find_elements(By.CSS_SELECTOR, f'.result[data-stage="{i}"]')
                 )
                 result = s.find_element(By.CSS_SELECTOR, f'.result[data-stage="{i}"]').text
-                assert f"Your score: {expected} of 9" in result
+                assert f"Your score: {expected} of {STAGE_MAX}" in result
                 assert labels[order[0]] in result
                 assert not s.find_element(By.ID, "answer-box").text
 
@@ -167,10 +168,11 @@ def test_a_class_through_a_whole_case(browsers, tmp_path):
         wait_t.until(lambda d: "Answer key: Aplastic anaemia" in d.find_element(By.ID, "left").text)
         totals = {}
         for nick, picks in plans.items():
-            points = sum(score_stage(p, o)["points"] for p, o in zip(picks, orders, strict=True))
-            totals[nick] = points + answer_bonus(picks[-1], "aplastic_anemia")
+            keys = [None] * (len(reports) - 1) + ["aplastic_anemia"]
+            stages = zip(picks, reports, keys, strict=True)
+            totals[nick] = sum(score_stage(p, r["differential"], k)["points"] for p, r, k in stages)
         scores = teacher.find_element(By.CSS_SELECTOR, "table.scores").text
-        maximum = 9 * len(orders) + 3
+        maximum = STAGE_MAX * len(orders) + SUBTYPE_MAX  # no student answers the subtype here
         for nick, points in totals.items():
             assert f"{nick} {points} / {maximum}" in scores
         assert teacher.execute_script("return window.x") is None

@@ -1,32 +1,26 @@
-"""Quiz: reading answers, the hand-computable scoring rule, and a whole quiz fed through stdin."""
+"""Quiz: reading answers, the hand-computable scoring rule, options, history, and a quiz fed through stdin."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from hemedx import load_pack
+from hemedx.cases.library import case_code, load_library
 from hemedx.cli import cli
-from hemedx.engine.quiz import answer_bonus, match_diagnosis, parse_answer, score_stage, total
+from hemedx.engine.quiz import match_diagnosis, parse_answer
+from hemedx.engine.quizscore import hint, score_stage, score_subtype, total
 
-ENGINE = [
-    "aplastic_anemia",
-    "acute_leukemia",
-    "mds",
-    "pnh",
-    "megaloblastic_anemia",
-    "aiha",
-    "evans_syndrome",
-    "hereditary_spherocytosis",
-    "itp",
-]
+CASE = "aa-severe-young-woman"
+
+
+def dx(*pairs):
+    return [{"diagnosis": d, "probability": p} for d, p in pairs]
+
+
+ENGINE = dx(("aa", 0.412), ("aml", 0.301), ("mds", 0.149), ("pnh", 0.051), ("itp", 0.049), ("aiha", 0.038))
 
 
 @pytest.fixture(scope="module")
@@ -35,35 +29,53 @@ def pack():
 
 
 @pytest.mark.parametrize(
-    ("picks", "points"),
+    ("picks", "points", "rule"),
     [
-        (["aplastic_anemia", "acute_leukemia", "mds"], 9),  # 3 + 3 + 3, the engine's order
-        (["mds", "aplastic_anemia"], 3),  # MDS 1st vs 3rd: 3-2 = 1; AA 2nd vs 1st: 3-1 = 2
-        (["acute_leukemia", "aplastic_anemia"], 4),  # 3-1 + 3-1
-        (["itp"], 0),  # 1st vs 9th: max(0, 3-8) = 0
-        ([], 0),
+        (["aa"], 10, "lead"),  # the leader first: full marks, nothing else needed
+        (["aa", "itp", "aiha"], 10, "lead"),  # a long tail after it costs nothing
+        (["aml", "mds"], 4, "differential"),  # 30.1 + 14.9 = 45.0 % -> 4
+        (["mds", "pnh", "itp"], 2, "differential"),  # 14.9 + 5.1 = 20.0 (ITP 4.9 < 5) -> 2, no float drift
+        (["aml", "aa"], 7, "differential"),  # 71.3 % -> 7: the cap, below the leader first
+        (["itp", "aiha"], 0, "differential"),  # every pick under 5 %
+        ([], 0, "differential"),  # no penalty beyond no points
     ],
 )
-def test_stage_score_by_hand(picks, points):
+def test_stage_score_by_hand(picks, points, rule):
     result = score_stage(picks, ENGINE)
-    assert result["points"] == points
-    assert result["max"] == 9
+    assert (result["points"], result["rule"], result["max"]) == (points, rule, 10)
 
 
-def test_stage_score_worked_example_three_picks():
-    # PNH: yours 1st, engine 4th -> max(0, 3-3) = 0; MDS: 2nd vs 3rd -> 2; AA: 3rd vs 1st -> 1; total 3
-    result = score_stage(["pnh", "mds", "aplastic_anemia"], ENGINE)
-    assert [r["points"] for r in result["picks"]] == [0, 2, 1]
-    assert result["points"] == 3
+def test_the_last_stage_scores_against_the_answer_key():
+    assert score_stage(["mds"], ENGINE, key="mds")["points"] == 10
+    led = score_stage(["aa"], ENGINE, key="mds")  # the engine's leader is not the key
+    assert (led["rule"], led["points"], led["target_is"]) == ("differential", 4, "answer_key")
 
 
-def test_answer_bonus_and_total():
-    assert answer_bonus(["aiha", "evans_syndrome"], "aiha") == 3
-    assert answer_bonus(["evans_syndrome", "aiha"], "aiha") == 1
-    assert answer_bonus(["itp"], "aiha") == 0
-    assert answer_bonus(["itp"], None) == 0
-    assert total([9, 3, 4, 9], 3, True) == {"points": 28, "max": 39, "percent": 71.8}
-    assert total([9, 9], 0, False) == {"points": 18, "max": 18, "percent": 100.0}
+def test_subtype_and_total():
+    assert score_subtype("severe", "severe")["points"] == 5
+    assert score_subtype("very_severe", "severe")["points"] == 0
+    assert score_subtype(None, "severe")["points"] == 0
+    assert total([10, 4, 7, 10], 5, True) == {"points": 36, "max": 45, "percent": 80.0}
+    assert total([10, 10], 0, False) == {"points": 20, "max": 20, "percent": 100.0}
+
+
+def test_hint_is_the_finding_that_most_favours_the_target_over_your_pick():
+    runner = CliRunner()
+    stages = json.loads(runner.invoke(cli, ["walkthrough", CASE, "--json"]).stdout)
+    stage = stages[-1]
+    found = hint(stage["differential"], "aplastic_anemia", "mds")
+    by = {d["diagnosis"]: d for d in stage["differential"]}
+    mds = {(e["finding"], e["state"]): e["factor"] for e in by["mds"]["evidence"] if e["counted"]}
+    ratios = [
+        e["factor"] / mds[(e["finding"], e["state"])]
+        for e in by["aplastic_anemia"]["evidence"]
+        if e["counted"] and (e["finding"], e["state"]) in mds
+    ]
+    assert found["over"] == "mds" and found["ratio"] == round(max(ratios), 2) > 1
+    assert found["ratio"] == round(found["factor"] / found["over_factor"], 2)
+    assert hint(stage["differential"], "aplastic_anemia", "aplastic_anemia") is None
+    alone = hint(stage["differential"], "aplastic_anemia", None)
+    assert alone["over"] is None and alone["ratio"] > 1
 
 
 def test_reading_answers(pack):
@@ -80,29 +92,106 @@ def test_reading_answers(pack):
     assert len(matches) == 5
 
 
-def test_quiz_fed_through_stdin_scores_as_computed_by_hand(pack):
-    runner = CliRunner()
-    stages = json.loads(runner.invoke(cli, ["walkthrough", "aa-severe-young-woman", "--json"]).stdout)
-    answers = ["aa, aml", "2, 1", "aplstic anaemia, zebra", "aplastic_anemia", "aplastic anaemia, mds, aml"]
-    # stage 3's answer has an unknown part, so it is asked again (the 4th line answers stage 3).
-    result = runner.invoke(cli, ["quiz", "aa-severe-young-woman"], input="\n".join(answers) + "\n")
+def stages_of(case=CASE):
+    return json.loads(CliRunner().invoke(cli, ["walkthrough", case, "--json"]).stdout)
+
+
+def test_quiz_fed_through_stdin_scores_as_computed_by_hand():
+    stages = stages_of()
+    answers = ["aa, aml", "", "2, 1", "aplstic anaemia, zebra", "aplastic_anemia", "mds, aa", "", "severe"]
+    # the empty line is asked again; stage 3 has an unknown part, so it is asked again (the 5th line)
+    result = CliRunner().invoke(cli, ["quiz", CASE], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     picks = [
         ["aplastic_anemia", "acute_leukemia"],
         ["acute_leukemia", "aplastic_anemia"],
         ["aplastic_anemia"],
-        ["aplastic_anemia", "mds", "acute_leukemia"],
+        ["mds", "aplastic_anemia"],
     ]
+    keys = [None, None, None, "aplastic_anemia"]
     points = [
-        score_stage(p, [d["diagnosis"] for d in s["differential"]])["points"]
-        for p, s in zip(picks, stages, strict=True)
+        score_stage(p, s["differential"], k)["points"] for p, s, k in zip(picks, stages, keys, strict=True)
     ]
-    expected = total(points, 3, True)
+    expected = total(points, 5, True)
     out = result.stdout
+    assert out.count("Type at least one diagnosis") == 1 and out.count("Stage score:") == 4
     assert "read 'aplstic anaemia' as Aplastic anaemia" in out
     assert "'zebra' is not in the list" in out
-    assert f"Score: {' + '.join(map(str, points))} + 3 = {expected['points']} of 39" in out
+    assert "Target: Aplastic anaemia (the answer key)" in out and "Hint: " in out
+    assert "Which subtype or severity?" in out and "Subtype score: 5 of 5" in out
+    assert f"Score: {' + '.join(map(str, points))} + 5 = {expected['points']} of 45" in out
     assert "Teaching points" in out
+    assert CASE not in out  # the id names the answer; the header shows the title only
+
+
+def test_quiz_json_is_the_only_output_and_deterministic():
+    feed = "aa\naa\naa\naa\n2\n"
+    runs = [CliRunner().invoke(cli, ["quiz", CASE, "--json"], input=feed) for _ in range(2)]
+    assert runs[0].exit_code == 0, runs[0].output
+    assert runs[0].stdout == runs[1].stdout
+    result = json.loads(runs[0].stdout)
+    assert result["case"] == case_code(CASE) and CASE not in runs[0].stdout
+    assert result["status"] == "finished" and result["subtype"]["chosen"] == "severe"
+    stages = stages_of()
+    for scored, stage in zip(result["stages"], stages, strict=True):
+        key = "aplastic_anemia" if stage["index"] == len(stages) - 1 else None
+        assert scored["points"] == score_stage(["aplastic_anemia"], stage["differential"], key)["points"]
+    assert result["score"]["max"] == 45 and result["answer"]["subtype"] == "severe"
+
+
+def test_quiz_stopped_early_shows_no_answer_and_is_saved(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEMEDX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(cli, ["quiz", CASE], input="aplastic anaemia\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    stage_points = int(out.split("Stage score: ")[1].split()[0])
+    assert f"Stopped at the end of input after 1 of 4 stages: {stage_points} of 10 points so far" in out
+    assert "Answer key" not in out and "Teaching points" not in out
+    data = json.loads(CliRunner().invoke(cli, ["quiz", CASE, "--json"], input="").stdout)
+    assert data["status"] == "stopped" and data["answer"] is None and data["stages"] == []
+    history = json.loads(CliRunner().invoke(cli, ["quiz", "--history", "--json"]).stdout)
+    assert [q["status"] for q in history["quizzes"]] == ["stopped", "stopped"]
+    assert history["quizzes"][0]["points"] == stage_points and history["quizzes"][0]["case"] == case_code(
+        CASE
+    )
+
+
+def test_history_survives_a_corrupt_file_and_an_unwritable_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEMEDX_DATA_DIR", str(tmp_path))
+    CliRunner().invoke(cli, ["quiz", CASE], input="aa\naa\naa\naa\n2\n")
+    with (tmp_path / "quiz-history.jsonl").open("a") as f:
+        f.write('{"broken\n[1, 2]\n')
+    shown = CliRunner().invoke(cli, ["quiz", "--history"])
+    assert shown.exit_code == 0
+    assert "skipped 2 unreadable line(s)" in shown.stderr and "finished" in shown.stdout
+    assert CASE not in shown.stdout and case_code(CASE) in shown.stdout
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("HEMEDX_DATA_DIR", str(blocked))
+    result = CliRunner().invoke(cli, ["quiz", CASE], input="aa\n")
+    assert result.exit_code == 0 and "progress not saved" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_difficulty_and_tag_pick_among_fitting_cases(pack):
+    by_code = {case_code(c.id): c for c in load_library(pack)}
+    for seed in range(3):
+        easy = json.loads(
+            CliRunner()
+            .invoke(cli, ["quiz", "--difficulty", "easy", "--seed", str(seed), "--json"], input="")
+            .stdout
+        )
+        assert by_code[easy["case"]].difficulty == "introductory"
+        child = json.loads(
+            CliRunner()
+            .invoke(cli, ["quiz", "--tag", "child", "--seed", str(seed), "--json"], input="")
+            .stdout
+        )
+        assert "child" in by_code[child["case"]].tags
+    bad = CliRunner().invoke(cli, ["quiz", "--tag", "childd"])
+    assert bad.exit_code == 2 and "did you mean 'child'" in bad.stderr
+    assert CliRunner().invoke(cli, ["quiz", CASE, "--tag", "child"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["quiz", "--history", CASE]).exit_code == 2
 
 
 def test_quiz_random_seed_is_reproducible():
@@ -111,42 +200,5 @@ def test_quiz_random_seed_is_reproducible():
     b = runner.invoke(cli, ["quiz", "--random", "--seed", "7"], input="")
     assert a.exit_code == 0, a.output
     assert a.stdout.splitlines()[0] == b.stdout.splitlines()[0]
-    bad = runner.invoke(cli, ["quiz", "aa-severe-young-woman", "--random"])
+    bad = runner.invoke(cli, ["quiz", CASE, "--random"])
     assert bad.exit_code == 2
-
-
-def test_quiz_ctrl_d_reports_the_score_so_far_without_the_answer():
-    result = CliRunner().invoke(cli, ["quiz", "aa-severe-young-woman"], input="aplastic anaemia\n")
-    assert result.exit_code == 0, result.output
-    out = result.stdout
-    assert "Stage score:" in out and "Stage 2 of 4" in out  # one stage scored, the second asked
-    stage_points = int(out.split("Stage score: ")[1].split()[0])
-    assert f"Stopped at the end of input after 1 of 4 stages: {stage_points} of 9 points so far" in out
-    assert "Answer key" not in out and "Teaching points" not in out
-
-
-def test_quiz_ctrl_c_reports_the_score_so_far_and_exits_130():
-    """A real process: SIGINT while the quiz waits for the second stage's answer."""
-    hemedx = str(Path(sys.executable).parent / "hemedx")
-    proc = subprocess.Popen(
-        [hemedx, "quiz", "aa-severe-young-woman"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        proc.stdin.write(b"aplastic anaemia\n")
-        proc.stdin.flush()
-        seen = b""
-        while b"Your differential" not in seen.partition(b"Stage 2 of 4")[2]:
-            chunk = os.read(proc.stdout.fileno(), 4096)
-            assert chunk, seen
-            seen += chunk
-        proc.send_signal(signal.SIGINT)
-        rest, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    out, err = (seen + rest).decode(), err.decode()
-    assert proc.returncode == 130, err
-    assert "Interrupted after 1 of 4 stages:" in out and "points so far" in out
-    assert "Answer key" not in out and "Traceback" not in err

@@ -252,9 +252,11 @@ def render_rank(report: dict[str, Any], out: Console) -> None:
     out.print(Text(f"Reasons and references: hemedx explain {report['case']}", style="dim"))
 
 
-def render_explain(report: dict[str, Any], out: Console, top: int = 3, with_legend: bool = True) -> None:
+def render_explain(
+    report: dict[str, Any], out: Console, top: int = 3, with_legend: bool = True, show_id: bool = True
+) -> None:
     """``hemedx explain``: per diagnosis the evidence for and against, criteria, unknowns, references."""
-    header(out, report)
+    header(out, report, show_id)
     out.print()
     alerts_block(out, report["alerts"])
     verdict(out, report["summary"], report["supported"])

@@ -2,7 +2,7 @@
 
 A student's view never holds the engine's ranking, explanation or answer key before the teacher's step
 reveals them, and never anything of another student; the class histogram exists only from the "class"
-step on. Scores use the quiz's rule (:mod:`hemedx.engine.quiz`), so they match ``hemedx quiz``.
+step on. Scores use the quiz's rule (:mod:`hemedx.engine.quizscore`), so they match ``hemedx quiz``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from hemedx.engine.quiz import PICKS, answer_bonus, score_stage, total
+from hemedx.engine.quiz import PICKS
+from hemedx.engine.quizscore import score_stage, score_subtype, total
 from hemedx.engine.report import disclaimer_for
 from hemedx.rules.model import Pack
 from hemedx.serve.deck import (
@@ -84,22 +85,26 @@ def _case_head(material: CaseMaterial, session: Session, pos: Position, deck: li
 
 
 def stage_score(material: CaseMaterial, stage: int, picks: tuple[str, ...]) -> dict[str, Any]:
-    """The quiz's score of picks against the engine's ranking at that stage, with labels."""
-    result = score_stage(list(picks), material.stages[stage].order)
-    labels = {d["diagnosis"]: diagnosis_label(d) for d in material.stages[stage].report["differential"]}
+    """The quiz's score of picks against the engine at that stage (the answer key at the last), labelled."""
+    last = stage == len(material.stages) - 1
+    differential = material.stages[stage].report["differential"]
+    result = score_stage(list(picks), differential, material.answer["diagnosis"] if last else None)
+    labels = {d["diagnosis"]: diagnosis_label(d) for d in differential}
     for row in result["picks"]:
         row["label"] = labels[row["diagnosis"]]
     return result
 
 
 def case_score(material: CaseMaterial, answers: dict[int, Answer]) -> dict[str, Any]:
-    """Per-stage points, the answer bonus on the last stage's picks, and the total (quiz rule)."""
+    """Per-stage points, the subtype question's points (``bonus``) on the last answer, and the total."""
     points = [stage_score(material, i, answers[i].picks)["points"] if i in answers else 0
               for i in range(len(material.stages))]  # fmt: skip
     final = answers.get(len(material.stages) - 1)
-    key = material.answer["diagnosis"]
-    bonus = answer_bonus(list(final.picks), key) if final and final.picks else 0
-    return {"stages": points, "bonus": bonus, **total(points, bonus, key is not None)}
+    key = material.case.answer
+    asked = bool(key and key.subtype)
+    chosen = final.subtype if final and final.picks and final.picks[0] == (key and key.diagnosis) else None
+    bonus = score_subtype(chosen, key.subtype)["points"] if key and key.subtype else 0
+    return {"stages": points, "bonus": bonus, **total(points, bonus, asked)}
 
 
 def class_stats(material: CaseMaterial, stage: int, answers: list[Answer], students: int) -> dict[str, Any]:

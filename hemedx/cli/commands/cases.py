@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hemedx.cases.library import load_library, resolve_case
+from hemedx.cases.library import case_code, load_library, resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.options import json_option, pack_from, rules_option
@@ -24,32 +24,46 @@ def cases() -> None:
     """Teaching cases: list and show the library, start a new case file, check case files."""
 
 
-def case_summary(case: Case) -> dict[str, Any]:
-    """The list entry of a case: id, title, answer and what kind of case it is."""
-    return {
-        "id": case.id,
+def case_summary(case: Case, answers: bool) -> dict[str, Any]:
+    """The list entry of a case: its neutral code, title and shape; id, answer and tags only on request.
+
+    Ids and tags name the answer (``aa-drug-associated-carbamazepine``, ``aplastic_anemia``), so a
+    learner's listing has neither.
+    """
+    entry: dict[str, Any] = {
+        "code": case_code(case.id),
         "title": case.title,
-        "diagnosis": case.answer.diagnosis if case.answer else None,
-        "subtype": case.answer.subtype if case.answer else None,
-        "tags": list(case.tags),
         "difficulty": case.difficulty,
         "stages": len(case.stages),
         "stage_names": [s.name for s in case.stages],
         "age": case.age,
         "sex": case.sex,
     }
+    if answers:
+        entry |= {
+            "id": case.id,
+            "diagnosis": case.answer.diagnosis if case.answer else None,
+            "subtype": case.answer.subtype if case.answer else None,
+            "tags": list(case.tags),
+        }
+    return entry
 
 
 @cases.command("list")
 @rules_option
 @json_option
 @click.option(
-    "--answers", is_flag=True, help="Also show each case's answer key (spoilers: a teacher's view)."
+    "--answers", is_flag=True, help="Also show ids, tags and answer keys (spoilers: a teacher's view)."
 )
 def list_cases(rules_dir: Path | None, as_json: bool, answers: bool) -> None:
-    """List the library cases (ids are stable); answer keys only with --answers (JSON always has them)."""
+    """List the library cases by code (codes are stable); ids, tags and answers only with --answers.
+
+    Without --answers the cases come in code order, which says nothing about the diagnosis.
+    """
     pack = pack_from(rules_dir)
-    entries = [case_summary(c) for c in load_library(pack)]
+    entries = [case_summary(c, answers) for c in load_library(pack)]
+    if not answers:
+        entries.sort(key=lambda e: e["code"])
     if as_json:
         emit_json(entries)
         return
@@ -57,20 +71,26 @@ def list_cases(rules_dir: Path | None, as_json: bool, answers: bool) -> None:
     out = console()
     table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
     columns = (
-        ("Id", "Diagnosis", "Difficulty", "Stages", "Title")
+        ("Code", "Id", "Diagnosis", "Difficulty", "Stages", "Title")
         if answers
-        else ("Id", "Difficulty", "Stages", "Title")
+        else ("Code", "Difficulty", "Stages", "Title")
     )
     for column in columns:
         table.add_column(column, no_wrap=column != "Title")
     for e in entries:
-        row = [e["id"], e["difficulty"] or "", str(e["stages"]), e["title"]]
+        row = [e["code"], e["difficulty"] or "", str(e["stages"]), e["title"]]
         if answers:
-            row.insert(1, _answer_text(e, labels))
+            row[1:1] = [e["id"], _answer_text(e, labels)]
         table.add_row(*row)
     out.print(table)
-    hidden = "" if answers else "; answer keys hidden (add --answers to show them)"
-    out.print(Text(f"{len(entries)} cases{hidden}. Show one with: hemedx cases show ID", style="dim"))
+    hidden = "" if answers else "; ids and answer keys hidden (add --answers to show them)"
+    out.print(
+        Text(
+            f"{len(entries)} cases{hidden}. Every command takes the code: hemedx quiz CODE,"
+            " hemedx cases show CODE",
+            style="dim",
+        )
+    )
 
 
 def _answer_text(entry: dict[str, Any], labels: dict[str, str]) -> str:
@@ -146,12 +166,13 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
             }
         )
     sheet: dict[str, Any] = {
-        "id": case.id,
+        "code": case_code(case.id),
+        **({"id": case.id} if answer else {}),  # an id names the answer
         "title": case.title,
         "patient": {"age": case.age, "sex": case.sex},
         "presentation": " ".join(case.presentation.split()) if case.presentation else None,
         "difficulty": case.difficulty,
-        "tags": list(case.tags),
+        **({"tags": list(case.tags)} if answer else {}),
         "stages": stages,
         "answer_shown": answer,
     }
@@ -183,7 +204,8 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
 def render_sheet(sheet: dict[str, Any], out: Console) -> None:
     """Print a case sheet: the work-up stage by stage, then (on request) the answer and teaching points."""
     p = sheet["patient"]
-    out.print(Text(sheet["title"], style="bold"), Text(f"  (case {sheet['id']})", style="dim"))
+    handle = sheet.get("id", sheet["code"])  # the id only beside the answer
+    out.print(Text(sheet["title"], style="bold"), Text(f"  (case {handle})", style="dim"))
     out.print(Text(sheet["disclaimer"], style="italic dim"))
     out.print(f"Patient: {p['age']:g}-year-old {p['sex']}")
     if sheet["presentation"]:

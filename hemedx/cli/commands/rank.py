@@ -173,4 +173,4 @@ def demo(rules_dir: Path | None, case: str, no_pause: bool) -> None:
         except EOFError:
             return
     out.print()
-    render_explain(rank_case(c, pack), out, top=1, with_legend=False)
+    render_explain(rank_case(c, pack), out, top=1, with_legend=False, show_id=False)
