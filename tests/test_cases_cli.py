@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from hemedx.cases.library import library_ids, library_path
+from hemedx.cases.library import case_code, library_ids, library_path
 from hemedx.cli import cli
 
 
@@ -23,15 +23,33 @@ def test_new_commands_have_help(runner):
 
 
 def test_cases_list_json(runner):
-    result = runner.invoke(cli, ["cases", "list", "--json"])
+    result = runner.invoke(cli, ["cases", "list", "--json", "--answers"])
     assert result.exit_code == 0
     entries = json.loads(result.stdout)
     assert [e["id"] for e in entries] == library_ids()
     for e in entries:
-        assert {"id", "title", "diagnosis", "subtype", "tags", "difficulty", "stages"} <= set(e)
+        assert {"code", "id", "title", "diagnosis", "subtype", "tags", "difficulty", "stages"} <= set(e)
     first = next(e for e in entries if e["id"] == "aa-severe-young-woman")
     assert (first["diagnosis"], first["subtype"], first["stages"]) == ("aplastic_anemia", "severe", 4)
     assert any(e["diagnosis"] is None for e in entries)
+
+
+def test_cases_list_json_has_no_spoilers_without_answers(runner):
+    entries = json.loads(runner.invoke(cli, ["cases", "list", "--json"]).stdout)
+    assert len(entries) == len(library_ids())
+    for e in entries:
+        assert not {"id", "diagnosis", "subtype", "tags"} & set(e)
+    assert [e["code"] for e in entries] == sorted(case_code(i) for i in library_ids())  # code order
+    text = json.dumps(entries)
+    assert not any(i in text for i in library_ids())
+
+
+def test_case_codes_are_unique_stable_and_never_an_id():
+    codes = [case_code(i) for i in library_ids()]
+    assert len(set(codes)) == len(codes) and not set(codes) & set(library_ids())
+    assert (
+        case_code("aa-severe-young-woman") == "02375"
+    )  # depends on the id alone: adding cases moves nothing
 
 
 def test_cases_list_text(runner):
@@ -40,13 +58,48 @@ def test_cases_list_text(runner):
     assert "aa-severe-young-woman" in result.stdout and "Aplastic anaemia (severe)" in result.stdout
 
 
-def test_cases_list_hides_answer_keys_unless_asked(runner):
+def test_cases_list_hides_ids_and_answer_keys_unless_asked(runner):
     result = runner.invoke(cli, ["cases", "list"])
     assert result.exit_code == 0
     out = result.stdout
-    assert "aa-severe-young-woman" in out and "answer keys hidden (add --answers" in out
+    assert "answer keys hidden (add --answers" in out and case_code("aa-severe-young-woman") in out
     assert "Diagnosis" not in out.splitlines()[0]
     assert "Aplastic anaemia (severe)" not in out and "(no answer key)" not in out
+    assert not any(i in out for i in library_ids())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rank", "{}", "--json"],
+        ["walkthrough", "{}", "--json"],
+        ["cases", "show", "{}", "--json", "--answer"],
+    ],
+)
+def test_every_command_takes_the_code_as_the_id(runner, args):
+    by_id = runner.invoke(cli, [a.format("aa-severe-young-woman") for a in args])
+    by_code = runner.invoke(cli, [a.format(case_code("aa-severe-young-woman").upper()) for a in args])
+    assert by_code.exit_code == 0 and by_code.stdout == by_id.stdout
+
+
+def test_teaching_headers_name_no_case_id(runner):
+    case = "aml-hypocellular-older-man"
+    for args in (
+        ["demo", "--case", case, "--no-pause"],
+        ["walkthrough", case, "--auto"],
+        ["cases", "show", case],
+    ):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0 and case not in result.stdout, args
+    assert f"(case {case_code(case)})" in runner.invoke(cli, ["cases", "show", case]).stdout
+    assert f"(case {case})" in runner.invoke(cli, ["rank", case]).stdout  # rank is not a quiz: the id
+
+
+def test_a_mistyped_code_suggests_a_code(runner):
+    code = case_code("aa-severe-young-woman")
+    result = runner.invoke(cli, ["rank", code[:-1] + ("x" if code[-1] != "x" else "y")])
+    assert result.exit_code == 2 and "did you mean" in result.stderr
+    assert not any(i in result.stderr for i in library_ids())
 
 
 def test_cases_show_hides_the_answer_by_default(runner):
@@ -77,6 +130,7 @@ def test_cases_show_by_path_and_json(runner):
     assert sheet["id"] == "aiha-cold-mycoplasma" and sheet["answer"]["subtype"] == "cold_agglutinin_syndrome"
     hidden = json.loads(runner.invoke(cli, ["cases", "show", path, "--json"]).stdout)
     assert "answer" not in hidden and "teaching_points" not in hidden
+    assert "id" not in hidden and "tags" not in hidden and hidden["code"] == case_code("aiha-cold-mycoplasma")
 
 
 def test_cases_show_unknown_id_is_exit_2(runner):

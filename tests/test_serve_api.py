@@ -122,7 +122,9 @@ def test_engine_and_answer_are_withheld_until_revealed(room):
     view = s.get(f"/api/s/{sid}/state").json()
     assert view["phase"] == "answer"
     assert view["answer"]["diagnosis"] == "aplastic_anemia" and view["answer"]["teaching_points"]
-    assert view["total"]["points"] == sum(view["total"]["stages"]) + 3  # first pick = the key
+    # no subtype was answered: the subtype question adds nothing, but counts in the maximum
+    assert view["total"]["points"] == sum(view["total"]["stages"]) and view["total"]["bonus"] == 0
+    assert view["total"]["max"] == 10 * len(case.stages) + 5
     # answers are closed once the teacher moved on
     r = s.put(f"/api/s/{sid}/answer", json={"stage": 0, "picks": ["itp"]})
     assert r.status_code == 409 and "closed" in r.json()["error"]
@@ -296,13 +298,13 @@ def test_export_command_writes_csv_and_json(tmp_path):
     r = runner.invoke(cli, ["serve", "export", session.id, "--json", "--db", str(db)])
     data = json.loads(r.output)
     assert data["summary"][0]["stages"][0]["answered"] == 1
-    assert data["students"][0]["cases"][0]["stages"][0]["points"] == 2 + 2  # engine: AL, AA; yours: AA, AL
+    assert data["students"][0]["cases"][0]["stages"][0]["points"] == 5  # engine leads AL; yours AA, AL: 25.4 + 29.8 % -> 5
     r = runner.invoke(cli, ["serve", "export", session.id, "--csv", "--summary", "--db", str(db)])
     assert r.exit_code == 0, r.output
     head, first = r.output.splitlines()[:2]
     row = dict(zip(head.split(","), first.split(","), strict=True))
     assert (
-        row["answered"] == "1" and row["top_first_pick"] == "aplastic_anemia" and row["mean_points"] == "4.0"
+        row["answered"] == "1" and row["top_first_pick"] == "aplastic_anemia" and row["mean_points"] == "5.0"
     )
     assert row["engine_top"] == "acute_leukemia" and row["engine_top_listed"] == "1.0"
     r = runner.invoke(cli, ["serve", "export", session.id, "--json", "--summary", "--db", str(db)])
