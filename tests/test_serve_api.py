@@ -101,6 +101,7 @@ def test_engine_and_answer_are_withheld_until_revealed(room):
             assert [r["stage"] for r in view["results"]] == list(range(stage))
             assert "answer" not in view and "total" not in view
             text = json.dumps(view)
+            assert CASE not in text  # not even the id: it names the answer
             for bit in secret_bits:
                 assert bit not in text
             tv = t.get(f"/api/t/{sid}/state").json()

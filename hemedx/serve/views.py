@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from hemedx.cases.library import case_code
 from hemedx.engine.quiz import PICKS
 from hemedx.engine.quizscore import score_stage, score_subtype, total
 from hemedx.engine.report import disclaimer_for
@@ -69,7 +70,7 @@ def _case_head(material: CaseMaterial, session: Session, pos: Position, deck: li
         "code": session.code if session.mode == "class" else None,
         "case_index": session.case_index,
         "cases": len(deck),
-        "case": case.id,
+        "case": case_code(case.id),  # the id names the answer (cases list: codes)
         "title": case.title,
         "disclaimer": disclaimer_for(case),
         "patient": f"{case.age:g}-year-old {case.sex}",
