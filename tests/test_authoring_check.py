@@ -226,8 +226,8 @@ def test_several_schema_errors_in_one_file_are_all_reported(tmp_path: Path) -> N
     _edit(rules, "    title: Platelets in range\n", "    title: [Platelets in range]\n")
     codes = [(i.code, i.line, i.message) for i in check_pack(pack).issues]
     assert codes == [
-        ("HX001", 7, "rules[0].then.sate: unknown field 'sate'"),
-        ("HX001", 25, "rules[3].title: Input should be a valid string"),
+        ("HX001", 7, "rule 'interp.anemia' then.sate: unknown field 'sate'"),
+        ("HX001", 25, "rule 'interp.no_thrombocytopenia' title: expected text"),
     ]
 
 
@@ -246,7 +246,7 @@ def test_several_schema_errors_in_one_file_are_all_reported(tmp_path: Path) -> N
             "    when: {lab: hemoglobin, below: [1]}\n    then: {finding: anemia}\n"
             "    cites: [{source: src-a}]\n",
             6,
-            "Input should be a valid number",
+            "expected a number",
         ),
         (
             "bad value",
@@ -254,7 +254,7 @@ def test_several_schema_errors_in_one_file_are_all_reported(tmp_path: Path) -> N
             "    when: {lab: hemoglobin, below: 1}\n    then: {finding: anemia, state: maybe}\n"
             "    cites: [{source: src-a}]\n",
             7,
-            "then.state: Input should be 'present' or 'absent'",
+            "then.state: must be 'present' or 'absent'",
         ),
         (
             "unknown kind",
