@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
@@ -97,6 +98,8 @@ def to_input_error(
         message = f"unknown field '{key}'"
         allowed = sorted(allowed_fields(model, loc[:-1]) - {key})
         hint = did_you_mean(key, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else None)
+        if not _KEY_LIKE.fullmatch(key):  # 'HUS)' from {alert: TMA (TTP, HUS)}: a comma split the value
+            hint = "a comma or ': ' in an unquoted value splits it; put the whole value in quotes"
         if path and path[-1] != key:
             path.append(key)
     elif kind == "missing":
@@ -114,7 +117,9 @@ def to_input_error(
         elif isinstance(given, (str, int, float)) and kind != "condition":
             message = f"{message} (got {given!r})"
     line, column = doc.where(path)
-    return InputError(message, file=doc.file, line=line, column=column, field=field_label(doc.data, path), hint=hint)
+    return InputError(
+        message, file=doc.file, line=line, column=column, field=field_label(doc.data, path), hint=hint
+    )
 
 
 # Top-level lists of a pack file whose entries have ids: an author finds "rule 'ev.x'", not "rules[41]".
@@ -159,6 +164,7 @@ def _rank(err: Any) -> tuple[int, int]:
     return (order.get(err["type"], 2), -len(err["loc"]))
 
 
+_KEY_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BOUNDS = {"less_than_equal", "less_than", "greater_than_equal", "greater_than"}
 _WORD = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
 
