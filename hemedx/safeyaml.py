@@ -154,7 +154,11 @@ def parse_yaml(text: str, file: str) -> Document:
             problem = "a file holds one YAML document, but another document starts here (---)"
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        raise InputError(f"not valid YAML: {problem}", file=file, line=line, column=column) from None
+        lines = text.splitlines()
+        problem, hint = _likely_mistake(problem, lines[mark.line] if mark and mark.line < len(lines) else "")
+        raise InputError(
+            f"not valid YAML: {problem}", file=file, line=line, column=column, hint=hint
+        ) from None
     except yaml.reader.ReaderError as exc:
         raise _bad_character(text, file, exc.position, exc.character) from None
     except yaml.YAMLError as exc:
@@ -164,6 +168,25 @@ def parse_yaml(text: str, file: str) -> Document:
     positions: dict[tuple[PathPart, ...], tuple[int, int]] = {}
     data = _convert(node, (), positions, set(), file)
     return Document(data=data, file=file, positions=positions)
+
+
+def _likely_mistake(problem: str, line: str) -> tuple[str, str | None]:
+    """Name the usual cause of PyYAML's parser messages, which describe the parser rather than the text."""
+    indentation = (
+        "the indentation does not match the keys above (a line indented too far, or a '- ' missing)",
+        "line each key up with the other keys of its entry",
+    )
+    if "did not find expected key" in problem or "expected '-' indicator" in problem:
+        return indentation
+    if "mapping values are not allowed" in problem:
+        value = line.split(": ", 1)[1] if ": " in line.lstrip("- ") else ""
+        if ": " not in value and not value.rstrip().endswith(":"):
+            return indentation  # a key on a line of its own, deeper than its neighbours
+        return (
+            "a ': ' inside an unquoted value (YAML reads it as a new key)",
+            'quote the value, e.g. title: "Note: ..."',
+        )
+    return problem, None
 
 
 def _bad_character(text: str, file: str, position: int, character: Any) -> InputError:
@@ -300,6 +323,16 @@ def _convert(
             key = key_node.value
             if key in out:
                 first = positions.get((*path, key), (None, None))[0]
+                if path and isinstance(path[-1], int) and key == next(iter(out)):
+                    raise InputError(  # an entry's first key again: the next entry's '- ' is missing
+                        f"two entries share one list item ('{key}' first given on line {first}):"
+                        f" did you forget '- ' before '{key}:'?",
+                        file=file,
+                        line=key_line,
+                        column=key_col,
+                        field=list(path),
+                        hint=f"start each entry with '- {key}: ...'",
+                    )
                 raise InputError(
                     f"duplicate key '{key}', first given on line {first}",
                     file=file,

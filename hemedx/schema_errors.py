@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hemedx.errors import InputError, PathPart
+from hemedx.errors import InputError, PathPart, format_path
 from hemedx.safeyaml import Document
 from hemedx.suggest import did_you_mean
 
@@ -97,12 +98,16 @@ def to_input_error(
         message = f"unknown field '{key}'"
         allowed = sorted(allowed_fields(model, loc[:-1]) - {key})
         hint = did_you_mean(key, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else None)
+        if not _KEY_LIKE.fullmatch(key):  # 'HUS)' from {alert: TMA (TTP, HUS)}: a comma split the value
+            hint = "a comma or ': ' in an unquoted value splits it; put the whole value in quotes"
         if path and path[-1] != key:
             path.append(key)
     elif kind == "missing":
         message = f"missing required field '{loc[-1]}'"
         if path and path[-1] == loc[-1]:
             path.pop()
+    elif kind in _BOUNDS:
+        message, hint = _range_message(model, loc, err)
     else:
         message = _plain_message(err)
         given = err.get("input")
@@ -112,7 +117,39 @@ def to_input_error(
         elif isinstance(given, (str, int, float)) and kind != "condition":
             message = f"{message} (got {given!r})"
     line, column = doc.where(path)
-    return InputError(message, file=doc.file, line=line, column=column, field=path, hint=hint)
+    return InputError(
+        message, file=doc.file, line=line, column=column, field=field_label(doc.data, path), hint=hint
+    )
+
+
+# Top-level lists of a pack file whose entries have ids: an author finds "rule 'ev.x'", not "rules[41]".
+_ENTRY_NAMES = {
+    "rules": "rule",
+    "diagnoses": "diagnosis",
+    "findings": "finding",
+    "labs": "lab",
+    "tests": "test",
+    "sources": "source",
+    "investigations": "investigation",
+}
+
+
+def field_label(data: Any, path: tuple[PathPart, ...] | list[PathPart]) -> str | None:
+    """``rule 'ev.petechiae' then.otherwise`` for ``rules[3].then.otherwise``: entries named by their id.
+
+    Anything else (a case's ``stages[1].labs``, an entry without a text id) keeps its plain path.
+    """
+    path = list(path)
+    if not path:
+        return None
+    if len(path) >= 2 and path[0] in _ENTRY_NAMES and isinstance(path[1], int) and isinstance(data, dict):
+        items = data.get(path[0])
+        item = items[path[1]] if isinstance(items, list) and 0 <= path[1] < len(items) else None
+        ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(ident, str) and ident:
+            rest = format_path(path[2:])
+            return f"{_ENTRY_NAMES[str(path[0])]} '{ident}'" + (f" {rest}" if rest else "")
+    return format_path(path)
 
 
 def _at(data: Any, prefix: tuple[PathPart, ...]) -> Any:
@@ -127,6 +164,83 @@ def _rank(err: Any) -> tuple[int, int]:
     return (order.get(err["type"], 2), -len(err["loc"]))
 
 
+_KEY_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BOUNDS = {"less_than_equal", "less_than", "greater_than_equal", "greater_than"}
+_WORD = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
+
+
+def _range_message(model: type[BaseModel], loc: tuple[Any, ...], err: Any) -> tuple[str, str | None]:
+    """``probability must be between 0.001 and 0.999; got 98`` with ``did you mean 0.98?`` for a percentage.
+
+    Both limits are read from the field's own constraints (the error names only the one broken).
+    """
+    given = err.get("input")
+    limits = dict(err.get("ctx") or {})
+    limits |= _field_limits(model, loc)
+    low = next(((k, limits[k]) for k in ("ge", "gt") if k in limits), None)
+    high = next(((k, limits[k]) for k in ("le", "lt") if k in limits), None)
+    name = "probability" if low and high and high[1] < 1 and low[1] > 0 else "value"
+    if low and high:
+        message = f"{name} must be between {low[1]:g} and {high[1]:g}"
+    else:
+        key, value = low or high or ("", 0)
+        message = f"{name} must be {_WORD.get(key, '')} {value:g}"
+    message += f"; got {given!r}" if not isinstance(given, float) else f"; got {given:g}"
+    hint = None
+    if name == "probability" and isinstance(given, (int, float)) and 1 < given <= 100:
+        hint = f"did you mean {given / 100:g}?"
+    return message, hint
+
+
+def _field_limits(model: type[BaseModel], loc: tuple[Any, ...]) -> dict[str, float]:
+    """The ge/gt/le/lt constraints of the field at ``loc`` (empty when it cannot be found)."""
+    current: list[Any] = [model]
+    for part in loc:
+        if isinstance(part, str) and ("-" in part or "[" in part):
+            continue  # pydantic's name of a union arm ('constrained-float'), not a place in the data
+        following: list[Any] = []
+        for annotation in current:
+            for arm in _arms(annotation):
+                origin = typing.get_origin(arm)
+                if isinstance(arm, type) and issubclass(arm, BaseModel):
+                    for name, info in arm.model_fields.items():
+                        if part in (name, info.alias):
+                            following.append(_with_metadata(info))
+                    if isinstance(part, str) and part not in _names(arm):
+                        following.append(arm)
+                elif origin in (list, tuple) and isinstance(part, int):
+                    following.extend(typing.get_args(arm)[:1])
+                elif origin is dict:
+                    following.extend(typing.get_args(arm)[1:2])
+        current = following or current
+    out: dict[str, float] = {}
+    for annotation in current:
+        for meta in _metadata(annotation):
+            for key in ("ge", "gt", "le", "lt"):
+                value = getattr(meta, key, None)
+                if isinstance(value, (int, float)):
+                    out.setdefault(key, float(value))
+    return out
+
+
+def _with_metadata(info: Any) -> Any:
+    return typing.Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+
+def _metadata(annotation: Any) -> list[Any]:
+    """Constraint objects of an annotation and of the constrained arms of its unions."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        args = typing.get_args(annotation)
+        found = list(args[1:])
+        for meta in args[1:]:
+            found += list(getattr(meta, "metadata", []))
+        return found + _metadata(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for sub in typing.get_args(annotation) for m in _metadata(sub)]
+    return []
+
+
 def _plain_message(err: Any) -> str:
     """Pydantic's message, reworded where its jargon would puzzle a case author."""
     kind, ctx = err["type"], err.get("ctx") or {}
@@ -137,4 +251,10 @@ def _plain_message(err: Any) -> str:
         return "expected a mapping (key: value pairs)"
     if kind == "list_type":
         return "expected a list"
+    if kind == "string_type":
+        return "expected text"
+    if kind in ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"):
+        return "expected a number" if kind.startswith("float") else "expected a whole number"
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected', 'one of the allowed values')}"
     return str(err["msg"]).removeprefix("Value error, ")

@@ -226,8 +226,8 @@ def test_several_schema_errors_in_one_file_are_all_reported(tmp_path: Path) -> N
     _edit(rules, "    title: Platelets in range\n", "    title: [Platelets in range]\n")
     codes = [(i.code, i.line, i.message) for i in check_pack(pack).issues]
     assert codes == [
-        ("HX001", 7, "rules[0].then.sate: unknown field 'sate'"),
-        ("HX001", 25, "rules[3].title: Input should be a valid string"),
+        ("HX001", 7, "rule 'interp.anemia' then.sate: unknown field 'sate'"),
+        ("HX001", 25, "rule 'interp.no_thrombocytopenia' title: expected text"),
     ]
 
 
@@ -246,7 +246,7 @@ def test_several_schema_errors_in_one_file_are_all_reported(tmp_path: Path) -> N
             "    when: {lab: hemoglobin, below: [1]}\n    then: {finding: anemia}\n"
             "    cites: [{source: src-a}]\n",
             6,
-            "Input should be a valid number",
+            "expected a number",
         ),
         (
             "bad value",
@@ -254,7 +254,7 @@ def test_several_schema_errors_in_one_file_are_all_reported(tmp_path: Path) -> N
             "    when: {lab: hemoglobin, below: 1}\n    then: {finding: anemia, state: maybe}\n"
             "    cites: [{source: src-a}]\n",
             7,
-            "then.state: Input should be 'present' or 'absent'",
+            "then.state: must be 'present' or 'absent'",
         ),
         (
             "unknown kind",
@@ -284,7 +284,8 @@ def test_schema_error_classes_are_issues_at_the_right_line(
         ("syntax", "rules:\n  - id: x\n   kind: syndrome\n", 3, "not valid YAML"),
         ("unclosed flow", "rules:\n  - {id: x, kind: syndrome\n", 3, "not valid YAML"),
         ("tab indent", "rules:\n\t- id: x\n", 2, "not valid YAML"),
-        ("duplicate key", "rules:\n  - id: x\n    id: y\n", 3, "duplicate key 'id'"),
+        ("missing dash", "rules:\n  - id: x\n    id: y\n", 3, "did you forget '- ' before 'id:'?"),
+        ("duplicate key", "rules:\n  - id: x\n    title: a\n    title: b\n", 4, "duplicate key 'title'"),
         ("python tag", "rules:\n  - !!python/object:os.system {}\n", 2, "YAML tag"),
         ("alias", "rules:\n  - &a {id: x}\n  - *a\n", 3, "anchors and aliases"),
         ("empty file", "", None, "file is empty"),
@@ -394,3 +395,51 @@ def test_cli_check_text_json_and_exit_codes() -> None:
         cli, ["rules", "check", "--ignore", "hx301", "--rules", str(BROKEN / "double_counted")]
     )
     assert ignored.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            "rules:\n  - id: x\n    kind: syndrome\n    id: y\n",
+            4,
+            "two entries share one list item ('id' first given on line 2): did you forget '- ' before 'id:'?",
+        ),
+        (
+            "rules:\n  - id: x\n    title: x\n      kind: y\n",
+            4,
+            "not valid YAML: the indentation does not match the keys above",
+        ),
+        ("rules:\n  - id: x\n    title: Note: x\n", 3, "not valid YAML: a ': ' inside an unquoted value"),
+    ],
+)
+def test_yaml_messages_name_the_likely_mistake(tmp_path: Path, text: str, line: int, message: str) -> None:
+    pack = _copy(tmp_path)
+    (pack / "rules" / "bad.yaml").write_text(text)
+    result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(pack)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and f"bad.yaml:{line}:" in result.stderr
+    assert message in result.stderr
+    as_json = CliRunner().invoke(cli, ["rules", "check", "--json", "--rules", str(pack)])
+    assert as_json.exit_code == 2
+    error = json.loads(as_json.stdout)["error"]
+    assert error["line"] == line and message in error["message"]
+
+
+def test_unquoted_comma_and_percentage_probability_are_explained(tmp_path: Path) -> None:
+    pack = _copy(tmp_path)
+    (pack / "rules" / "extra.yaml").write_text(
+        "rules:\n  - id: ev.extra\n    kind: evidence\n    title: T\n    explanation: E\n"
+        "    cites: [{source: src-a}]\n    when: {finding: anemia}\n"
+        "    then: {evidence: {aplastic_anemia: 98}, otherwise: 0.1}\n"
+        "  - id: alert.extra\n    kind: alert\n    title: T\n    explanation: E\n"
+        "    cites: [{source: src-a}]\n    when: {finding: anemia}\n"
+        "    then: {alert: TMA (TTP, HUS), urgency: consider, next_test: film}\n"
+    )
+    texts = [i.text() for i in check_pack(pack).issues if i.file and i.file.endswith("extra.yaml")]
+    assert any(
+        "rule 'ev.extra' then.evidence.aplastic_anemia: probability must be between 0.001 and 0.999;"
+        " got 98 (did you mean 0.98?)" in t
+        for t in texts
+    ), texts
+    assert any("rule 'alert.extra'" in t and "put the whole value in quotes" in t for t in texts), texts

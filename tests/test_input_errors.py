@@ -959,7 +959,7 @@ BROKEN_RULES = [
         "{finding: petechiae,",
         "{finding: petechia,",
         "petechia,",
-        ["rules[0].when.finding", "unknown finding 'petechia'", "did you mean 'petechiae'?"],
+        ["rule 'test.extra' when.finding", "unknown finding 'petechia'", "did you mean 'petechiae'?"],
         id="unknown-finding",
     ),
     pytest.param(
@@ -967,7 +967,7 @@ BROKEN_RULES = [
         "source: src-a",
         "source: src-x",
         "src-x",
-        ["rules[0].cites[0].source", "unknown source 'src-x'", "did you mean"],
+        ["rule 'test.extra' cites[0].source", "unknown source 'src-x'", "did you mean"],
         id="unknown-source",
     ),
     pytest.param(
@@ -975,7 +975,7 @@ BROKEN_RULES = [
         "    title: Extra rule\n",
         "    title: Extra rule\n    weight: 3\n",
         "weight",
-        ["rules[0].weight", "unknown field 'weight'"],
+        ["rule 'test.extra' weight", "unknown field 'weight'"],
         id="unknown-key",
     ),
     pytest.param(
@@ -983,7 +983,7 @@ BROKEN_RULES = [
         "aplastic_anemia: 0.6",
         "aplastic_anaemia: 0.6",
         "aplastic_anaemia",
-        ["rules[0].then.evidence.aplastic_anaemia", "did you mean 'aplastic_anemia'?"],
+        ["rule 'test.extra' then.evidence.aplastic_anaemia", "did you mean 'aplastic_anemia'?"],
         id="unknown-diagnosis",
     ),
     pytest.param(
@@ -999,7 +999,7 @@ BROKEN_RULES = [
         "subtype: warm",
         "subtype: hot",
         "subtype: hot",
-        ["rules[0].then.subtype", "'hot' is not a subtype of 'aiha'"],
+        ["rule 'test.criteria' then.subtype", "'hot' is not a subtype of 'aiha'"],
         id="subtype-the-diagnosis-lacks",
     ),
     pytest.param(
@@ -1007,7 +1007,7 @@ BROKEN_RULES = [
         "in: [igg]",
         "in: [igm]",
         "igm",
-        ["rules[0].when.in", "'igm' is not a result of test 'dat'", "did you mean 'igg'?"],
+        ["rule 'test.criteria' when.in", "'igm' is not a result of test 'dat'", "did you mean 'igg'?"],
         id="bad-test-value",
     ),
     pytest.param(
@@ -1085,7 +1085,7 @@ def test_api_broken_pack_has_file_and_line(tmp_path):
     err = info.value
     assert err.file == str(folder / "rules" / "zz_broken.yaml")
     assert err.line == line_of(text, "petechia,")
-    assert err.field == "rules[0].when.finding"
+    assert err.field == "rule 'test.extra' when.finding"
     assert "\n" not in str(err)
 
 
@@ -1129,4 +1129,4 @@ def test_wrong_threshold_type_names_the_threshold_not_the_union_tag(tmp_path):
     )
     result = CliRunner().invoke(cli, ["rank", "aa-severe-young-woman", "--rules", str(pack)])
     assert result.exit_code == 2
-    assert "interpretation.yaml:6:" in result.stderr and "rules[0].when.below:" in result.stderr
+    assert "interpretation.yaml:6:" in result.stderr and "when.below:" in result.stderr

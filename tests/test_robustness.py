@@ -148,7 +148,11 @@ def test_priors_near_zero_or_one_are_refused(tmp_path, prior):
     dx["prior"]["value"] = prior
     pack = overlay(tmp_path, {"diagnoses.yaml": {"diagnoses": [dx]}})
     line = one_error_line(run("rank", "--rules", str(pack), "aa-young-adult"))
-    assert "diagnoses.yaml:" in line and "diagnoses[0].prior.value" in line
+    assert (
+        "diagnoses.yaml:" in line
+        and f"diagnosis '{dx['id']}' prior.value" in line
+        and "must be between" in line
+    )
 
 
 # --- 2. one exit-status map ----------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from hemedx.rules.model import (
     Vocabulary,
 )
 from hemedx.safeyaml import Document, load_file
-from hemedx.schema_errors import to_input_error
+from hemedx.schema_errors import field_label, to_input_error
 from hemedx.suggest import did_you_mean
 
 Where = tuple[Document, tuple[PathPart, ...]]
@@ -300,7 +300,7 @@ def _item_error(doc: Document, key: str, index: int, wrapper: type[BaseModel]) -
                 file=doc.file,
                 line=line,
                 column=column,
-                field=f"{key}[{index}].kind",
+                field=field_label(doc.data, (key, index, "kind")),
                 hint=did_you_mean(kind, RULE_KINDS) or f"one of {', '.join(RULE_KINDS)}",
             )
         if field_path.startswith(f"{key}[0]"):

@@ -33,7 +33,7 @@ from hemedx.rules.model import (
     Vocabulary,
 )
 from hemedx.safeyaml import Document, load_file, read_bytes, refuse_special_file
-from hemedx.schema_errors import to_input_error
+from hemedx.schema_errors import field_label, to_input_error
 
 MAX_PACK_FILES = 500
 INVESTIGATIONS_FILE = "investigations.yaml"
@@ -170,7 +170,8 @@ class RawPack:
             doc, path = located
             full = (*path, *field)
             line, column = doc.where(full)
-            raise InputError(message, file=doc.file, line=line, column=column, field=list(full), hint=hint)
+            field_text = field_label(doc.data, full)
+            raise InputError(message, file=doc.file, line=line, column=column, field=field_text, hint=hint)
         return pack
 
 

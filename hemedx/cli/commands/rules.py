@@ -24,6 +24,7 @@ from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas, 
 from hemedx.cli import cli
 from hemedx.cli.options import F, force_option, json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json, pct
+from hemedx.errors import InputError
 from hemedx.rules import default_pack_path, load_pack
 from hemedx.rules.model import RULE_KINDS
 from hemedx.safetext import terminal_text
@@ -55,7 +56,14 @@ def rules() -> None:
 @click.pass_context
 def check(ctx: click.Context, rules_dir: Path | None, as_json: bool, ignore: tuple[str, ...]) -> None:
     """Schema errors and lints of a pack, each with a code at file:line:col."""
-    result = check_pack(rules_dir, {c.upper() for c in ignore})
+    try:
+        result = check_pack(rules_dir, {c.upper() for c in ignore})
+    except InputError as exc:
+        if not as_json:
+            raise
+        # An editor or CI job reading --json gets JSON even when a file is not YAML at all (exit 2 still).
+        emit_json({"error": {"message": str(exc), "file": exc.file, "line": exc.line, "column": exc.column}})
+        ctx.exit(2)
     if as_json:
         emit_json(result.as_dict())
     else:
