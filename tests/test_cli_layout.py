@@ -93,6 +93,24 @@ def test_piped_output_defaults_to_80_columns_and_honours_columns():
     assert odd.returncode == 0 and max(len(line) for line in tables(odd.stdout)[0]) == 80
 
 
+@pytest.mark.parametrize("width", [60, 80, 120])
+@pytest.mark.parametrize("view", ["explain", "walkthrough"])
+def test_piped_prose_wraps_at_columns_under_its_own_indent(width, view):
+    """Every line fits; a wrapped statement continues indented, so each item still reads as one."""
+    args = [view, "aa-severe-young-woman"] + (["--auto"] if view == "walkthrough" else [])
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    out = subprocess.run([HEMEDX, *args], capture_output=True, text=True, env={**env, "COLUMNS": str(width)})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= width
+    if view != "explain":
+        return
+    item = next(i for i, line in enumerate(lines) if line.startswith("     + Hypocellular marrow present"))
+    assert lines[item + 1].startswith("       ") and not lines[item + 1].startswith("       +")
+    joined = " ".join(line.strip() for line in lines[item : item + 4])
+    assert "(ev.hypocellular_marrow)" in joined  # the rule id stays with its statement
+
+
 def on_a_terminal(args: list[str], **env: str) -> bytes:
     """Run hemedx with stdout on a pseudo-terminal and return every byte it wrote there."""
     primary, secondary = pty.openpty()

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from helpers import write_case
 
 from hemedx import load_pack
+from hemedx.cases.library import case_code
 from hemedx.cases.loader import load_case
 from hemedx.cli import cli
 from hemedx.engine.walkthrough import walkthrough
@@ -59,7 +60,10 @@ def test_present_command_writes_the_file(tmp_path):
     out = tmp_path / "slides.html"
     result = CliRunner().invoke(cli, ["present", "aa-severe-young-woman", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "aa-severe-young-woman" not in html  # the id names the answer; the page carries the neutral code
+    assert f'"case": "{case_code("aa-severe-young-woman")}"' in html
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")

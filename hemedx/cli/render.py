@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.table import Table
@@ -31,6 +33,30 @@ class _Console(Console):
             text = segment.text if segment.control else terminal_text(segment.text)
             yield segment if text == segment.text else Segment(text, segment.style)
 
+    hanging = True  # prose wraps with a hanging indent; a listing prints as rich does
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """Print as rich does; an indented or numbered line wraps under its own indent, two further in.
+
+        ``   + Petechiae present: ×0.45 …`` continues under ``Petechiae``, so a wrapped statement still
+        reads as one item at 60 or 80 columns, piped or not. Tables and other renderables pass unchanged.
+        """
+        if not self.hanging or len(objects) != 1 or kwargs or not isinstance(objects[0], str | Text):
+            super().print(*objects, **kwargs)
+            return
+        text = objects[0] if isinstance(objects[0], Text) else Text(objects[0])
+        plain = text.plain
+        lead = len(plain) - len(plain.lstrip(" "))
+        numbered = re.match(r"\d+\. ", plain) is not None
+        hang = lead + 2 if lead or numbered else 0  # a paragraph wraps flush; an item under its own text
+        if "\n" in plain or cell_len(plain) <= self.width or self.width - hang < MIN_WIDTH // 2:
+            super().print(text)
+            return
+        body = text[lead:]
+        for i, line in enumerate(body.wrap(self, self.width - hang)):
+            line.rstrip()
+            super().print(Text(" " * (lead if i == 0 else hang)) + line)
+
     def on_broken_pipe(self) -> None:
         """Rich exits with status 1 here; a reader that stopped early (``| head``) is success."""
         self.quiet = True
@@ -49,25 +75,28 @@ def output_width(tty: bool) -> int | None:
     return None if tty else PIPE_WIDTH
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False, listing: bool = False) -> Console:
     """A console that styles only on a terminal; NO_COLOR (any value) means no escape code at all.
 
     rich's own ``no_color`` drops colours but keeps bold, dim and italic; no colour system drops every code.
+    A ``listing`` (``file:line: CODE message`` for editors and grep) keeps one line per item when piped.
     """
     stream = sys.stderr if stderr else sys.stdout
     tty = stream.isatty()
     styled = tty and not os.environ.get("NO_COLOR")
-    # Piped output keeps one line per statement (greppable; a citation never breaks off its line).
+    # Piped prose wraps at COLUMNS (80 when unset), like the terminal, each statement under its indent.
     # markup=False: brackets in case text or citations are text, never rich style tags.
-    return _Console(
+    out = _Console(
         file=stream,
         color_system="auto" if styled else None,
         no_color=not styled,
         highlight=False,
         markup=False,
-        soft_wrap=not tty,
+        soft_wrap=listing and not tty,
         width=output_width(tty),
     )
+    out.hanging = not listing
+    return out
 
 
 def pct(p: float) -> str:
@@ -93,7 +122,7 @@ def header(out: Console, report: dict[str, Any], show_id: bool = True) -> None:
     Teaching views pass ``show_id=False``: a library id names the answer (``aml-hypocellular-older-man``).
     """
     if show_id:
-        out.print(Text(report["title"], style="bold"), Text(f"  (case {report['case']})", style="dim"))
+        out.print(Text.assemble((report["title"], "bold"), " ", (f"  (case {report['case']})", "dim")))
     else:
         out.print(Text(report["title"], style="bold"))
     out.print(Text(report["disclaimer"], style="italic dim"))
@@ -273,8 +302,9 @@ def render_explain(
         )
         sub = f" — {d['subtype_label']}" if d["subtype_label"] else ""
         out.print(
-            Text(f"{rank_no}. {d['label']}{sub}: {pct(d['probability'])}", style="bold"),
-            Text(f"  {prior}", style="dim"),
+            Text.assemble(
+                (f"{rank_no}. {d['label']}{sub}: {pct(d['probability'])}", "bold"), " ", (f"  {prior}", "dim")
+            )
         )
         for c in d["criteria"]:
             out.print(f"   Criteria met: {c['title']} {cite_marks(c['cites'])}  ({c['rule']})")
@@ -310,8 +340,9 @@ def _outside_block(out: Console, rank_no: int, d: dict[str, Any]) -> None:
     out.print()
     prior = f"prior {pct(d['prior'])} ({d['prior_basis'].replace('_', ' ')}){cite_marks(d['prior_cites'])}"
     out.print(
-        Text(f"{rank_no}. {d['label']}: {pct(d['probability'])}", style="bold yellow"),
-        Text(f"  {prior}", style="dim"),
+        Text.assemble(
+            (f"{rank_no}. {d['label']}: {pct(d['probability'])}", "bold yellow"), " ", (f"  {prior}", "dim")
+        )
     )
     out.print(Text("   Not a diagnosis: the findings below fit the listed diagnoses badly.", style="dim"))
     _evidence_block(out, d)

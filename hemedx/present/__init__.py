@@ -12,6 +12,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from hemedx.cases.library import case_code
 from hemedx.cases.model import Case
 from hemedx.engine.report import disclaimer_for
 from hemedx.present.alerts import alert_line
@@ -132,7 +133,7 @@ def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any
     }
     return units_as_written(
         {
-            "case": case.id,
+            "case": case_code(case.id),  # the neutral code: an id names the answer before the reveal
             "title": case.title,
             "presentation": " ".join(case.presentation.split()) if case.presentation else None,
             "disclaimer": disclaimer_for(case),

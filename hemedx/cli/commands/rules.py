@@ -67,7 +67,7 @@ def check(ctx: click.Context, rules_dir: Path | None, as_json: bool, ignore: tup
     if as_json:
         emit_json(result.as_dict())
     else:
-        out = console()
+        out = console(listing=True)
         for issue in result.issues:
             line = Text(f"{issue.location()}: ")
             line.append(issue.code, style=_SEVERITY_STYLE[issue.info.severity])
@@ -93,7 +93,7 @@ def test(
     if as_json:
         emit_json(report.as_dict())
     else:
-        out = console()
+        out = console(listing=True)
         for outcome in report.outcomes:
             if outcome.passed and not verbose:
                 continue
@@ -212,7 +212,7 @@ def diff(
 
 
 def _render_diff(result: dict) -> None:
-    out = console()
+    out = console(listing=True)
     old, new = result["old"], result["new"]
     out.print(Text(f"{old['pack']} {old['version']} → {new['pack']} {new['version']}", style="bold"))
     for section in ("rules", "diagnoses"):
