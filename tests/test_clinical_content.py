@@ -6,6 +6,8 @@ TEACHING AID ONLY - not for clinical use.
 from __future__ import annotations
 
 from hemedx import load_pack
+from hemedx.cases.library import load_library
+from hemedx.rules.checks import walk_cites
 
 PACK = load_pack()
 DX = {d.id: d for d in PACK.diagnoses}
@@ -51,3 +53,25 @@ def test_stem_cell_transplantation_for_autoimmune_cytopenias_is_labelled_experim
         transplant = [t for t, _ in _points(dx, "management") if "transplantation" in t]
         assert transplant, dx
         assert all("experiment" in t for t in transplant), dx
+
+
+def _all_cites():
+    for obj in [*PACK.rules, *PACK.diagnoses, *PACK.vocabulary.labs, PACK.info]:
+        for _, cite in walk_cites(obj):
+            yield cite
+    for case in load_library(PACK):
+        for _, cite in walk_cites(list(case.teaching_points)):
+            yield cite
+
+
+def test_every_source_in_the_bibliography_is_cited_somewhere():
+    """An uncited source (the old 'hpo' entry) reads as evidence for something the pack never says."""
+    cited = {c.source for c in _all_cites()}
+    assert sorted(s.id for s in PACK.sources if s.id not in cited) == []
+
+
+def test_auer_rod_frequency_is_cited_from_the_primary_study():
+    rule = next(r for r in PACK.rules if r.id == "ev.auer_rods")
+    assert "jain-1987-auer-rods" in {c.source for c in rule.cites}
+    points = [c for t, c in _points("acute_leukemia", "diagnosis") if "Auer" in t]
+    assert points and all("jain-1987-auer-rods" in c for c in points)
