@@ -75,3 +75,14 @@ def test_auer_rod_frequency_is_cited_from_the_primary_study():
     assert "jain-1987-auer-rods" in {c.source for c in rule.cites}
     points = [c for t, c in _points("acute_leukemia", "diagnosis") if "Auer" in t]
     assert points and all("jain-1987-auer-rods" in c for c in points)
+
+
+def test_haptoglobin_is_taught_with_its_caveats():
+    """Acute-phase rise, liver disease, infancy and congenital absence all mislead a haptoglobin reading."""
+    rules = {r.id: r for r in PACK.rules}
+    low = " ".join(rules["interp.haptoglobin.low"].explanation.split())
+    normal = " ".join(rules["interp.haptoglobin.not_low"].explanation.split())
+    assert "liver disease" in low and "anhaptoglobinaemia" in low and "6 months" in low
+    assert "acute-phase" in normal
+    assert "mayo-hapt" in {c.source for c in rules["interp.haptoglobin.not_low"].cites}
+    assert "omim-anhaptoglobinemia" in {c.source for c in rules["interp.haptoglobin.low"].cites}
