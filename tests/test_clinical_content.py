@@ -86,3 +86,24 @@ def test_haptoglobin_is_taught_with_its_caveats():
     assert "acute-phase" in normal
     assert "mayo-hapt" in {c.source for c in rules["interp.haptoglobin.not_low"].cites}
     assert "omim-anhaptoglobinemia" in {c.source for c in rules["interp.haptoglobin.low"].cites}
+
+
+def test_the_common_causes_of_macrocytosis_are_taught_beside_b12_and_folate():
+    hits = [
+        (t, c)
+        for t, c in _points("megaloblastic_anemia", "pitfall")
+        if all(word in t for word in ("Alcohol", "medications", "hypothyroidism", "liver disease", "MDS"))
+    ]
+    assert hits and all("afp-2009-macrocytosis" in c for _, c in hits)
+
+
+def test_aplastic_anaemia_cites_the_current_bsh_guideline_and_the_eltrombopag_follow_up():
+    cited = {s for _, c in _points("aplastic_anemia", "diagnosis") for s in c}
+    assert "kulasekararaj-2024-bsh-aa" in cited
+    follow_up = [c for t, c in _points("aplastic_anemia", "management") if "RACE" in t]
+    assert follow_up and all("blood-2022-ist-eltrombopag-long-term" in c for c in follow_up)
+
+
+def test_itp_management_cites_the_2019_international_consensus_report():
+    hits = [c for t, c in _points("itp", "management") if "corticosteroids" in t]
+    assert hits and all("provan-2019-icr-itp" in c for c in hits)
