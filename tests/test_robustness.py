@@ -451,14 +451,19 @@ def _findings(n: int) -> list[str]:
     return [f["id"] for f in vocab["findings"]][:n]
 
 
+def _bands(lab: str) -> int:
+    vocab = yaml.safe_load((default_pack_path() / "vocabulary.yaml").read_text())
+    return len(next(x for x in vocab["labs"] if x["id"] == lab)["reference"])
+
+
 HOSTILE = {
     "syn.any_of_any": (
         {"all": [{"any": [{"finding": f} for f in _findings(20)]} for _ in range(20)]},
         "more than 1,000,000,000,000,000",
     ),
     "syn.twelve_of_thirty": ({"at_least": 12, "of": [{"finding": f} for f in _findings(30)]}, "86,493,225"),
-    # 2^4 = 16 conjunctions, but haemoglobin has 5 reference bands: 6^4 = 1,296 alternatives. The old
-    # guard counted the 16 and then built all 1,296.
+    # 2^4 = 16 conjunctions, but each of haemoglobin's reference bands is an alternative: with B bands,
+    # (B + 1)^4 (6 bands: 2,401). The old guard counted the 16 and then built them all.
     "syn.banded": (
         {
             "all": [
@@ -466,7 +471,7 @@ HOSTILE = {
                 for f in ("pallor", "fatigue", "bleeding", "fever")
             ]
         },
-        "1,296",
+        f"{(_bands('hemoglobin') + 1) ** 4:,}",
     ),
 }
 
