@@ -209,6 +209,80 @@ def test_show_prints_a_rule_and_suggests_for_an_unknown_id() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("ident", "kind", "words"),
+    [
+        (
+            "interp.anemia",
+            "rule",
+            ["Concludes that **Anaemia** is present", "**Used by.**", "- `syn.hemolysis`"],
+        ),
+        (
+            "aplastic_anemia",
+            "diagnosis",
+            ["*diagnosis* · prior", "**Cardinal findings.**", "`crit.aa.severe`"],
+        ),
+        ("thrombocytopenia", "finding", ["**Derived by.**", "`interp.no_thrombocytopenia` (absent)"]),
+        (
+            "hemoglobin",
+            "lab",
+            ["female, age 15+: 12 to 15 g/dL (published)", "below the lower reference limit", "g/L"],
+        ),
+        ("dat", "test", ["**Results.**", "`crit.aiha.warm` (criteria): DAT is one of: igg, igg_c3d"]),
+        ("src-a", "source", ["*source* · guideline", "diagnosis `aplastic_anemia` — para 3"]),
+    ],
+)
+def test_show_explains_every_kind_of_id(ident: str, kind: str, words: list[str]) -> None:
+    result = invoke("show", ident, "--rules", str(MINI_PACK))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"# `{ident}` — ")
+    for word in words:
+        assert word in result.stdout
+    data = json.loads(invoke("show", ident, "--rules", str(MINI_PACK), "--json").stdout)
+    assert (data["id"], data["kind"]) == (ident, kind)
+    assert data["where"].split(":")[0].endswith(".yaml") and str(MINI_PACK) not in json.dumps(data)
+    assert (
+        invoke("show", ident, "--rules", str(MINI_PACK), "--json").stdout == json.dumps(data, indent=2) + "\n"
+    )
+
+
+def test_show_json_says_what_uses_an_entry_and_where_numbers_come_from() -> None:
+    lab = json.loads(invoke("show", "hemoglobin", "--rules", str(MINI_PACK), "--json").stdout)
+    assert {
+        "rule": "interp.anemia",
+        "kind": "interpretation",
+        "condition": "Haemoglobin below the lower reference limit (for the patient's sex and age)",
+    } in lab["used_by"]
+    assert lab["cites"][0] == {
+        "source": "src-a",
+        "locator": None,
+        "title": None,
+        "citation": "Author A. A guideline. J Test 2020;1:1-2.",
+    }
+    finding = json.loads(invoke("show", "thrombocytopenia", "--rules", str(MINI_PACK), "--json").stdout)
+    assert finding["cardinal_of"] == ["aplastic_anemia"]
+    assert [u["rule"] for u in finding["used_by"]] == [
+        "syn.pancytopenia",
+        "syn.no_pancytopenia",
+        "ev.thrombocytopenia",
+    ]
+    rule = json.loads(invoke("show", "crit.aa.severe", "--rules", str(MINI_PACK), "--json").stdout)
+    assert rule["rule_kind"] == "criteria" and "pancytopenia" in rule["uses"]["findings"]
+    assert any("pack parameter retic_cutoff" in line for line in rule["conditions"])
+
+
+def test_show_of_an_unknown_id_is_one_line_with_the_nearest_id() -> None:
+    wrong = invoke("show", "hemoglobn", "--rules", str(MINI_PACK))
+    assert wrong.exit_code == 2 and wrong.stdout == ""
+    assert wrong.stderr == (
+        "hemedx: error: no rule, diagnosis, finding, lab, test or source 'hemoglobn' in pack 'mini'"
+        " (did you mean 'hemoglobin'?)\n"
+    )
+    kind = invoke("show", "diagnosis:anemia", "--rules", str(MINI_PACK), "--json")
+    assert kind.exit_code == 2 and kind.stderr.startswith("hemedx: error: no diagnosis 'anemia'")
+    assert invoke("show", "finding:anemia", "--rules", str(MINI_PACK)).exit_code == 0
+
+
 # --- rules schema ----------------------------------------------------------------------------------------
 
 

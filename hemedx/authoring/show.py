@@ -36,7 +36,7 @@ _ESCAPED = re.compile(r"\\(.)")
 
 def _plain(text: str) -> str:
     """Markdown-escaped pack text (from the catalogue helpers) back to plain text for JSON."""
-    return html.unescape(_ESCAPED.sub(r"\1", text)).replace("**", "").replace("*", "")
+    return html.unescape(_ESCAPED.sub(r"\1", text)).replace("**", "").replace("*", "").replace("`", "")
 
 
 def _entries(pack: Pack) -> dict[str, dict[str, Any]]:
@@ -233,8 +233,9 @@ def _source_data(pack: Pack, source: Any, names: _Names) -> dict[str, Any]:
 
     def add(what: str, ident: str, cites: list[Cite]) -> None:
         for c in cites:
-            if c.source == source.id:
-                cited_by.append({"kind": what, "id": ident, "locator": c.locator})
+            entry = {"kind": what, "id": ident, "locator": c.locator}
+            if c.source == source.id and entry not in cited_by:
+                cited_by.append(entry)
 
     for rule in pack.rules:
         add("rule", rule.id, rule.cites)
@@ -282,7 +283,7 @@ def entry_markdown(pack: Pack, ident: str) -> str:
     if data["kind"] == "rule":
         text = rule_markdown(pack, data["id"], level=1, anchor=False)
         extra = _list("Used by", [f"`{u['rule']}`: {md(u['condition'])}" for u in data["used_by"]])
-        return text + ("\n" + "\n".join(extra) + "\n" if extra else "")
+        return text.replace("**References.**", "\n".join([*extra, "**References.**"]), 1)
     out = [f"# `{data['id']}` — {md(data['label'])}", "", _meta(data), ""]
     if data.get("description"):
         out += [md(data["description"]), ""]
@@ -381,7 +382,8 @@ def _source_body(data: dict[str, Any]) -> list[str]:
         f"{c['kind']} `{c['id']}`" + (f" — {md(c['locator'])}" if c["locator"] else "")
         for c in data["cited_by"]
     ]
-    return [f"Citation: {md(data['citation'])}", "", *_list("Cited by", items, "nothing in the pack")]
+    citation = [f"Citation: {md(data['citation'])}", ""] if data["citation"] != data["label"] else []
+    return [*citation, *_list("Cited by", items, "nothing in the pack")]
 
 
 _BODIES = {
