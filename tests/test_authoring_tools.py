@@ -316,7 +316,9 @@ def test_scaffold_is_schema_valid_and_check_points_at_every_placeholder(tmp_path
     result = invoke("new", "syn.teaching_new", "--kind", kind, "--out", str(out), "--rules", str(pack))
     assert result.exit_code == 0, result.stderr
     issues = [i for i in check_pack(pack).issues if i.rule == "syn.teaching_new"]
-    assert {i.code for i in issues} >= {"HX101", "HX102"}
+    assert {i.code for i in issues} >= {"HX101", "HX102", "HX106"}
+    todo = [i for i in issues if i.code == "HX106"]
+    assert {i.message.split(": ")[1].split()[0] for i in todo} >= {"title", "explanation"}
     assert all(Path(i.file or "").name == "new.yaml" and i.line for i in issues)
 
 
