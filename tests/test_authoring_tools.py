@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from hemedx.safeyaml import parse_yaml
 
 DEFAULT = load_pack()
 RUNNER = CliRunner()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def invoke(*args: str):
@@ -281,6 +283,52 @@ def test_show_of_an_unknown_id_is_one_line_with_the_nearest_id() -> None:
     kind = invoke("show", "diagnosis:anemia", "--rules", str(MINI_PACK), "--json")
     assert kind.exit_code == 2 and kind.stderr.startswith("hemedx: error: no diagnosis 'anemia'")
     assert invoke("show", "finding:anemia", "--rules", str(MINI_PACK)).exit_code == 0
+
+
+def test_show_names_every_kind_an_id_has_and_kind_prefix_picks_one(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(MINI_PACK, pack)
+    vocab = pack / "vocabulary.yaml"
+    vocab.write_text(
+        vocab.read_text().replace(
+            "findings:\n",
+            "findings:\n  - {id: aiha, label: AIHA suspected, category: history, context_only: true}\n",
+        )
+    )
+    shown = invoke("show", "aiha", "--rules", str(pack))
+    assert shown.exit_code == 0 and "*diagnosis*" in shown.stdout
+    assert "Also a finding with this id: `hemedx rules show KIND:aiha`." in shown.stdout
+    data = json.loads(invoke("show", "finding:aiha", "--rules", str(pack), "--json").stdout)
+    assert (data["kind"], data["label"], data["also"]) == ("finding", "AIHA suspected", [])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_show_on_a_terminal_is_rendered_not_raw_markdown() -> None:
+    import os
+    import pty
+
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80", "TERM": "xterm", "PYTHONPATH": str(ROOT)}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: hemedx on a terminal of its own
+        os.execve(
+            sys.executable,
+            [sys.executable, "-m", "hemedx", "rules", "show", "aiha", "--rules", str(MINI_PACK)],
+            env,
+        )
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    text = seen.decode()
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "aiha — Autoimmune haemolytic anaemia" in text and "Cardinal findings." in text
+    assert "**" not in text and "# `" not in text and "\x1b" not in text  # rendered, and NO_COLOR honoured
 
 
 # --- rules schema ----------------------------------------------------------------------------------------

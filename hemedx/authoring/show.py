@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from typing import Any
 
-from hemedx.authoring.docs import _conclusion, _Names, condition_lines, leaf_text, rule_markdown
+from hemedx.authoring.docs import (
+    _conclusion,
+    _Names,
+    condition_lines,
+    entry_where,
+    leaf_text,
+    rule_markdown,
+)
 from hemedx.errors import InputError
 from hemedx.rules.checks import walk_conditions
 from hemedx.rules.model import (
@@ -67,17 +73,6 @@ def resolve(pack: Pack, ident: str) -> tuple[str, Any, list[str]]:
             hint=did_you_mean(bare, every) or "every id is in: hemedx rules docs --out DIR",
         )
     return kinds[0], entries[kinds[0]][bare], kinds[1:]
-
-
-def _where(pack: Pack, kind: str, ident: str) -> str | None:
-    """``rules/evidence.yaml:12`` (relative to the pack, never a machine path)."""
-    origin = pack.origin.get(f"{kind}:{ident}")
-    if not origin:
-        return None
-    file, _, line = origin.rpartition(":")
-    path = Path(file)
-    shown = f"rules/{path.name}" if path.parent.name == "rules" else path.name
-    return f"{shown}:{line}"
 
 
 def _cite(pack: Pack, cite: Cite) -> dict[str, Any]:
@@ -272,7 +267,7 @@ _BUILDERS = {
 def entry_data(pack: Pack, ident: str) -> dict[str, Any]:
     """The ``--json`` form: ``id``, ``kind``, ``where`` first, then what the kind has (fixed key order)."""
     kind, entry, also = resolve(pack, ident)
-    data = {"id": entry.id, "kind": kind, "where": _where(pack, kind, entry.id), "also": also}
+    data = {"id": entry.id, "kind": kind, "where": entry_where(pack, kind, entry.id), "also": also}
     data.update(_BUILDERS[kind](pack, entry, _Names(pack)))
     return data
 
