@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from hemedx.authoring.issues import Issue
 from hemedx.engine.engine import Engine
 from hemedx.engine.examples import DEFAULT_AGE, DEFAULT_SEX, example_snapshot
-from hemedx.errors import PathPart, format_path
+from hemedx.errors import InputError, PathPart, format_path
 from hemedx.rules.checks import walk_conditions
 from hemedx.rules.model import EvidenceRule, ExampleFacts, FindingCondition, Lab
 
@@ -150,7 +150,10 @@ def normal_cardinal(ctx: Context) -> Iterator[Issue]:
     # The pack read for checking has a placeholder digest; the engine names its ruleset by the digest.
     digest = hashlib.sha256(ctx.pack.model_dump_json().encode()).hexdigest()[:16]
     pack = ctx.pack.model_copy(update={"digest": f"check-{digest}"})
-    ranking = Engine(pack).rank(example_snapshot(pack, ExampleFacts(name="normal", labs=labs)))
+    try:
+        ranking = Engine(pack).rank(example_snapshot(pack, ExampleFacts(name="normal", labs=labs)))
+    except InputError:
+        return  # a pack the engine refuses (HX205 says why) has nothing to rank
     for ranked in ranking.differential:
         for finding in ranked.cardinal_present:
             yield Issue(
