@@ -124,6 +124,39 @@ CASES = {
         "no rule supports diagnosis 'itp'",
         "evidence rule",
     ),
+    "placeholder": (
+        "HX106",
+        "rules/interpretation.yaml",
+        15,
+        29,
+        "rule 'interp.no_anemia': cites[0].locator is a TODO placeholder ('TODO table')",
+        "write the real text",
+    ),
+    "draft_rule": (
+        "HX304",
+        "rules/syndrome.yaml",
+        13,
+        5,
+        "rule 'syn.pancytopenia' is a draft: the engine runs it like a teaching rule",
+        "status: reviewed",
+    ),
+    "unused_finding": (
+        "HX305",
+        "vocabulary.yaml",
+        3,
+        6,
+        "finding 'splenomegaly' is used by no rule and is no diagnosis's cardinal finding",
+        "context_only: true",
+    ),
+    "normal_cardinal": (
+        "HX306",
+        "diagnoses.yaml",
+        6,
+        30,
+        "cardinal finding 'thrombocytopenia' of diagnosis 'aplastic_anemia' is present with every lab inside"
+        " its reference interval",
+        "name an abnormal finding",
+    ),
     "silent_otherwise": (
         "HX303",
         "rules/evidence.yaml",
@@ -443,3 +476,44 @@ def test_unquoted_comma_and_percentage_probability_are_explained(tmp_path: Path)
         for t in texts
     ), texts
     assert any("rule 'alert.extra'" in t and "put the whole value in quotes" in t for t in texts), texts
+
+
+def test_todo_anywhere_a_learner_reads_is_an_error_and_context_only_must_be_true(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(MINI, pack)
+    dx = pack / "diagnoses.yaml"
+    dx.write_text(dx.read_text().replace("Immune attack on stem cells.", "TODO pathophysiology"))
+    vocab = pack / "vocabulary.yaml"
+    vocab.write_text(
+        vocab.read_text().replace(
+            "{id: petechiae, label: Petechiae, category: examination}",
+            "{id: petechiae, label: Petechiae, category: examination, context_only: true}",
+        )
+    )
+    result = check_pack(pack)
+    assert [(i.code, i.line) for i in result.issues] == [("HX106", 12), ("HX305", 2)], [
+        i.text() for i in result.issues
+    ]
+    assert (
+        "diagnosis 'aplastic_anemia': teaching_points[0].text is a TODO placeholder"
+        in result.issues[0].message
+    )
+    assert "says context_only: true, but a rule or a diagnosis uses it" in result.issues[1].message
+    cli_result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(pack), "--json"])
+    assert cli_result.exit_code == 1
+    assert [i["name"] for i in json.loads(cli_result.stdout)["issues"]] == ["placeholder", "unused-finding"]
+
+
+def test_a_draft_rule_is_reported_and_still_runs() -> None:
+    from hemedx.engine.engine import get_engine
+    from hemedx.engine.examples import example_snapshot
+    from hemedx.rules import load_pack
+    from hemedx.rules.model import ExampleFacts
+
+    pack = load_pack(BROKEN / "draft_rule")
+    assert next(r for r in pack.rules if r.id == "syn.pancytopenia").status == "draft"
+    low = ExampleFacts(labs={"hemoglobin": 7, "platelets": 20, "anc": 0.3})
+    ranking = get_engine(pack).rank(example_snapshot(pack, low))
+    assert "syn.pancytopenia" in ranking.fired_rules  # a draft changes what learners see
+    check = CliRunner().invoke(cli, ["rules", "check", "--rules", str(BROKEN / "draft_rule")])
+    assert check.exit_code == 1 and "HX304 rule 'syn.pancytopenia' is a draft" in check.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from hemedx.safeyaml import parse_yaml
 
 DEFAULT = load_pack()
 RUNNER = CliRunner()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def invoke(*args: str):
@@ -209,6 +211,126 @@ def test_show_prints_a_rule_and_suggests_for_an_unknown_id() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("ident", "kind", "words"),
+    [
+        (
+            "interp.anemia",
+            "rule",
+            ["Concludes that **Anaemia** is present", "**Used by.**", "- `syn.hemolysis`"],
+        ),
+        (
+            "aplastic_anemia",
+            "diagnosis",
+            ["*diagnosis* · prior", "**Cardinal findings.**", "`crit.aa.severe`"],
+        ),
+        ("thrombocytopenia", "finding", ["**Derived by.**", "`interp.no_thrombocytopenia` (absent)"]),
+        (
+            "hemoglobin",
+            "lab",
+            ["female, age 15+: 12 to 15 g/dL (published)", "below the lower reference limit", "g/L"],
+        ),
+        ("dat", "test", ["**Results.**", "`crit.aiha.warm` (criteria): DAT is one of: igg, igg_c3d"]),
+        ("src-a", "source", ["*source* · guideline", "diagnosis `aplastic_anemia` — para 3"]),
+    ],
+)
+def test_show_explains_every_kind_of_id(ident: str, kind: str, words: list[str]) -> None:
+    result = invoke("show", ident, "--rules", str(MINI_PACK))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"# `{ident}` — ")
+    for word in words:
+        assert word in result.stdout
+    data = json.loads(invoke("show", ident, "--rules", str(MINI_PACK), "--json").stdout)
+    assert (data["id"], data["kind"]) == (ident, kind)
+    assert data["where"].split(":")[0].endswith(".yaml") and str(MINI_PACK) not in json.dumps(data)
+    assert (
+        invoke("show", ident, "--rules", str(MINI_PACK), "--json").stdout == json.dumps(data, indent=2) + "\n"
+    )
+
+
+def test_show_json_says_what_uses_an_entry_and_where_numbers_come_from() -> None:
+    lab = json.loads(invoke("show", "hemoglobin", "--rules", str(MINI_PACK), "--json").stdout)
+    assert {
+        "rule": "interp.anemia",
+        "kind": "interpretation",
+        "condition": "Haemoglobin below the lower reference limit (for the patient's sex and age)",
+    } in lab["used_by"]
+    assert lab["cites"][0] == {
+        "source": "src-a",
+        "locator": None,
+        "title": None,
+        "citation": "Author A. A guideline. J Test 2020;1:1-2.",
+    }
+    finding = json.loads(invoke("show", "thrombocytopenia", "--rules", str(MINI_PACK), "--json").stdout)
+    assert finding["cardinal_of"] == ["aplastic_anemia"]
+    assert [u["rule"] for u in finding["used_by"]] == [
+        "syn.pancytopenia",
+        "syn.no_pancytopenia",
+        "ev.thrombocytopenia",
+    ]
+    rule = json.loads(invoke("show", "crit.aa.severe", "--rules", str(MINI_PACK), "--json").stdout)
+    assert rule["rule_kind"] == "criteria" and "pancytopenia" in rule["uses"]["findings"]
+    assert any("pack parameter retic_cutoff" in line for line in rule["conditions"])
+
+
+def test_show_of_an_unknown_id_is_one_line_with_the_nearest_id() -> None:
+    wrong = invoke("show", "hemoglobn", "--rules", str(MINI_PACK))
+    assert wrong.exit_code == 2 and wrong.stdout == ""
+    assert wrong.stderr == (
+        "hemedx: error: no rule, diagnosis, finding, lab, test or source 'hemoglobn' in pack 'mini'"
+        " (did you mean 'hemoglobin'?)\n"
+    )
+    kind = invoke("show", "diagnosis:anemia", "--rules", str(MINI_PACK), "--json")
+    assert kind.exit_code == 2 and kind.stderr.startswith("hemedx: error: no diagnosis 'anemia'")
+    assert invoke("show", "finding:anemia", "--rules", str(MINI_PACK)).exit_code == 0
+
+
+def test_show_names_every_kind_an_id_has_and_kind_prefix_picks_one(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(MINI_PACK, pack)
+    vocab = pack / "vocabulary.yaml"
+    vocab.write_text(
+        vocab.read_text().replace(
+            "findings:\n",
+            "findings:\n  - {id: aiha, label: AIHA suspected, category: history, context_only: true}\n",
+        )
+    )
+    shown = invoke("show", "aiha", "--rules", str(pack))
+    assert shown.exit_code == 0 and "*diagnosis*" in shown.stdout
+    assert "Also a finding with this id: `hemedx rules show KIND:aiha`." in shown.stdout
+    data = json.loads(invoke("show", "finding:aiha", "--rules", str(pack), "--json").stdout)
+    assert (data["kind"], data["label"], data["also"]) == ("finding", "AIHA suspected", [])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_show_on_a_terminal_is_rendered_not_raw_markdown() -> None:
+    import os
+    import pty
+
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80", "TERM": "xterm", "PYTHONPATH": str(ROOT)}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: hemedx on a terminal of its own
+        os.execve(
+            sys.executable,
+            [sys.executable, "-m", "hemedx", "rules", "show", "aiha", "--rules", str(MINI_PACK)],
+            env,
+        )
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    text = seen.decode()
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "aiha — Autoimmune haemolytic anaemia" in text and "Cardinal findings." in text
+    assert "**" not in text and "# `" not in text and "\x1b" not in text  # rendered, and NO_COLOR honoured
+
+
 # --- rules schema ----------------------------------------------------------------------------------------
 
 
@@ -242,7 +364,9 @@ def test_scaffold_is_schema_valid_and_check_points_at_every_placeholder(tmp_path
     result = invoke("new", "syn.teaching_new", "--kind", kind, "--out", str(out), "--rules", str(pack))
     assert result.exit_code == 0, result.stderr
     issues = [i for i in check_pack(pack).issues if i.rule == "syn.teaching_new"]
-    assert {i.code for i in issues} >= {"HX101", "HX102"}
+    assert {i.code for i in issues} >= {"HX101", "HX102", "HX106"}
+    todo = [i for i in issues if i.code == "HX106"]
+    assert {i.message.split(": ")[1].split()[0] for i in todo} >= {"title", "explanation"}
     assert all(Path(i.file or "").name == "new.yaml" and i.line for i in issues)
 
 

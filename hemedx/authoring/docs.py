@@ -168,14 +168,20 @@ def _facts_text(facts: ExampleFacts, names: _Names) -> str:
     return f"*{md(facts.name)}*: {text}" if facts.name else text
 
 
-def _where(pack: Pack, rule_id: str) -> str | None:
-    origin = pack.origin.get(f"rule:{rule_id}")
+def entry_where(pack: Pack, section: str, ident: str) -> str | None:
+    """``rules/evidence.yaml:12`` for an entry (relative to the pack, never a machine path)."""
+    origin = pack.origin.get(f"{section}:{ident}")
     if not origin:
         return None
     file, _, line = origin.rpartition(":")
     path = Path(file)
     shown = f"rules/{path.name}" if path.parent.name == "rules" else path.name
-    return markdown_code(f"{shown}:{line}")
+    return f"{shown}:{line}"
+
+
+def _where(pack: Pack, rule_id: str) -> str | None:
+    where = entry_where(pack, "rule", rule_id)
+    return markdown_code(where) if where else None
 
 
 def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True) -> str:

@@ -133,6 +133,16 @@ LINTS: dict[str, LintInfo] = {
             """The pack would not load; the message says what is allowed there.""",
         ),
         _lint(
+            "HX106",
+            "placeholder",
+            "error",
+            "A `TODO` is left in a label, title, explanation, description, teaching text or citation"
+            " locator.",
+            """`hemedx rules new` scaffolds every text with `TODO` so that nothing is forgotten; a pack that
+            still has one would show it to learners (an explanation reading "TODO why this matters", a
+            reference "TODO section"). Write the text and give the real locator.""",
+        ),
+        _lint(
             "HX201",
             "unsatisfiable",
             "error",
@@ -203,6 +213,37 @@ LINTS: dict[str, LintInfo] = {
             wrong:
             a new TTP diagnosis inheriting `otherwise` everywhere ranked below Evans syndrome on its own
             picture and first on a normal count. Give the diagnosis its own value in every such rule.""",
+        ),
+        _lint(
+            "HX304",
+            "draft-rule",
+            "warning",
+            "A rule has `status: draft`.",
+            """The engine runs a draft rule exactly like a teaching rule (only `status: retired` drops a
+            rule), so a draft already changes what learners see. The warning lists the drafts so that none
+            ships unreviewed: review it, then set `status: reviewed` or `teaching`.""",
+        ),
+        _lint(
+            "HX305",
+            "unused-finding",
+            "warning",
+            "A finding that no rule's condition names (nor any `replaces`) and that is no diagnosis's"
+            " cardinal finding.",
+            """A case may give the finding, but it changes nothing: no evidence weighs it and no rule derives
+            anything from it. Usually an evidence rule was forgotten or names the finding with a typo. A
+            finding kept on purpose so that cases can record it says `context_only: true` (and is then
+            flagged if a rule does use it).""",
+        ),
+        _lint(
+            "HX306",
+            "normal-cardinal",
+            "warning",
+            "A cardinal finding is present for a patient whose every lab lies inside its reference interval.",
+            """Cardinal findings put a diagnosis "in play", and in this pack they are all abnormal findings,
+            so that a normal blood count puts nothing in play ("nothing in this differential fits"). The
+            check runs the pack on a 40-year-old woman with every lab at the middle of its reference
+            interval; a cardinal finding derived there (a 'normal count' finding, a rule with its threshold
+            the wrong way round) would make a diagnosis look supported on normal results.""",
         ),
     )
 }

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hemedx.authoring.content_lints import CONTENT_LINTS
 from hemedx.authoring.issues import LINTS, Issue
 from hemedx.authoring.packread import ReadPack, read_pack
 from hemedx.engine.compiler import compile_pack, shared_pattern_problem
@@ -87,7 +88,7 @@ def check_pack(
         ref_issues = list(_reference_issues(raw, pack))
         issues += ref_issues
         ctx = Context(raw, pack, clean=not issues)
-        for lint in SEMANTIC_LINTS:
+        for lint in (*SEMANTIC_LINTS, *CONTENT_LINTS):
             issues += list(lint(ctx))
     unknown = sorted(set(ignore) - set(LINTS))
     if unknown:

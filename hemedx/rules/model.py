@@ -68,6 +68,10 @@ class Finding(Strict):
     description: str | None = None
     hpo: Annotated[str, Field(pattern=r"^HP:\d{7}$")] | None = None
     observable: bool = Field(True, description="May a case file give this finding directly?")
+    context_only: bool = Field(
+        False,
+        description="Recorded in a case for the story only: no rule weighs it yet (exempt from lint HX305)",
+    )
 
 
 LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]

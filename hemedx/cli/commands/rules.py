@@ -16,11 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from hemedx.authoring.diffing import diff_packs
-from hemedx.authoring.docs import rule_markdown, write_catalogue
+from hemedx.authoring.docs import write_catalogue
 from hemedx.authoring.lints import check_pack
 from hemedx.authoring.runner import coverage, run_tests
 from hemedx.authoring.scaffold import new_rule, write_rule
 from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas, write_schemas
+from hemedx.authoring.show import entry_data, entry_markdown
 from hemedx.cli import cli
 from hemedx.cli.options import F, force_option, json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json, pct
@@ -276,11 +277,19 @@ def docs(rules_dir: Path | None, out_dir: Path, force: bool) -> None:
 
 
 @rules.command()
-@click.argument("rule_id", metavar="ID")
+@click.argument("entry_id", metavar="ID")
 @rules_option
-def show(rule_id: str, rules_dir: Path | None) -> None:
-    """Print one rule's documentation: what it detects, conditions, examples, references."""
-    text = rule_markdown(pack_from(rules_dir), rule_id, level=1, anchor=False)
+@json_option
+def show(entry_id: str, rules_dir: Path | None, as_json: bool) -> None:
+    """Explain any id: a rule, diagnosis, finding, lab, test or source (KIND:ID when ids clash).
+
+    Says where it is defined, what it uses and what uses it, thresholds in words and its references.
+    """
+    pack = pack_from(rules_dir)
+    if as_json:
+        emit_json(entry_data(pack, entry_id))
+        return
+    text = entry_markdown(pack, entry_id)
     if sys.stdout.isatty():
         console().print(Markdown(text))
     else:

@@ -1,0 +1,171 @@
+"""Lints of a pack's content rather than its logic: placeholders, drafts, unused and normal findings.
+
+``hemedx rules new`` scaffolds rules full of ``TODO``; learners must never read one (HX106). A
+``status: draft`` rule is run by the engine like a teaching rule (only ``retired`` is dropped), so
+``rules check`` lists the drafts (HX304). A finding nothing uses is dead vocabulary, usually a typo'd
+or forgotten rule (HX305). A cardinal finding puts a diagnosis "in play"; it must be abnormal, so a normal
+blood count puts nothing in play (HX306).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from hemedx.authoring.issues import Issue
+from hemedx.engine.engine import Engine
+from hemedx.engine.examples import DEFAULT_AGE, DEFAULT_SEX, example_snapshot
+from hemedx.errors import InputError, PathPart, format_path
+from hemedx.rules.checks import walk_conditions
+from hemedx.rules.model import EvidenceRule, ExampleFacts, FindingCondition, Lab
+
+if TYPE_CHECKING:
+    from hemedx.authoring.lints import Context
+
+_TODO = re.compile(r"\bTODO\b")
+
+
+def _strings(value: Any, path: tuple[PathPart, ...] = ()) -> Iterator[tuple[tuple[PathPart, ...], str]]:
+    """Every string inside a dumped model, with its path (YAML keys, list indexes)."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _strings(sub, (*path, key))
+    elif isinstance(value, (list, tuple)):
+        for i, sub in enumerate(value):
+            yield from _strings(sub, (*path, i))
+
+
+def _entries(ctx: Context) -> Iterator[tuple[str, str, BaseModel | dict[str, Any], tuple[PathPart, ...]]]:
+    """(section, id, entry, path prefix) of everything an author writes text in."""
+    raw = ctx.raw
+    for rule in raw.rules:
+        yield "rule", rule.id, rule, ()
+    for dx in raw.diagnoses:
+        yield "diagnosis", dx.id, dx, ()
+    for source in raw.sources:
+        yield "source", source.id, source, ()
+    if raw.vocabulary is not None:
+        for section, items in (
+            ("finding", raw.vocabulary.findings),
+            ("lab", raw.vocabulary.labs),
+            ("test", raw.vocabulary.tests),
+        ):
+            for item in items:
+                yield section, item.id, item, ()
+    for inv in raw.investigations:
+        yield "investigation", inv.id, inv, ()
+    if raw.info is not None:
+        for name, param in raw.info.parameters.items():
+            yield "pack", "info", param, ("parameters", name)
+
+
+def placeholder(ctx: Context) -> Iterator[Issue]:
+    """HX106: a ``TODO`` left in any text, label or citation locator."""
+    for section, ident, entry, prefix in _entries(ctx):
+        data = (
+            entry.model_dump(by_alias=True, exclude_defaults=True) if isinstance(entry, BaseModel) else entry
+        )
+        for path, text in _strings(data, prefix):
+            if not _TODO.search(text):
+                continue
+            what = f"parameter '{prefix[1]}'" if section == "pack" else f"{section} '{ident}'"
+            field = format_path(list(path[len(prefix) :]))
+            yield Issue(
+                "HX106",
+                f"{what}: {field} is a TODO placeholder ({' '.join(text.split())[:60]!r})",
+                suggestion="write the real text (and a verified citation) before learners see it",
+                rule=ident if section == "rule" else None,
+                **ctx.raw.locate(section, ident, path),
+            )
+
+
+def draft_rule(ctx: Context) -> Iterator[Issue]:
+    """HX304: a draft rule, which the engine runs like a teaching rule."""
+    for rule in ctx.raw.rules:
+        if rule.status == "draft":
+            yield ctx.issue(
+                "HX304",
+                rule.id,
+                ("status",),
+                f"rule '{rule.id}' is a draft: the engine runs it like a teaching rule (only 'retired' is"
+                " dropped)",
+                "review it, then set status: reviewed (or teaching); status: retired removes it",
+            )
+
+
+def unused_finding(ctx: Context) -> Iterator[Issue]:
+    """HX305: a finding that no rule's condition names and no diagnosis has as cardinal."""
+    used = {d for dx in ctx.pack.diagnoses for d in dx.cardinal}
+    for rule in ctx.pack.rules:
+        used |= {leaf.finding for _, leaf in walk_conditions(rule.when) if isinstance(leaf, FindingCondition)}
+        if isinstance(rule, EvidenceRule):
+            used |= set(rule.then.replaces)
+    for finding in ctx.pack.vocabulary.findings:
+        if finding.context_only and finding.id in used:
+            yield Issue(
+                "HX305",
+                f"finding '{finding.id}' says context_only: true, but a rule or a diagnosis uses it",
+                suggestion="remove context_only from the finding",
+                **ctx.raw.locate("finding", finding.id, ("context_only",)),
+            )
+        elif not finding.context_only and finding.id not in used:
+            yield Issue(
+                "HX305",
+                f"finding '{finding.id}' is used by no rule and is no diagnosis's cardinal finding: giving"
+                " it in a case changes nothing",
+                suggestion=f"add an evidence rule on '{finding.id}' (hemedx rules new ev.{finding.id}),"
+                " remove the finding, or mark it context_only: true",
+                **ctx.raw.locate("finding", finding.id, ("id",)),
+            )
+
+
+def _normal_value(lab: Lab) -> float | None:
+    """A value inside the lab's adult reference interval for the default example patient, or None."""
+    for interval in lab.reference:
+        if interval.sex not in ("any", DEFAULT_SEX) or interval.age_min > DEFAULT_AGE:
+            continue
+        if interval.age_max is not None and interval.age_max <= DEFAULT_AGE:
+            continue
+        low, high = interval.low, interval.high
+        if low is not None and high is not None:
+            return (low + high) / 2
+        if high is not None:
+            return max(lab.plausible.min, high / 2)
+        if low is not None:
+            return min(lab.plausible.max, low * 1.25)
+    return None
+
+
+def normal_cardinal(ctx: Context) -> Iterator[Issue]:
+    """HX306: a cardinal finding that a normal result makes present (it puts a diagnosis in play)."""
+    if not ctx.clean:
+        return
+    labs = {lab.id: value for lab in ctx.pack.vocabulary.labs if (value := _normal_value(lab)) is not None}
+    # The pack read for checking has a placeholder digest; the engine names its ruleset by the digest.
+    digest = hashlib.sha256(ctx.pack.model_dump_json().encode()).hexdigest()[:16]
+    pack = ctx.pack.model_copy(update={"digest": f"check-{digest}"})
+    try:
+        ranking = Engine(pack).rank(example_snapshot(pack, ExampleFacts(name="normal", labs=labs)))
+    except InputError:
+        return  # a pack the engine refuses (HX205 says why) has nothing to rank
+    for ranked in ranking.differential:
+        for finding in ranked.cardinal_present:
+            yield Issue(
+                "HX306",
+                f"cardinal finding '{finding}' of diagnosis '{ranked.id}' is present with every lab inside"
+                " its reference interval: a normal count would put the diagnosis in play",
+                suggestion="a cardinal finding must be abnormal: name an abnormal finding, or fix the rule"
+                " that derives it on normal values",
+                **ctx.raw.locate(
+                    "diagnosis", ranked.id, ("cardinal", ctx.diagnoses[ranked.id].cardinal.index(finding))
+                ),
+            )
+
+
+CONTENT_LINTS = (placeholder, draft_rule, unused_finding, normal_cardinal)
