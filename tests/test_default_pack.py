@@ -92,6 +92,6 @@ def test_every_rule_has_both_kinds_of_example():
 
 
 def _leaves(cond):
-    from hemedx.rules.checks import walk_conditions
+    from hemedx.rules.conditions import walk
 
-    return list(walk_conditions(cond))
+    return list(walk(cond))

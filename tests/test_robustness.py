@@ -494,7 +494,7 @@ def test_an_exploding_rule_is_refused_at_once_by_rank_and_rules_check(tmp_path, 
 def test_the_count_is_exact_for_every_rule_of_the_default_pack():
     from hemedx.engine.compiler import compile_pack
     from hemedx.rules import load_pack
-    from hemedx.rules.checks import count_alternatives
+    from hemedx.rules.conditions import count_alternatives
 
     pack = load_pack()
     labs = {lab.id: lab for lab in pack.vocabulary.labs}

@@ -14,20 +14,14 @@ from typing import Any
 from hemedx.authoring.issues import LINTS
 from hemedx.errors import InputError
 from hemedx.outfiles import write_files
+from hemedx.rules.conditions import Labels, describe
 from hemedx.rules.model import (
     RULE_KINDS,
     AlertRule,
-    AllOf,
-    AnyOf,
-    CountOf,
     EvidenceRule,
     ExampleFacts,
-    FindingCondition,
     Frequency,
-    LabCondition,
     Pack,
-    PatientCondition,
-    TestCondition,
 )
 from hemedx.safetext import markdown_code
 from hemedx.safetext import markdown_text as md
@@ -41,81 +35,15 @@ KIND_TITLES = {
     "evidence": "Evidence rules: how a finding bears on each diagnosis",
     "alert": "Alert rules: a condition outside the differential or an emergency, and what settles it",
 }
-_WORDS = {"below": "below", "above": "above", "at_least": "at least", "at_most": "at most"}
 
 
-class _Names:
+class _Names(Labels):
     """Labels of everything a rule can name, for plain-language text."""
 
     def __init__(self, pack: Pack) -> None:
-        vocab = pack.vocabulary
-        self.findings = {f.id: f.label for f in vocab.findings}
-        self.labs = {lab.id: lab for lab in vocab.labs}
-        self.tests = {t.id: t for t in vocab.tests}
+        super().__init__(pack)
         self.diagnoses = {d.id: d for d in pack.diagnoses}
         self.sources = {s.id: s for s in pack.sources}
-        self.params = pack.info.parameters
-
-    def finding(self, fid: str) -> str:
-        return md(self.findings.get(fid, fid))
-
-    def threshold(self, lab_unit: str, value: Any) -> str:
-        if value == "lower_limit":
-            return "the lower reference limit (for the patient's sex and age)"
-        if value == "upper_limit":
-            return "the upper reference limit (for the patient's sex and age)"
-        if isinstance(value, str) and value.startswith("param:"):
-            name = value[6:]
-            param = self.params.get(name)
-            shown = f"{param.value:g} {md(param.unit)}" if param else "?"
-            return f"{shown} (pack parameter `{name}`)"
-        return f"{value:g} {lab_unit}".strip()
-
-    def test_value(self, test_id: str, value: str) -> str:
-        test = self.tests.get(test_id)
-        return md(test.value_labels.get(value, value) if test else value)
-
-
-def condition_lines(cond: Any, names: _Names, depth: int = 0) -> list[str]:
-    """The condition as a nested Markdown list, one plain-language statement per leaf."""
-    pad = "  " * depth
-    if isinstance(cond, (AllOf, AnyOf, CountOf)):
-        if isinstance(cond, AllOf):
-            head, items = "all of:", cond.all
-        elif isinstance(cond, AnyOf):
-            head, items = "any of:", cond.any
-        else:
-            head, items = f"at least {cond.at_least} of:", cond.of
-        if depth == 0 and isinstance(cond, AllOf):
-            return [line for c in items for line in condition_lines(c, names, 0)]
-        out = [f"{pad}- {head}"]
-        for c in items:
-            out += condition_lines(c, names, depth + 1)
-        return out
-    return [f"{pad}- {leaf_text(cond, names)}"]
-
-
-def leaf_text(cond: Any, names: _Names) -> str:
-    """One leaf condition in words: ``Neutrophils below 0.5 10^9/L``."""
-    if isinstance(cond, FindingCondition):
-        state = {"present": "present", "absent": "absent", "known": "known (present or absent)"}[cond.is_]
-        return f"{names.finding(cond.finding)} is {state}"
-    if isinstance(cond, LabCondition):
-        lab = names.labs.get(cond.lab)
-        label, unit = (md(lab.label), md(lab.unit)) if lab else (cond.lab, "")
-        parts = [f"{_WORDS[k]} {names.threshold(unit, v)}" for k, v in cond.bounds().items()]
-        return f"{label} {' and '.join(parts)}"
-    if isinstance(cond, TestCondition):
-        test = names.tests.get(cond.test)
-        label = md(test.label) if test else cond.test
-        values = [names.test_value(cond.test, v) for v in cond.allowed()]
-        return f"{label} is {values[0]}" if len(values) == 1 else f"{label} is one of: {', '.join(values)}"
-    if isinstance(cond, PatientCondition):
-        if cond.patient == "sex":
-            return f"the patient is {cond.is_}"
-        parts = [f"{_WORDS[k]} {v:g}" for k, v in cond.bounds().items()]
-        return f"the patient's age is {' and '.join(parts)} years"
-    return str(cond)  # pragma: no cover - every leaf kind is handled above
 
 
 def _conclusion(rule: Any, names: _Names) -> str:
@@ -198,7 +126,7 @@ def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True)
     out += [f"{h} `{rule.id}` — {md(rule.title)}", "", meta, ""]
     out += [f"**What it detects.** {_conclusion(rule, names)}", ""]
     out += [f"**Why it matters.** {md(rule.explanation)}", ""]
-    out += ["**Conditions.**", "", *condition_lines(rule.when, names), ""]
+    out += ["**Conditions.**", "", *describe(rule.when, names), ""]
     numbers: dict[str, int] = {}
 
     def mark(cites: list[Any]) -> str:

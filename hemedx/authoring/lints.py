@@ -20,11 +20,9 @@ from hemedx.authoring.issues import LINTS, Issue
 from hemedx.authoring.packread import ReadPack, read_pack
 from hemedx.engine.compiler import compile_pack, shared_pattern_problem
 from hemedx.errors import InputError, PathPart
-from hemedx.rules.checks import iter_problems, walk_conditions
+from hemedx.rules.checks import iter_problems
+from hemedx.rules.conditions import resolve, satisfiable, walk
 from hemedx.rules.model import (
-    AllOf,
-    AnyOf,
-    CountOf,
     EvidenceRule,
     FindingCondition,
     Frequency,
@@ -32,6 +30,7 @@ from hemedx.rules.model import (
     Pack,
     PatientCondition,
 )
+from hemedx.rules.thresholds import Param
 
 AGE_RANGE = (0.0, 120.0)
 
@@ -191,22 +190,6 @@ def unsatisfiable(ctx: Context) -> Iterator[Issue]:
         yield ctx.issue("HX205", rule_id, ("when",), message, hint)
 
 
-def _satisfiable(cond: Any, available: set[tuple[str, str]], known: set[str] | dict[str, Any]) -> bool:
-    """Whether a condition can hold when only ``available`` (finding, state) pairs can ever exist."""
-    if isinstance(cond, AllOf):
-        return all(_satisfiable(c, available, known) for c in cond.all)
-    if isinstance(cond, AnyOf):
-        return any(_satisfiable(c, available, known) for c in cond.any)
-    if isinstance(cond, CountOf):
-        return sum(_satisfiable(c, available, known) for c in cond.of) >= cond.at_least
-    if isinstance(cond, FindingCondition):
-        if cond.finding not in known:
-            return True  # an unknown id is reported as HX101 already
-        states = ("present", "absent") if cond.is_ == "known" else (cond.is_,)
-        return any((cond.finding, s) in available for s in states)
-    return True  # labs, tests and patient facts come from the case
-
-
 @semantic
 def unreachable_finding(ctx: Context) -> Iterator[Issue]:
     """HX202: a rule needs a finding state that only rules could produce, and none does."""
@@ -216,14 +199,14 @@ def unreachable_finding(ctx: Context) -> Iterator[Issue]:
         changed = False
         for rule in ctx.deriving:
             produced = (rule.then.finding, rule.then.state)
-            if produced not in available and _satisfiable(rule.when, available, ctx.findings):
+            if produced not in available and satisfiable(rule.when, available, ctx.findings):
                 available.add(produced)
                 changed = True
     for rule in ctx.pack.rules:
-        if _satisfiable(rule.when, available, ctx.findings):
+        if satisfiable(rule.when, available, ctx.findings):
             continue
-        for path, leaf in walk_conditions(rule.when):
-            if not isinstance(leaf, FindingCondition) or _satisfiable(leaf, available, ctx.findings):
+        for path, leaf in walk(rule.when):
+            if not isinstance(leaf, FindingCondition) or satisfiable(leaf, available, ctx.findings):
                 continue
             state = "present or absent" if leaf.is_ == "known" else leaf.is_
             yield ctx.issue(
@@ -242,7 +225,7 @@ def derivation_cycle(ctx: Context) -> Iterator[Issue]:
     """HX203: findings derived from each other in a circle."""
     edges: dict[str, dict[str, str]] = {}  # from finding -> {to finding: first rule id}
     for rule in ctx.deriving:
-        for _, leaf in walk_conditions(rule.when):
+        for _, leaf in walk(rule.when):
             if isinstance(leaf, FindingCondition):
                 edges.setdefault(leaf.finding, {}).setdefault(rule.then.finding, rule.id)
     order = {r.id: i for i, r in enumerate(ctx.pack.rules)}
@@ -285,7 +268,7 @@ def _cycle_through(start: str, edges: dict[str, dict[str, str]]) -> list[str] | 
 def implausible_threshold(ctx: Context) -> Iterator[Issue]:
     """HX204: a lab threshold outside the lab's plausible range (or an age outside 0-120)."""
     for rule in ctx.pack.rules:
-        for path, leaf in walk_conditions(rule.when):
+        for path, leaf in walk(rule.when):
             if isinstance(leaf, LabCondition) and leaf.lab in ctx.labs:
                 lab = ctx.labs[leaf.lab]
                 low, high, what, unit = lab.plausible.min, lab.plausible.max, f"lab '{lab.id}'", lab.unit
@@ -293,16 +276,14 @@ def implausible_threshold(ctx: Context) -> Iterator[Issue]:
                 (low, high), what, unit = AGE_RANGE, "patient age", "years"
             else:
                 continue
-            for key, raw_value in leaf.bounds().items():
-                value = raw_value
-                if isinstance(value, str):
-                    if not value.startswith("param:") or value[6:] not in ctx.params:
-                        continue  # reference limits are checked against the intervals themselves
-                    value = ctx.params[value[6:]]
-                verdict = _threshold_verdict(key, float(value), low, high)
+            for key, limit in leaf.limits().items():
+                value = resolve(limit, ctx.params)  # no band: reference limits are checked on their own
+                if value is None:
+                    continue
+                verdict = _threshold_verdict(key, value, low, high)
                 if verdict is None:
                     continue
-                shown = f"{raw_value} (= {value:g})" if isinstance(raw_value, str) else f"{value:g}"
+                shown = f"{limit.keyword} (= {value:g})" if isinstance(limit, Param) else f"{value:g}"
                 yield ctx.issue(
                     "HX204",
                     rule.id,
@@ -344,7 +325,7 @@ def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
         while stack:
             node, chain = stack.pop()
             for maker in makers.get(node, []):
-                for _, leaf in walk_conditions(maker.when):
+                for _, leaf in walk(maker.when):
                     if not isinstance(leaf, FindingCondition) or leaf.is_ == "known":
                         continue
                     part = leaf.finding
@@ -421,7 +402,7 @@ def silent_otherwise(ctx: Context) -> Iterator[Issue]:
         dx = getattr(rule.then, "diagnosis", None)
         if dx in relevant:
             relevant[dx] |= {
-                leaf.finding for _, leaf in walk_conditions(rule.when) if isinstance(leaf, FindingCondition)
+                leaf.finding for _, leaf in walk(rule.when) if isinstance(leaf, FindingCondition)
             }
     for rule in ctx.evidence:
         finding = rule.when.finding

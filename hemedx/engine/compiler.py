@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import singledispatch
 from typing import Any
 
 from hemedx.cases.censored import compare
 from hemedx.engine.facts import lab_fact_value
 from hemedx.errors import InputError
 from hemedx.rules.checks import expansion_problem
+from hemedx.rules.conditions import dnf, needs_band, resolve
 from hemedx.rules.model import (
-    AllOf,
-    AnyOf,
-    CountOf,
     EvidenceRule,
     FindingCondition,
     Interval,
@@ -81,7 +80,7 @@ def compile_pack(pack: Pack) -> CompiledPack:
         if too_big is not None:
             _, _, _, message, hint = too_big
             raise InputError(message, file=pack.origin.get(f"rule:{rule.id}"), hint=hint)
-        conjunctions = _dnf(rule.when)
+        conjunctions = dnf(rule.when)
         found: list[tuple[Pattern, ...]] = []
         for leaves in conjunctions:
             for banded in _expand_bands(leaves, labs, params):
@@ -117,47 +116,21 @@ def shared_pattern_problem(variants: list[Variant]) -> tuple[str, str, str] | No
     return None
 
 
-def _dnf(cond: Any) -> list[list[Any]]:
-    """Disjunctive normal form: a list of conjunctions, each a list of leaf conditions."""
-    if isinstance(cond, AllOf):
-        parts = [_dnf(c) for c in cond.all]
-        return [_concat(combo) for combo in itertools.product(*parts)]
-    if isinstance(cond, AnyOf):
-        return [conj for c in cond.any for conj in _dnf(c)]
-    if isinstance(cond, CountOf):
-        out: list[list[Any]] = []
-        for chosen in itertools.combinations(cond.of, cond.at_least):
-            parts = [_dnf(c) for c in chosen]
-            out.extend(_concat(combo) for combo in itertools.product(*parts))
-        return out
-    return [[cond]]
-
-
-def _concat(parts: tuple[list[Any], ...]) -> list[Any]:
-    return [leaf for part in parts for leaf in part]
-
-
 def _expand_bands(leaves: list[Any], labs: dict[str, Any], params: dict[str, float]) -> list[list[Any]]:
     """Resolve thresholds: numbers stay, params become numbers, reference limits fan out per band."""
     options: list[list[tuple[Any, Interval | None]]] = []
     for leaf in leaves:
         if isinstance(leaf, (LabCondition, PatientCondition)):
-            bounds = leaf.bounds()
-            needs_band = any(v in ("lower_limit", "upper_limit") for v in bounds.values())
-            bands: list[Interval | None] = list(labs[leaf.lab].reference) if needs_band else [None]
+            limits = leaf.limits()
+            bands: list[Interval | None] = list(labs[leaf.lab].reference) if needs_band(leaf) else [None]
             choices = []
             for band in bands:
                 resolved: dict[str, float] = {}
-                for key, value in bounds.items():
-                    if value == "lower_limit":
-                        value = band.low if band else None
-                    elif value == "upper_limit":
-                        value = band.high if band else None
-                    elif isinstance(value, str):
-                        value = params[value.removeprefix("param:")]
+                for key, limit in limits.items():
+                    value = resolve(limit, params, band)
                     if value is None:
                         break
-                    resolved[key] = float(value)
+                    resolved[key] = value
                 else:
                     choices.append(((leaf, resolved), band))
             options.append(choices)
@@ -180,17 +153,7 @@ def _merge(
         by_fact[key].extend(constraints)
 
     for (leaf, resolved), band in items:
-        if isinstance(leaf, FindingCondition):
-            add(("finding", leaf.finding), [] if leaf.is_ == "known" else [("state", "eq", leaf.is_)])
-        elif isinstance(leaf, LabCondition):
-            add(("lab", leaf.lab), [("value", _OPS[k], v) for k, v in resolved.items()])
-        elif isinstance(leaf, TestCondition):
-            add(("test", leaf.test), [("value", "in", tuple(leaf.allowed()))])
-        elif isinstance(leaf, PatientCondition):
-            if leaf.patient == "sex":
-                add(("patient", "patient"), [("sex", "eq", leaf.is_)])
-            else:
-                add(("patient", "patient"), [("age", _OPS[k], v) for k, v in resolved.items()])
+        add(*_constraints(leaf, resolved))
         if band is not None:
             band_constraints: list[Constraint] = []
             if band.sex != "any":
@@ -210,6 +173,34 @@ def _merge(
     # Patient first, then facts in authored order: a stable, readable layout.
     patterns.sort(key=lambda p: p.kind != "patient")
     return tuple(patterns)
+
+
+@singledispatch
+def _constraints(leaf: Any, resolved: dict[str, float] | None) -> tuple[tuple[str, str], list[Constraint]]:
+    """(the fact a leaf tests, its constraints on that fact); ``resolved`` holds its numeric thresholds."""
+    raise TypeError(f"not a leaf condition: {type(leaf).__name__}")
+
+
+@_constraints.register
+def _(leaf: FindingCondition, resolved: None) -> tuple[tuple[str, str], list[Constraint]]:
+    return ("finding", leaf.finding), [] if leaf.is_ == "known" else [("state", "eq", leaf.is_)]
+
+
+@_constraints.register
+def _(leaf: LabCondition, resolved: dict[str, float]) -> tuple[tuple[str, str], list[Constraint]]:
+    return ("lab", leaf.lab), [("value", _OPS[k], v) for k, v in resolved.items()]
+
+
+@_constraints.register
+def _(leaf: TestCondition, resolved: None) -> tuple[tuple[str, str], list[Constraint]]:
+    return ("test", leaf.test), [("value", "in", tuple(leaf.allowed()))]
+
+
+@_constraints.register
+def _(leaf: PatientCondition, resolved: dict[str, float]) -> tuple[tuple[str, str], list[Constraint]]:
+    if leaf.patient == "sex":
+        return ("patient", "patient"), [("sex", "eq", leaf.is_)]
+    return ("patient", "patient"), [("age", _OPS[k], v) for k, v in resolved.items()]
 
 
 def _simplify(constraints: list[Constraint]) -> tuple[Constraint, ...] | None:

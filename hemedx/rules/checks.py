@@ -12,18 +12,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from hemedx.errors import PathPart
+from hemedx.rules.conditions import COUNT_CAP, count_alternatives, walk
 from hemedx.rules.model import (
     AlertRule,
-    AllOf,
-    AnyOf,
     Cite,
-    CountOf,
     EvidenceRule,
     FindingCondition,
     LabCondition,
     Pack,
     TestCondition,
 )
+from hemedx.rules.thresholds import Param, RefLimit
 from hemedx.suggest import did_you_mean
 
 # (section, id of the entry, path inside the entry, message, hint)
@@ -31,38 +30,6 @@ Problem = tuple[str, str, tuple[PathPart, ...], str, str | None]
 
 MAX_VARIANTS_PER_RULE = 256  # alternatives one rule may compile into (any/at_least x reference bands)
 MAX_RULES = 2000  # the default pack has about 150; compiling 2,000 takes a few seconds
-_COUNT_CAP = 10**15  # counts beyond this are reported as "more than"; no need to know how many more
-
-
-def count_alternatives(cond: Any, labs: dict[str, Any]) -> int:
-    """How many alternatives ``cond`` compiles into at most, counted without building any of them.
-
-    ``any`` adds, ``all`` multiplies, ``at_least k of`` is the sum over every k-subset of the product
-    (an elementary symmetric sum, O(n*k)), and a lab limit multiplies by its reference bands. The count
-    is capped at ``_COUNT_CAP`` so that even a hostile nesting stays cheap arithmetic.
-    """
-    if isinstance(cond, AllOf):
-        total = 1
-        for sub in cond.all:
-            total = min(total * count_alternatives(sub, labs), _COUNT_CAP)
-        return total
-    if isinstance(cond, AnyOf):
-        return min(sum(count_alternatives(sub, labs) for sub in cond.any), _COUNT_CAP)
-    if isinstance(cond, CountOf):
-        if cond.at_least > len(cond.of):
-            return 0
-        # sums[j]: the total over all j-subsets seen so far of the product of their counts
-        sums = [1] + [0] * cond.at_least
-        for sub in cond.of:
-            n = count_alternatives(sub, labs)
-            for j in range(cond.at_least, 0, -1):
-                sums[j] = min(sums[j] + sums[j - 1] * n, _COUNT_CAP)
-        return sums[cond.at_least]
-    bounds = cond.bounds() if hasattr(cond, "bounds") else {}
-    lab = labs.get(getattr(cond, "lab", None) or "")
-    if lab is not None and any(v in ("lower_limit", "upper_limit") for v in bounds.values()):
-        return max(1, len(lab.reference))
-    return 1
 
 
 def expansion_problem(rule: Any, labs: dict[str, Any]) -> Problem | None:
@@ -70,7 +37,7 @@ def expansion_problem(rule: Any, labs: dict[str, Any]) -> Problem | None:
     count = count_alternatives(rule.when, labs)
     if count <= MAX_VARIANTS_PER_RULE:
         return None
-    shown = f"more than {_COUNT_CAP:,}" if count >= _COUNT_CAP else f"{count:,}"
+    shown = f"more than {COUNT_CAP:,}" if count >= COUNT_CAP else f"{count:,}"
     return (
         "rule",
         rule.id,
@@ -78,23 +45,6 @@ def expansion_problem(rule: Any, labs: dict[str, Any]) -> Problem | None:
         f"rule '{rule.id}' expands into {shown} alternatives (limit {MAX_VARIANTS_PER_RULE})",
         "split it into simpler rules, or use fewer 'any' / 'at_least' choices",
     )
-
-
-def walk_conditions(
-    cond: Any, path: tuple[PathPart, ...] = ("when",)
-) -> Iterator[tuple[tuple[PathPart, ...], Any]]:
-    """Yield every leaf condition of a (possibly nested) condition with its path inside the rule."""
-    if isinstance(cond, AllOf):
-        for i, sub in enumerate(cond.all):
-            yield from walk_conditions(sub, (*path, "all", i))
-    elif isinstance(cond, AnyOf):
-        for i, sub in enumerate(cond.any):
-            yield from walk_conditions(sub, (*path, "any", i))
-    elif isinstance(cond, CountOf):
-        for i, sub in enumerate(cond.of):
-            yield from walk_conditions(sub, (*path, "of", i))
-    else:
-        yield path, cond
 
 
 def walk_cites(obj: Any, path: tuple[PathPart, ...] = ()) -> Iterator[tuple[tuple[PathPart, ...], Cite]]:
@@ -181,7 +131,7 @@ def _problems(pack: Pack) -> Iterator[Problem]:
         for path, cite in walk_cites(rule):
             if cite.source not in sources:
                 yield ("rule", rule.id, (*path, "source"), *unknown("source", cite.source, sources))
-        for path, cond in walk_conditions(rule.when):
+        for path, cond in walk(rule.when):
             if isinstance(cond, FindingCondition):
                 if cond.finding not in findings:
                     yield ("rule", rule.id, (*path, "finding"), *unknown("finding", cond.finding, findings))
@@ -198,25 +148,19 @@ def _problems(pack: Pack) -> Iterator[Problem]:
                 if lab is None:
                     yield ("rule", rule.id, (*path, "lab"), *unknown("lab", cond.lab, labs))
                     continue
-                for key, value in cond.bounds().items():
-                    if value == "lower_limit" and not any(iv.low is not None for iv in lab.reference):
+                for key, limit in cond.limits().items():
+                    if isinstance(limit, RefLimit) and not any(
+                        getattr(iv, limit.side) is not None for iv in lab.reference
+                    ):
                         yield (
                             "rule",
                             rule.id,
                             (*path, key),
-                            f"lab '{lab.id}' has no reference interval with a low limit",
+                            f"lab '{lab.id}' has no reference interval with a {limit.side} limit",
                             "give a number or add a reference interval",
                         )
-                    if value == "upper_limit" and not any(iv.high is not None for iv in lab.reference):
-                        yield (
-                            "rule",
-                            rule.id,
-                            (*path, key),
-                            f"lab '{lab.id}' has no reference interval with a high limit",
-                            "give a number or add a reference interval",
-                        )
-                    if isinstance(value, str) and value.startswith("param:") and value[6:] not in params:
-                        yield ("rule", rule.id, (*path, key), *unknown("parameter", value[6:], params))
+                    if isinstance(limit, Param) and limit.name not in params:
+                        yield ("rule", rule.id, (*path, key), *unknown("parameter", limit.name, params))
             elif isinstance(cond, TestCondition):
                 test = tests.get(cond.test)
                 if test is None:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from hemedx.rules.thresholds import Limit, parse_threshold
+
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 RULE_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 SOURCE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -297,6 +299,10 @@ class NumericBounds(Strict):
         return {
             k: v for k in ("below", "above", "at_least", "at_most") if (v := getattr(self, k)) is not None
         }
+
+    def limits(self) -> dict[str, Limit]:
+        """The comparisons given, in a fixed order, with each threshold parsed into its typed form."""
+        return {k: parse_threshold(v) for k, v in self.bounds().items()}
 
 
 class LabCondition(NumericBounds):
