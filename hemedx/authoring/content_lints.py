@@ -20,7 +20,7 @@ from hemedx.authoring.issues import Issue
 from hemedx.engine.engine import Engine
 from hemedx.engine.examples import DEFAULT_AGE, DEFAULT_SEX, example_snapshot
 from hemedx.errors import InputError, PathPart, format_path
-from hemedx.rules.checks import walk_conditions
+from hemedx.rules.conditions import walk
 from hemedx.rules.model import EvidenceRule, ExampleFacts, FindingCondition, Lab
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def unused_finding(ctx: Context) -> Iterator[Issue]:
     """HX305: a finding that no rule's condition names and no diagnosis has as cardinal."""
     used = {d for dx in ctx.pack.diagnoses for d in dx.cardinal}
     for rule in ctx.pack.rules:
-        used |= {leaf.finding for _, leaf in walk_conditions(rule.when) if isinstance(leaf, FindingCondition)}
+        used |= {leaf.finding for _, leaf in walk(rule.when) if isinstance(leaf, FindingCondition)}
         if isinstance(rule, EvidenceRule):
             used |= set(rule.then.replaces)
     for finding in ctx.pack.vocabulary.findings:

@@ -15,13 +15,11 @@ from typing import Any
 from hemedx.authoring.docs import (
     _conclusion,
     _Names,
-    condition_lines,
     entry_where,
-    leaf_text,
     rule_markdown,
 )
 from hemedx.errors import InputError
-from hemedx.rules.checks import walk_conditions
+from hemedx.rules.conditions import describe, describe_leaf, walk
 from hemedx.rules.model import (
     Cite,
     CriteriaRule,
@@ -90,9 +88,9 @@ def _uses_of(pack: Pack, key: str, ident: str, names: _Names) -> list[dict[str, 
     types = {"finding": FindingCondition, "lab": LabCondition, "test": TestCondition}
     out = []
     for rule in pack.rules:
-        for _, leaf in walk_conditions(rule.when):
+        for _, leaf in walk(rule.when):
             if isinstance(leaf, types[key]) and getattr(leaf, key) == ident:
-                use = {"rule": rule.id, "kind": rule.kind, "condition": _plain(leaf_text(leaf, names))}
+                use = {"rule": rule.id, "kind": rule.kind, "condition": _plain(describe_leaf(leaf, names))}
                 if use not in out:  # the same test in several alternatives of one rule is one use
                     out.append(use)
     return out
@@ -113,7 +111,7 @@ def _interval_text(interval: Interval, unit: str) -> str:
 
 def _rule_data(pack: Pack, rule: Any, names: _Names) -> dict[str, Any]:
     uses: dict[str, list[str]] = {"findings": [], "labs": [], "tests": []}
-    for _, leaf in walk_conditions(rule.when):
+    for _, leaf in walk(rule.when):
         for key, plural in (("finding", "findings"), ("lab", "labs"), ("test", "tests")):
             value = getattr(leaf, key, None)
             if isinstance(value, str) and value not in uses[plural]:
@@ -124,7 +122,7 @@ def _rule_data(pack: Pack, rule: Any, names: _Names) -> dict[str, Any]:
         "status": rule.status,
         "description": rule.explanation.strip(),
         "concludes": _plain(_conclusion(rule, names)),
-        "conditions": [_plain(line) for line in condition_lines(rule.when, names)],
+        "conditions": [_plain(line) for line in describe(rule.when, names)],
         "uses": uses,
         "used_by": [],
         "cites": [_cite(pack, c) for c in rule.cites],
