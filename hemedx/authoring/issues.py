@@ -133,6 +133,15 @@ LINTS: dict[str, LintInfo] = {
             """The pack would not load; the message says what is allowed there.""",
         ),
         _lint(
+            "HX106",
+            "hash-collision",
+            "error",
+            "Two ids (or rule alternatives) have the same 32-bit hash in durable_rules.",
+            """durable_rules compares fact ids and property names by a 32-bit hash, so two colliding names
+            would be mistaken for each other; the engine refuses to run such a pack. Rename one of
+            them.""",
+        ),
+        _lint(
             "HX201",
             "unsatisfiable",
             "error",

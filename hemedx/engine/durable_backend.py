@@ -269,6 +269,16 @@ def _noop(matched: dict[str, Any]) -> None:
 
 def _check_hashes(pack: Pack, compiled: CompiledPack) -> None:
     """Refuse to run a pack in which two distinct strings durable compares by hash would collide."""
+    problem = hash_collision(pack, compiled)
+    if problem is not None:
+        raise EngineError(problem[0])
+
+
+def hash_collision(pack: Pack, compiled: CompiledPack) -> tuple[str, str, str] | None:
+    """(message, first, second) for two distinct strings durable would compare as equal, or None.
+
+    ``hemedx rules check`` reports it too, so a pack that checks clean never fails here.
+    """
     strings = {
         "id",
         "kind",
@@ -323,5 +333,7 @@ def _check_hashes(pack: Pack, compiled: CompiledPack) -> None:
     for text in sorted(strings):
         h = fnv1a32(text)
         if h in seen and seen[h] != text:
-            raise EngineError(f"ids '{seen[h]}' and '{text}' share a durable_rules hash; rename one of them")
+            message = f"ids '{seen[h]}' and '{text}' share a durable_rules hash; rename one of them"
+            return message, seen[h], text
         seen[h] = text
+    return None
