@@ -42,9 +42,6 @@ from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Pack
 # Result codes of the binding's assert calls (durable/engine.py Ruleset._handle_result).
 ASSERTED, NOT_HANDLED, ALREADY_OBSERVED = 0, 1, 2
 
-_LOCK = threading.Lock()
-_REGISTERED: dict[str, DurableMatcher] = {}
-
 
 def fnv1a32(text: str) -> int:
     """The 32-bit hash durable_rules uses for sids, fact ids and property names (signed-byte variant)."""
@@ -55,14 +52,9 @@ def fnv1a32(text: str) -> int:
 
 
 def matcher_for(pack: Pack, compiled: CompiledPack) -> DurableMatcher:
-    """The process-wide matcher of a pack (its ruleset created the first time)."""
+    """The process-wide matcher of a pack (its ruleset created the first time, named by its content)."""
     name = f"hemedx_{pack.info.id}_{pack.digest}"
-    with _LOCK:
-        found = _REGISTERED.get(name)
-        if found is None:
-            found = DurableMatcher(name, pack, compiled)
-            _REGISTERED[name] = found
-        return found
+    return pack.kb.derived("durable", lambda: DurableMatcher(name, pack, compiled))
 
 
 def _expression(pattern: Pattern) -> dict[str, Any]:
