@@ -93,7 +93,7 @@ def evaluate(
         items.extend(load_library(pack))
     dist = None
     if generated:
-        dist = load_distributions(pack, distributions_file)
+        dist = load_distributions(pack, distributions_file, rules_dir)
         items.extend(GeneratedItem(p, seed) for p in plan(dist, diagnosis, None, generated))
     with _progress(len(items)) as advance:
         results = evaluate_cases(items, pack, dist, jobs=jobs or os.cpu_count(), progress=advance)
