@@ -270,8 +270,7 @@ class _Located:
 def _check_references(spec: DistributionsFile, doc: Document | _Located, pack: Pack) -> None:
     vocab = pack.vocabulary
     findings = {f.id for f in vocab.findings if f.category != "derived"}
-    labs = {lab.id: lab for lab in vocab.labs}
-    tests = {t.id: t for t in vocab.tests}
+    labs, tests = pack.kb.labs, pack.kb.tests
     sources = {s.id for s in pack.sources}
     dxs = {d.id: d for d in pack.diagnoses if not d.is_outside}
 
@@ -630,7 +629,7 @@ def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dic
     merged = _merge(spec.baseline, dx, *([variant] if variant else []))
     subtype = variant.subtype if variant else None
     vocab = pack.vocabulary
-    labs_by_id = {lab.id: lab for lab in vocab.labs}
+    labs_by_id = pack.kb.labs
 
     # The patient and the latent state, then every lab (the physiology exists even if a test is not done).
     female = rng.random() < merged.female
@@ -799,7 +798,7 @@ def _presentation(age: int, female: bool, findings: dict[str, str], pack: Pack) 
 
 
 def _teaching_point(pack: Pack, diagnosis: str) -> dict[str, Any] | None:
-    dx = next(d for d in pack.diagnoses if d.id == diagnosis)
+    dx = pack.kb.diagnoses[diagnosis]
     point = next((p for p in dx.teaching_points if p.topic == "diagnosis"), None)
     if point is None:
         return None

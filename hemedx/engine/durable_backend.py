@@ -90,7 +90,7 @@ class DurableMatcher:
         self._errors: list[str] = []
         self._observed: dict[str, str] = {}
         self._derived: list[str] = []  # JSON of the facts actions asserted in this case (to retract)
-        rules_by_id = {r.id: r for r in pack.rules}
+        rules_by_id = pack.kb.rules
         definition: dict[str, Any] = {
             "__case": {"all": [{"m": {"kind": "case"}}]},
             "__sink": {"all": [{"a": {"kind": "__never__"}}, {"b$not": {"$ex": {"kind": 1}}}]},

@@ -103,7 +103,7 @@ def evaluate(
     else:
         render_summary(
             summary,
-            pack_labels={d.id: d.label for d in pack.diagnoses},
+            pack_labels=pack.kb.diagnosis_labels,
             out=console(),
             show_misses=show_misses,
         )
