@@ -90,15 +90,17 @@ def _add_rules(files: Files, rules: list[dict[str, Any]]) -> None:
 
 
 def drop_key(files: Files, rnd: random.Random) -> None:
-    entries = rnd.choice(_lists(files))
-    entry = rnd.choice(entries)
+    lists = _lists(files)
+    entry = rnd.choice(rnd.choice(lists)) if lists else None
     if entry:
         del entry[rnd.choice(sorted(entry))]
 
 
 def duplicate_id(files: Files, rnd: random.Random) -> None:
-    entries = rnd.choice(_lists(files))
-    entries.append(copy.deepcopy(rnd.choice(entries)))
+    lists = _lists(files)
+    if lists:
+        entries = rnd.choice(lists)
+        entries.append(copy.deepcopy(rnd.choice(entries)))
 
 
 def break_reference(files: Files, rnd: random.Random) -> None:
