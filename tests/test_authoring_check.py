@@ -66,6 +66,14 @@ CASES = {
         "'is: known' is only for evidence rules",
         "present",
     ),
+    "hash_collision": (
+        "HX107",
+        "vocabulary.yaml",
+        2,
+        6,
+        "ids 'spot_1127660' and 'spot_723999' share a durable_rules hash; rename one of them",
+        None,
+    ),
     "unsatisfiable": (
         "HX201",
         "rules/criteria.yaml",

@@ -15,14 +15,13 @@ from hemedx import load_pack
 from hemedx.authoring import check_pack
 from hemedx.authoring.diffing import diff_packs
 from hemedx.authoring.docs import catalogue, rule_markdown
-from hemedx.authoring.packread import RulesFile
 from hemedx.authoring.runner import coverage, run_tests
 from hemedx.authoring.scaffold import new_rule
 from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas
 from hemedx.cli import cli
 from hemedx.errors import InputError
 from hemedx.rules import default_pack_path
-from hemedx.rules.model import RULE_KINDS
+from hemedx.rules.model import RULE_KINDS, RulesFile
 from hemedx.safeyaml import parse_yaml
 
 DEFAULT = load_pack()

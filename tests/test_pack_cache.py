@@ -8,6 +8,7 @@ import pytest
 from helpers import MINI_PACK
 
 from hemedx.rules import loader, pack_cache
+from hemedx.rules.reader import pack_digest
 
 
 @pytest.fixture
@@ -20,14 +21,14 @@ def cache(tmp_path, monkeypatch):
 def fresh_load(folder=MINI_PACK):
     """Load as a new process would (the in-process lru cache bypassed)."""
     path = str(folder.resolve())
-    return loader._load_cached.__wrapped__(path, loader._digest(folder))
+    return loader._load_cached.__wrapped__(path, pack_digest(folder))
 
 
 def refuse_yaml(monkeypatch):
     def no(*args):
         raise AssertionError("the pack was read from YAML, not from the cache")
 
-    monkeypatch.setattr(loader, "read_pack_folder", no)
+    monkeypatch.setattr(loader, "read_pack", no)
 
 
 def test_a_second_process_gets_the_same_pack_without_reading_yaml(cache, monkeypatch):

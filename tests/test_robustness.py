@@ -654,14 +654,14 @@ def test_json_output_escapes_the_controls_json_leaves_raw(tmp_path):
 
 
 def test_a_pack_too_big_in_total_is_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr("hemedx.rules.loader.MAX_PACK_BYTES", 100_000)  # the default pack is larger
+    monkeypatch.setattr("hemedx.rules.reader.MAX_PACK_BYTES", 100_000)  # the default pack is larger
     pack = overlay(tmp_path, {})
     line = one_error_line(run("rank", "--rules", str(pack), LIBRARY_CASE))
     assert "the pack's files add up to more than" in line
 
 
 def test_a_rules_folder_with_too_many_entries_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr("hemedx.rules.loader.MAX_PACK_FILES", 5)
+    monkeypatch.setattr("hemedx.rules.reader.MAX_PACK_FILES", 5)
     pack = overlay(tmp_path, {f"rules/r{i}.yaml": "rules: []\n" for i in range(6)})
     for args in (["rank", "--rules", str(pack), LIBRARY_CASE], ["rules", "check", "--rules", str(pack)]):
         assert "more than 5 entries in the rules folder" in one_error_line(run(*args))

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from hemedx.authoring.issues import Issue
 from hemedx.engine.engine import Engine
 from hemedx.engine.examples import DEFAULT_AGE, DEFAULT_SEX, example_snapshot
-from hemedx.errors import InputError, PathPart, format_path
+from hemedx.errors import EngineError, InputError, PathPart, format_path
 from hemedx.rules.conditions import walk
 from hemedx.rules.model import EvidenceRule, ExampleFacts, FindingCondition, Lab
 
@@ -152,8 +152,8 @@ def normal_cardinal(ctx: Context) -> Iterator[Issue]:
     pack = ctx.pack.model_copy(update={"digest": f"check-{digest}"})
     try:
         ranking = Engine(pack).rank(example_snapshot(pack, ExampleFacts(name="normal", labs=labs)))
-    except InputError:
-        return  # a pack the engine refuses (HX205 says why) has nothing to rank
+    except (InputError, EngineError):
+        return  # a pack the engine refuses (HX205, HX107 say why) has nothing to rank
     for ranked in ranking.differential:
         for finding in ranked.cardinal_present:
             yield Issue(

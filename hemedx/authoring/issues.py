@@ -143,6 +143,15 @@ LINTS: dict[str, LintInfo] = {
             reference "TODO section"). Write the text and give the real locator.""",
         ),
         _lint(
+            "HX107",
+            "hash-collision",
+            "error",
+            "Two ids (or rule alternatives) have the same 32-bit hash in durable_rules.",
+            """durable_rules compares fact ids and property names by a 32-bit hash, so two colliding names
+            would be mistaken for each other; the engine refuses to run such a pack. Rename one of
+            them.""",
+        ),
+        _lint(
             "HX201",
             "unsatisfiable",
             "error",

@@ -2,8 +2,8 @@
 
 Three stages, each reported with a code (see :data:`hemedx.authoring.issues.LINTS`):
 
-1. schema (HX0xx) - every entry validated on its own by :mod:`hemedx.authoring.packread`;
-2. references (HX1xx) - every broken id, from the same checks the loader runs (all of them, not the first);
+1. schema (HX0xx) and references (HX1xx) - every issue the one pack reader (:mod:`hemedx.rules.reader`)
+   finds, each entry validated on its own; :func:`hemedx.rules.load_pack` raises the first of them;
 3. semantics (HX2xx, HX3xx) - one function per lint over the valid entries: rules that can never fire,
    derivation cycles, implausible thresholds, double-counted evidence, unsupported diagnoses.
 """
@@ -17,10 +17,9 @@ from typing import Any
 
 from hemedx.authoring.content_lints import CONTENT_LINTS
 from hemedx.authoring.issues import LINTS, Issue
-from hemedx.authoring.packread import ReadPack, read_pack
-from hemedx.engine.compiler import compile_pack, shared_pattern_problem
+from hemedx.engine.compiler import CompiledPack, compile_pack, shared_pattern_problem
+from hemedx.engine.durable_backend import hash_collision
 from hemedx.errors import InputError, PathPart
-from hemedx.rules.checks import iter_problems
 from hemedx.rules.conditions import resolve, satisfiable, walk
 from hemedx.rules.model import (
     EvidenceRule,
@@ -30,6 +29,7 @@ from hemedx.rules.model import (
     Pack,
     PatientCondition,
 )
+from hemedx.rules.reader import PackIssue, PackRead, read_pack
 from hemedx.rules.thresholds import Param
 
 AGE_RANGE = (0.0, 120.0)
@@ -81,11 +81,9 @@ def check_pack(
 ) -> CheckResult:
     """Check a pack folder (the default pack when None). Raises InputError only for unreadable files."""
     raw = read_pack(folder)
-    issues = list(raw.issues)
-    pack = raw.build()
+    issues = [_issue(found) for found in raw.issues]
+    pack = raw.pack
     if pack is not None:
-        ref_issues = list(_reference_issues(raw, pack))
-        issues += ref_issues
         ctx = Context(raw, pack, clean=not issues)
         for lint in (*SEMANTIC_LINTS, *CONTENT_LINTS):
             issues += list(lint(ctx))
@@ -103,26 +101,10 @@ def check_pack(
     )
 
 
-# --- stage 2: references ------------------------------------------------------------------------------
-
-
-def _reference_issues(raw: ReadPack, pack: Pack) -> Iterator[Issue]:
-    for section, ident, sub, message, hint in iter_problems(pack):
-        if message.startswith("unknown source"):
-            code = "HX102"
-        elif "alternatives (limit" in message:
-            code = "HX205"
-        elif message.startswith("unknown ") or "is not a subtype" in message or "is not a result" in message:
-            code = "HX101"
-        else:
-            code = "HX105"
-        yield Issue(
-            code,
-            message,
-            suggestion=hint,
-            rule=ident if section == "rule" else None,
-            **raw.locate(section, ident, sub),
-        )
+def _issue(found: PackIssue) -> Issue:
+    """A reader issue as ``rules check`` lists it."""
+    err = found.error
+    return Issue(found.code, found.message, err.file, err.line, err.column, err.hint, found.rule)
 
 
 # --- stage 3: semantic lints -----------------------------------------------------------------------------
@@ -131,7 +113,7 @@ def _reference_issues(raw: ReadPack, pack: Pack) -> Iterator[Issue]:
 class Context:
     """What every semantic lint needs: the pack, its positions and some indexes."""
 
-    def __init__(self, raw: ReadPack, pack: Pack, clean: bool) -> None:
+    def __init__(self, raw: PackRead, pack: Pack, clean: bool) -> None:
         self.raw = raw
         self.pack = pack
         self.clean = clean  # no schema or reference errors: safe to compile
@@ -164,7 +146,7 @@ def semantic(fn: Lint) -> Lint:
 
 @semantic
 def unsatisfiable(ctx: Context) -> Iterator[Issue]:
-    """HX201/HX205: the compiler finds no consistent alternative (or too many of them)."""
+    """HX201/HX205/HX107: no consistent alternative, too many of them, or ids durable cannot tell apart."""
     if not ctx.clean:
         return
     variants = []
@@ -188,6 +170,21 @@ def unsatisfiable(ctx: Context) -> Iterator[Issue]:
     if shared is not None:
         rule_id, message, hint = shared
         yield ctx.issue("HX205", rule_id, ("when",), message, hint)
+    collision = hash_collision(ctx.pack, CompiledPack(tuple(variants), ()))  # what the engine refuses
+    if collision is not None:
+        message, *names = collision
+        yield Issue("HX107", message, **_entry_of(ctx.raw, names))
+
+
+def _entry_of(raw: PackRead, names: list[str]) -> dict[str, Any]:
+    """Where the entry behind one of durable's strings is defined (``f:x:present``, ``lab_x``, ``r#0``...)."""
+    for name in reversed(names):
+        idents = [name, name.split("#")[0], *name.split(":"), name.partition("_")[2]]
+        for ident in idents:
+            for section in ("finding", "lab", "test", "diagnosis", "rule"):
+                if (section, ident) in raw.where:
+                    return raw.locate(section, ident, ("id",))
+    return raw.locate("pack", "info")
 
 
 @semantic

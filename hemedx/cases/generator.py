@@ -1,9 +1,10 @@
 """Synthetic case generator: schema-valid teaching cases with physiologically coupled labs.
 
-The distributions live in ``distributions.yaml`` next to this module, as data with their sources, so a
-teacher can read (and change) what a generated aplastic anaemia looks like without reading code. Each case
-gets its own ``random.Random`` seeded from (seed, diagnosis, index), so a case never depends on how many
-others were generated alongside it and the same seed always gives byte-identical files.
+The distributions live in the pack folder (``distributions.yaml`` beside ``diagnoses.yaml``), as data with
+their sources, so a teacher can read (and change) what a generated aplastic anaemia looks like without
+reading code; an overlay pack's ``distributions.yaml`` replaces the default's entries per diagnosis id.
+Each case gets its own ``random.Random`` seeded from (seed, diagnosis, index), so a case never depends on
+how many others were generated alongside it and the same seed always gives byte-identical files.
 
 The generator shares the pack's assumptions (its ranges are chosen to satisfy the pack's criteria): it checks
 the rules for consistency and robustness to noise; it is not a benchmark of clinical truth.
@@ -18,7 +19,6 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from hemedx.cases.loader import parse_case
 from hemedx.cases.model import Case
 from hemedx.errors import EngineError, InputError
+from hemedx.rules import default_pack_path
 from hemedx.rules.model import Pack
 from hemedx.safeyaml import Document, load_file
 from hemedx.schema_errors import to_input_error
@@ -175,12 +176,25 @@ class DistributionsFile(_Strict):
     diagnoses: dict[str, DiagnosisProfile]
 
 
+class DistributionsOverlay(_Strict):
+    """An overlay pack's ``distributions.yaml``: sections given replace the default's, diagnoses per id."""
+
+    version: Literal[1]
+    stages: Stages | None = None
+    noise: Noise | None = None
+    baseline: Profile | None = None
+    diagnoses: dict[str, DiagnosisProfile] = {}
+
+
 # ------------------------------------------------------------------------------------------------ loading
 
 
+DISTRIBUTIONS_FILE = "distributions.yaml"
+
+
 def distributions_path() -> Path:
-    """The generator's distributions file shipped with hemedx."""
-    return Path(str(resources.files("hemedx.cases") / "distributions.yaml"))
+    """The generator's distributions file of the default pack (shipped with hemedx)."""
+    return default_pack_path() / DISTRIBUTIONS_FILE
 
 
 @dataclass(frozen=True)
@@ -203,22 +217,60 @@ class Distributions:
         return seen
 
 
-def load_distributions(pack: Pack, path: Path | str | None = None) -> Distributions:
-    """Read and check a distributions file (the shipped one by default) against ``pack``."""
+def load_distributions(
+    pack: Pack, path: Path | str | None = None, folder: Path | str | None = None
+) -> Distributions:
+    """Read and check the generator's distributions against ``pack``.
+
+    ``path`` (``--distributions FILE``) is a whole file used as it is. Otherwise the pack folder's
+    ``distributions.yaml`` is used (``folder``: the ``--rules`` folder; the default pack's when None or
+    when the folder has none); an overlay pack's file is merged onto the default pack's. Every id must
+    exist in ``pack``: an unknown one is an error, never dropped.
+    """
+    own = Path(folder) / DISTRIBUTIONS_FILE if folder is not None else None
+    if path is None and own is not None and own.is_file() and pack.info.extends is None:
+        path = own  # a whole pack of its own: its file replaces the default's
     doc = load_file(Path(path) if path is not None else distributions_path(), "distributions")
+    spec = _validate(doc, DistributionsFile)
+    if path is not None or own is None or not own.is_file():
+        _check_references(spec, doc, pack)
+        return Distributions(spec, doc.file)
+    top_doc = load_file(own, "distributions")
+    top = _validate(top_doc, DistributionsOverlay)
+    replaced = {key: getattr(top, key) for key in ("stages", "noise", "baseline") if getattr(top, key)}
+    merged = spec.model_copy(update={**replaced, "diagnoses": {**spec.diagnoses, **top.diagnoses}})
+    _check_references(merged, _Located(doc, top_doc, set(replaced), set(top.diagnoses)), pack)
+    return Distributions(merged, top_doc.file)
+
+
+def _validate(doc: Document, model: type[BaseModel]) -> Any:
     try:
-        spec = DistributionsFile.model_validate(doc.data)
+        return model.model_validate(doc.data)
     except ValidationError as exc:
-        raise to_input_error(exc, doc, DistributionsFile) from None
-    _check_references(spec, doc, pack)
-    return Distributions(spec, doc.file)
+        raise to_input_error(exc, doc, model) from None
 
 
-def _check_references(spec: DistributionsFile, doc: Document, pack: Pack) -> None:
+@dataclass(frozen=True)
+class _Located:
+    """Errors of a merged file point into the overlay's file for what it gave, else into the default's."""
+
+    base: Document
+    top: Document
+    sections: set[str]
+    diagnoses: set[str]
+
+    def error(self, path: tuple[Any, ...], message: str, hint: str | None = None) -> InputError:
+        """Located in the file the entry at ``path`` came from."""
+        section = path[0] if path else None
+        given = section == "diagnoses" and len(path) > 1 and path[1] in self.diagnoses
+        doc = self.top if section in self.sections or given else self.base
+        return doc.error(path, message, hint)
+
+
+def _check_references(spec: DistributionsFile, doc: Document | _Located, pack: Pack) -> None:
     vocab = pack.vocabulary
     findings = {f.id for f in vocab.findings if f.category != "derived"}
-    labs = {lab.id: lab for lab in vocab.labs}
-    tests = {t.id: t for t in vocab.tests}
+    labs, tests = pack.kb.labs, pack.kb.tests
     sources = {s.id for s in pack.sources}
     dxs = {d.id: d for d in pack.diagnoses if not d.is_outside}
 
@@ -577,7 +629,7 @@ def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dic
     merged = _merge(spec.baseline, dx, *([variant] if variant else []))
     subtype = variant.subtype if variant else None
     vocab = pack.vocabulary
-    labs_by_id = {lab.id: lab for lab in vocab.labs}
+    labs_by_id = pack.kb.labs
 
     # The patient and the latent state, then every lab (the physiology exists even if a test is not done).
     female = rng.random() < merged.female
@@ -746,7 +798,7 @@ def _presentation(age: int, female: bool, findings: dict[str, str], pack: Pack) 
 
 
 def _teaching_point(pack: Pack, diagnosis: str) -> dict[str, Any] | None:
-    dx = next(d for d in pack.diagnoses if d.id == diagnosis)
+    dx = pack.kb.diagnoses[diagnosis]
     point = next((p for p in dx.teaching_points if p.topic == "diagnosis"), None)
     if point is None:
         return None

@@ -64,8 +64,7 @@ def _check_id(doc: Document) -> None:
 def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
     vocab = pack.vocabulary
     findings = {f.id for f in vocab.findings}
-    labs = {lab.id: lab for lab in vocab.labs}
-    tests = {t.id: t for t in vocab.tests}
+    labs, tests = pack.kb.labs, pack.kb.tests
     sections = {
         **{f: "findings" for f in findings},
         **{x: "labs" for x in labs},
@@ -155,7 +154,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
             "a case that is not synthetic needs a provenance note",
             "add provenance: 'imported from a FHIR record, de-identified' (or say where it came from)",
         )
-    diagnoses = {d.id: d for d in pack.diagnoses}
+    diagnoses = pack.kb.diagnoses
     if parsed.answer is not None:
         dx = diagnoses.get(parsed.answer.diagnosis)
         if dx is None:

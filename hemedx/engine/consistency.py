@@ -19,7 +19,7 @@ _TOLERANCE = 1.05  # rounding in reports: subsets may exceed the total by a few 
 def case_problems(case: Case, pack: Pack) -> list[str]:
     """Every inconsistency of ``case``, each as one line naming the stage and field, first stage first."""
     engine = get_engine(pack)
-    rules = {r.id: r for r in pack.rules}
+    rules = pack.kb.rules
     seen: set[str] = set()
     out: list[str] = []
     for index, stage in enumerate(case.stages):

@@ -42,9 +42,6 @@ from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Pack
 # Result codes of the binding's assert calls (durable/engine.py Ruleset._handle_result).
 ASSERTED, NOT_HANDLED, ALREADY_OBSERVED = 0, 1, 2
 
-_LOCK = threading.Lock()
-_REGISTERED: dict[str, DurableMatcher] = {}
-
 
 def fnv1a32(text: str) -> int:
     """The 32-bit hash durable_rules uses for sids, fact ids and property names (signed-byte variant)."""
@@ -55,14 +52,9 @@ def fnv1a32(text: str) -> int:
 
 
 def matcher_for(pack: Pack, compiled: CompiledPack) -> DurableMatcher:
-    """The process-wide matcher of a pack (its ruleset created the first time)."""
+    """The process-wide matcher of a pack (its ruleset created the first time, named by its content)."""
     name = f"hemedx_{pack.info.id}_{pack.digest}"
-    with _LOCK:
-        found = _REGISTERED.get(name)
-        if found is None:
-            found = DurableMatcher(name, pack, compiled)
-            _REGISTERED[name] = found
-        return found
+    return pack.kb.derived("durable", lambda: DurableMatcher(name, pack, compiled))
 
 
 def _expression(pattern: Pattern) -> dict[str, Any]:
@@ -98,7 +90,7 @@ class DurableMatcher:
         self._errors: list[str] = []
         self._observed: dict[str, str] = {}
         self._derived: list[str] = []  # JSON of the facts actions asserted in this case (to retract)
-        rules_by_id = {r.id: r for r in pack.rules}
+        rules_by_id = pack.kb.rules
         definition: dict[str, Any] = {
             "__case": {"all": [{"m": {"kind": "case"}}]},
             "__sink": {"all": [{"a": {"kind": "__never__"}}, {"b$not": {"$ex": {"kind": 1}}}]},
@@ -269,6 +261,16 @@ def _noop(matched: dict[str, Any]) -> None:
 
 def _check_hashes(pack: Pack, compiled: CompiledPack) -> None:
     """Refuse to run a pack in which two distinct strings durable compares by hash would collide."""
+    problem = hash_collision(pack, compiled)
+    if problem is not None:
+        raise EngineError(problem[0])
+
+
+def hash_collision(pack: Pack, compiled: CompiledPack) -> tuple[str, str, str] | None:
+    """(message, first, second) for two distinct strings durable would compare as equal, or None.
+
+    ``hemedx rules check`` reports it too, so a pack that checks clean never fails here.
+    """
     strings = {
         "id",
         "kind",
@@ -323,5 +325,7 @@ def _check_hashes(pack: Pack, compiled: CompiledPack) -> None:
     for text in sorted(strings):
         h = fnv1a32(text)
         if h in seen and seen[h] != text:
-            raise EngineError(f"ids '{seen[h]}' and '{text}' share a durable_rules hash; rename one of them")
+            message = f"ids '{seen[h]}' and '{text}' share a durable_rules hash; rename one of them"
+            return message, seen[h], text
         seen[h] = text
+    return None

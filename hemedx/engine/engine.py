@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from hemedx.cases.model import Snapshot
 from hemedx.engine.compiler import CompiledPack, compile_pack
 from hemedx.engine.durable_backend import matcher_for
@@ -30,16 +28,6 @@ class Engine:
         return rank(self.pack, dict(snapshot.findings), self.infer(snapshot), uniform_priors, snapshot.age)
 
 
-_ENGINES: dict[str, Engine] = {}
-_LOCK = threading.Lock()
-
-
 def get_engine(pack: Pack) -> Engine:
-    """The process-wide engine of ``pack`` (compiled and registered once, keyed by the pack's content)."""
-    key = f"{pack.info.id}:{pack.digest}"
-    with _LOCK:
-        engine = _ENGINES.get(key)
-        if engine is None:
-            engine = Engine(pack)
-            _ENGINES[key] = engine
-        return engine
+    """The process-wide engine of ``pack`` (compiled and registered once, kept under its content digest)."""
+    return pack.kb.derived("engine", lambda: Engine(pack))

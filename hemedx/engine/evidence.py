@@ -12,12 +12,12 @@ present finding ``replaces``. Built once per pack content (its digest) and share
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from hemedx.rules.model import EvidenceRule, Frequency, Pack
+from hemedx.rules.kb import KnowledgeBase
+from hemedx.rules.model import EvidenceRule, Pack
 
 Cite = tuple[str, str | None]
 
@@ -136,30 +136,15 @@ def normalise(log_scores: list[float]) -> list[float]:
 
 
 def _table(rule: EvidenceRule, ids: tuple[str, ...]) -> EvidenceTable:
-    rule_cites = tuple((c.source, c.locator) for c in rule.cites)
     ps, bases, cites = [], [], []
     for dx in ids:
-        freq = rule.then.evidence.get(dx)
-        if isinstance(freq, Frequency):
-            ps.append(freq.p)
-            bases.append("published")
-            cites.append(tuple((c.source, c.locator) for c in freq.cites) + rule_cites)
-        else:
-            ps.append(rule.then.otherwise if freq is None else float(freq))
-            bases.append("teaching_estimate")
-            cites.append(rule_cites)
+        p, basis, backing = KnowledgeBase.frequency(rule, dx)
+        ps.append(p)
+        bases.append(basis)
+        cites.append(tuple((c.source, c.locator) for c in backing))
     return EvidenceTable(rule, tuple(ps), tuple(bases), tuple(cites))
 
 
-_MODELS: dict[tuple[str, str], EvidenceModel] = {}
-_LOCK = threading.Lock()
-
-
 def evidence_model(pack: Pack) -> EvidenceModel:
-    """The process-wide evidence model of ``pack`` (keyed by its content digest)."""
-    key = (pack.info.id, pack.digest)
-    with _LOCK:
-        model = _MODELS.get(key)
-        if model is None:
-            model = _MODELS[key] = EvidenceModel(pack)
-        return model
+    """The process-wide evidence model of ``pack`` (kept under its content digest)."""
+    return pack.kb.derived("evidence", lambda: EvidenceModel(pack))

@@ -37,7 +37,7 @@ class ExampleResult:
 
 def example_snapshot(pack: Pack, facts: ExampleFacts) -> Snapshot:
     """Turn an example's fact set into a snapshot (patient defaults: 40-year-old woman)."""
-    labs = {lab.id: lab for lab in pack.vocabulary.labs}
+    labs = pack.kb.labs
     values: dict[str, float] = {}
     for key, raw in facts.labs.items():
         if isinstance(raw, dict):

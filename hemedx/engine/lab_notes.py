@@ -20,7 +20,7 @@ def lab_shown(value: float | Censored | None, decimals: int) -> str:
 
 def lab_entries(pack: Pack, snap: Snapshot) -> list[dict[str, Any]]:
     """Every lab of the snapshot in id order, saying whether it was measured, censored or derived."""
-    labs = {lab.id: lab for lab in pack.vocabulary.labs}
+    labs = pack.kb.labs
     out = []
     for name in sorted({*snap.labs, *snap.censored}):
         lab = labs.get(name)

@@ -104,15 +104,10 @@ class Outcomes:
         return out
 
 
-_MODELS: dict[tuple[str, str, bool], Outcomes] = {}
-
-
 def _model(pack: Pack, compiled: CompiledPack, uniform_priors: bool) -> Outcomes:
     """One model per pack content and prior setting (built once per process)."""
-    key = (pack.info.id, pack.digest, uniform_priors)
-    if key not in _MODELS:
-        _MODELS[key] = Outcomes(pack, compiled, uniform_priors)
-    return _MODELS[key]
+    name = f"next_test:{'uniform' if uniform_priors else 'priors'}"
+    return pack.kb.derived(name, lambda: Outcomes(pack, compiled, uniform_priors))
 
 
 def investigations(pack: Pack) -> tuple[Investigation, ...]:

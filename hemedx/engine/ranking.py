@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from hemedx.engine.evidence import Contribution, evidence_model, normalise
 from hemedx.engine.trace import Firing
+from hemedx.rules.kb import KnowledgeBase
 from hemedx.rules.model import AlertRule, CriteriaRule, Pack
 
 NEUTRAL_BAND = 1.1  # |LR| within [1/1.1, 1.1] is shown as neutral
@@ -149,27 +149,6 @@ def resolve_findings(
     return out, conflicts
 
 
-@dataclass(frozen=True)
-class _Tables:
-    """Rule look-ups ranking needs beyond the evidence model, built once per pack rather than per case."""
-
-    rules: dict[str, Any]
-    order: dict[str, int]
-
-
-_TABLES: dict[tuple[str, str], _Tables] = {}
-
-
-def _tables(pack: Pack) -> _Tables:
-    key = (pack.info.id, pack.digest)
-    found = _TABLES.get(key)
-    if found is None:
-        found = _TABLES[key] = _Tables(
-            rules={r.id: r for r in pack.rules}, order={r.id: i for i, r in enumerate(pack.rules)}
-        )
-    return found
-
-
 def rank(
     pack: Pack,
     observed: dict[str, str],
@@ -179,9 +158,9 @@ def rank(
 ) -> Ranking:
     """Turn firings into a ranked, explained differential."""
     findings, conflicts = resolve_findings(observed, firings)
-    tables = _tables(pack)
+    kb = pack.kb
     model = evidence_model(pack)
-    order, dx_ids = tables.order, model.ids
+    order, dx_ids = kb.rule_order, model.ids
 
     contributions = model.contributions({name: state for name, (state, _) in findings.items()})
     priors = model.priors(age, uniform_priors)
@@ -194,7 +173,7 @@ def rank(
     fired_ids = {f.rule_id for f in firings if f.outcome != "overridden"}
     fired_in_order = tuple(sorted(fired_ids, key=order.__getitem__))
     for rule_id in fired_in_order:
-        rule = tables.rules[rule_id]
+        rule = kb.rules[rule_id]
         if isinstance(rule, CriteriaRule):
             dx = rule.then.diagnosis
             if rule.then.criteria:
@@ -240,16 +219,16 @@ def rank(
         fired_rules=fired_in_order,
         conflicts=tuple(conflicts),
         uniform_priors=uniform_priors,
-        alerts=_alerts(tables, firings, fired_in_order),
+        alerts=_alerts(kb, firings, fired_in_order),
         outside_id=outside_id,
     )
 
 
-def _alerts(tables: _Tables, firings: list[Firing], fired: tuple[str, ...]) -> tuple[Alert, ...]:
+def _alerts(kb: KnowledgeBase, firings: list[Firing], fired: tuple[str, ...]) -> tuple[Alert, ...]:
     """Fired alert rules, emergencies first; ``because`` lists the facts the first match used."""
     out = []
     for rule_id in fired:
-        rule = tables.rules[rule_id]
+        rule = kb.rules[rule_id]
         if not isinstance(rule, AlertRule):
             continue
         matched = min((f for f in firings if f.rule_id == rule_id), key=lambda f: f.variant).matched

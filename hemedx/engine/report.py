@@ -43,7 +43,7 @@ class Citations:
     """Numbers sources in order of first use and remembers them for the reference list."""
 
     def __init__(self, pack: Pack) -> None:
-        self._sources = {s.id: s for s in pack.sources}
+        self._sources = pack.kb.sources
         self._numbers: dict[str, int] = {}
 
     def cite(self, cites: Iterable[tuple[str, str | None]]) -> list[dict[str, Any]]:
@@ -112,15 +112,15 @@ def build_report(
     """Assemble the JSON-ready result. Key order is fixed, so serialising it is deterministic."""
     pack = engine.pack
     cites = Citations(pack)
-    labels = _labels(pack)
-    dx_by_id = {d.id: d for d in pack.diagnoses}
-    rules = {r.id: r for r in pack.rules}
+    labels = pack.kb.labels
+    dx_by_id = pack.kb.diagnoses
+    rules = pack.kb.rules
     alerts = _alerts(ranking, snap, pack, labels, cites)  # cited first: alerts are shown first
 
     differential = []
     for ranked in ranking.differential:
         dx = dx_by_id[ranked.id]
-        subtype_label = next((s.label for s in dx.subtypes if s.id == ranked.subtype), None)
+        subtype_label = pack.kb.subtype_label(ranked.id, ranked.subtype)
         criteria = [
             {
                 "rule": rid,
@@ -166,14 +166,13 @@ def build_report(
     findings = _findings(engine, snap, ranking, labels, cites)
     extra: dict[str, Any] = {}
     if next_test:
-        dx_labels = {d.id: d.label for d in pack.diagnoses}
+        dx_labels = pack.kb.diagnosis_labels
         suggestions = suggest(pack, engine.compiled, snap, ranking)
         extra["next_test"] = next_test_entry(suggestions, labels, dx_labels, cites.cite)
     if why_not is not None:
         extra["why_not"] = explain_why_not(engine, snap, ranking, why_not, labels, cites.cite)
-    rule_cites = {r.id: r.cites for r in pack.rules}
     for note in undetermined(pack, engine.compiled, snap, set(ranking.fired_rules)):
-        note["cites"] = cites.cite((c.source, c.locator) for c in rule_cites[note["rule"]])
+        note["cites"] = cites.cite((c.source, c.locator) for c in rules[note["rule"]].cites)
         extra.setdefault("undetermined", []).append(note)
     if not case.synthetic:
         extra["provenance"] = case.provenance
@@ -231,7 +230,7 @@ def _alerts(
     ranking: Ranking, snap: Snapshot, pack: Pack, labels: dict[str, str], cites: Citations
 ) -> list[dict[str, Any]]:
     """Fired alerts as the ``rank --json`` contract has them, emergencies first."""
-    rules = {r.id: r for r in pack.rules}
+    rules = pack.kb.rules
     out = []
     for alert in ranking.alerts:
         rule = rules[alert.rule]
@@ -262,7 +261,7 @@ def _fact_text(
         return f"{label} {ranking.findings.get(name, ('unknown',))[0]}"
     if kind == "test":
         return f"{label}: {snap.tests.get(name)}"
-    lab = next(x for x in pack.vocabulary.labs if x.id == name)
+    lab = pack.kb.labs[name]
     value = snap.labs.get(name)
     return f"{label} {value:.{lab.decimals}f} {lab.unit}" if value is not None else label
 
@@ -305,17 +304,12 @@ def _evidence(line: EvidenceLine, labels: dict[str, str], cites: Citations) -> d
     }
 
 
-def _labels(pack: Pack) -> dict[str, str]:
-    vocab = pack.vocabulary
-    return {x.id: x.label for x in (*vocab.findings, *vocab.labs, *vocab.tests)}
-
-
 def _findings(
     engine: Engine, snap: Snapshot, ranking: Ranking, labels: dict[str, str], cites: Citations
 ) -> list[dict[str, Any]]:
     """Every known finding with its origin; derived ones say which rule derived them from what."""
     pack = engine.pack
-    rules = {r.id: r for r in pack.rules}
+    rules = pack.kb.rules
     variants = {v.name: v for v in engine.compiled.variants}
     first_new: dict[str, Any] = {}
     for firing in ranking.firings:
@@ -356,7 +350,7 @@ def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, st
         )
     if pattern.kind == "test":
         return f"{label}: {snap.tests.get(pattern.name)}"
-    lab = next(x for x in pack.vocabulary.labs if x.id == pattern.name)
+    lab = pack.kb.labs[pattern.name]
     value = snap.lab(pattern.name)
     limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
     shown = lab_shown(value, lab.decimals)

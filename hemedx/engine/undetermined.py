@@ -17,7 +17,7 @@ def undetermined(pack: Pack, compiled: CompiledPack, snap: Snapshot, fired: set[
     """One note per (rule, lab, cut-off) a censored value can neither meet nor fail, for rules not fired."""
     if not snap.censored:
         return []
-    labs = {lab.id: lab for lab in pack.vocabulary.labs}
+    labs = pack.kb.labs
     patient = next(f for f in snapshot_facts(snap) if f["kind"] == "patient")
     seen: set[tuple[str, str, str, float]] = set()
     out: list[dict[str, Any]] = []

@@ -15,10 +15,7 @@ from hemedx.rules.model import Pack
 
 def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
     """The findings, labs and tests a stage reveals, with labels, canonical values and units."""
-    vocab = pack.vocabulary
-    findings = {f.id: f for f in vocab.findings}
-    labs = {x.id: x for x in vocab.labs}
-    tests = {t.id: t for t in vocab.tests}
+    findings, labs, tests = pack.kb.findings, pack.kb.labs, pack.kb.tests
     out: list[dict[str, Any]] = []
     for name, state in stage.findings.items():
         label = findings[name].label
@@ -197,14 +194,11 @@ def answer(
     wanted = {ref["n"] for ref in last["references"]} | {c["n"] for p in points for c in p["cites"]}
     last["references"] = [ref for ref in cites.references() if ref["n"] in wanted]
     top = last["differential"][0]
-    dx = {d.id: d for d in pack.diagnoses}
     key = case.answer
-    subtype_label = None
-    if key and key.subtype:
-        subtype_label = next((s.label for s in dx[key.diagnosis].subtypes if s.id == key.subtype), None)
+    subtype_label = pack.kb.subtype_label(key.diagnosis, key.subtype) if key else None
     return {
         "diagnosis": key.diagnosis if key else None,
-        "label": dx[key.diagnosis].label if key else None,
+        "label": pack.kb.diagnoses[key.diagnosis].label if key else None,
         "subtype": key.subtype if key else None,
         "subtype_label": subtype_label,
         "engine_top": top["diagnosis"],

@@ -69,7 +69,6 @@ def parse_set(text: str, pack: Pack) -> Change:
         raise InputError(f"--set {text}: expected ID=VALUE", hint="e.g. --set splenomegaly=present")
     name, value = (part.strip() for part in text.split("=", 1))
     kind = _kind_of(name, pack, "--set")
-    vocab = pack.vocabulary
     if kind == "finding":
         states = ["present", "absent", "unknown"]
         if value not in states:
@@ -79,7 +78,7 @@ def parse_set(text: str, pack: Pack) -> Change:
             )
         return Change("finding", name, None if value == "unknown" else value, value, None)
     if kind == "test":
-        test = next(t for t in vocab.tests if t.id == name)
+        test = pack.kb.tests[name]
         if value == "unknown":
             return Change("test", name, None, value, None)
         if value not in test.values:
@@ -88,7 +87,7 @@ def parse_set(text: str, pack: Pack) -> Change:
                 hint=did_you_mean(value, test.values),
             )
         return Change("test", name, value, value, None)
-    lab = next(x for x in vocab.labs if x.id == name)
+    lab = pack.kb.labs[name]
     if value == "unknown":
         return Change("lab", name, None, value, lab.unit)
     comparator = None

@@ -41,7 +41,7 @@ def why_not(
 ) -> dict[str, Any]:
     """The ``why_not`` section for diagnosis ``dx`` (which must be in the pack)."""
     pack = engine.pack
-    dx_labels = {d.id: d.label for d in pack.diagnoses}
+    dx_labels = pack.kb.diagnosis_labels
     order = [d.id for d in ranking.differential]
     ranked = ranking.differential[order.index(dx)]
     leader = ranking.differential[0]
@@ -76,7 +76,7 @@ def why_not(
             }
         )
     needs = []
-    rules = {r.id: r for r in pack.rules}
+    rules = pack.kb.rules
     model = evidence_model(pack)
     k = model.ids.index(dx)
     for finding in ranked.expected_unknown:
@@ -182,7 +182,7 @@ def _check(
         now = "unknown" if not known else "/".join(sorted(known))
         text = f"{name} {state} (now {now})"
     elif pattern.kind == "lab":
-        lab = next(x for x in pack.vocabulary.labs if x.id == pattern.name)
+        lab = pack.kb.labs[pattern.name]
         limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
         value = snap.lab(pattern.name)
         if value is None:
@@ -196,7 +196,7 @@ def _check(
         now = "not measured" if value is None else f"now {lab_shown(value, lab.decimals)}"
         text = f"{name} {limits} {lab.unit} ({now})"
     else:
-        test = next(x for x in pack.vocabulary.tests if x.id == pattern.name)
+        test = pack.kb.tests[pattern.name]
         allowed = next(v for p, _, v in pattern.constraints if p == "value")
         allowed = (allowed,) if isinstance(allowed, str) else allowed
         wanted = " or ".join(test.value_labels.get(v, v) for v in allowed)

@@ -34,10 +34,7 @@ _NAMESPACE = uuid.UUID("6f1c7f7e-3c0b-4a7e-9a63-6d5b1f0c2a11")
 
 def export_bundle(case: Case, pack: Pack) -> dict[str, Any]:
     """The case as a Bundle (plain JSON-ready dicts, deterministic: same case, same bytes)."""
-    vocab = pack.vocabulary
-    findings = {f.id: f for f in vocab.findings}
-    labs = {lab.id: lab for lab in vocab.labs}
-    tests = {t.id: t for t in vocab.tests}
+    findings, labs, tests = pack.kb.findings, pack.kb.labs, pack.kb.tests
     entries: list[dict[str, Any]] = []
 
     def url(key: str) -> str:

@@ -84,8 +84,8 @@ class _Importer:
         self.pack = pack
         self.source = source
         self.index = C.code_index(pack)
-        self.labs = {lab.id: lab for lab in pack.vocabulary.labs}
-        self.tests = {t.id: t for t in pack.vocabulary.tests}
+        self.labs = pack.kb.labs
+        self.tests = pack.kb.tests
         self.unmapped: list[Unmapped] = []
         self.notes: list[str] = []
 

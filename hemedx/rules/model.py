@@ -8,11 +8,15 @@ that silently does nothing. Cross-references (ids that must exist elsewhere in t
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from hemedx.rules.thresholds import Limit, parse_threshold
+
+if TYPE_CHECKING:
+    from hemedx.rules.kb import KnowledgeBase
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 RULE_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
@@ -611,6 +615,19 @@ class Pack(Strict):
     investigations: list[InvestigationSpec] = []
     digest: str = Field(description="Content hash of the pack files, used to name its compiled ruleset")
     origin: dict[str, str] = Field({}, description="rule/diagnosis/source id -> file it came from")
+
+    @cached_property
+    def kb(self) -> KnowledgeBase:
+        """The pack's indexes and derived-data cache (:mod:`hemedx.rules.kb`), built on first use."""
+        from hemedx.rules.kb import KnowledgeBase  # kb.py imports this module
+
+        return KnowledgeBase(self)
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Pack:
+        """A copy whose indexes are built afresh: with ``update`` the old ones would be stale."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("kb", None)
+        return copied
 
 
 class RulesFile(BaseModel, extra="forbid"):

@@ -242,7 +242,7 @@ async def save_answer(request: Request) -> Response:
     if pos.phase != "open" or type(stage) is not int or stage != pos.stage:
         raise Refused(409, "answers for this stage are closed (the teacher has moved on)")
     picks = data.get("picks")
-    known = {d.id: d for d in room.pack.diagnoses}
+    known = room.pack.kb.diagnoses
     if (
         not isinstance(picks, list)
         or not 1 <= len(picks) <= PICKS

@@ -67,7 +67,7 @@ def list_cases(rules_dir: Path | None, as_json: bool, answers: bool) -> None:
     if as_json:
         emit_json(entries)
         return
-    labels = {d.id: d.label for d in pack.diagnoses}
+    labels = pack.kb.diagnosis_labels
     out = console()
     table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
     columns = (
@@ -117,10 +117,8 @@ def show_case(case: str, rules_dir: Path | None, as_json: bool, answer: bool) ->
 
 def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
     """The case as labelled data: values with units, test results in words, numbered citations."""
-    vocab = pack.vocabulary
-    findings = {f.id: f.label for f in vocab.findings}
-    labs = {lab.id: lab for lab in vocab.labs}
-    tests = {t.id: t for t in vocab.tests}
+    findings = {f.id: f.label for f in pack.vocabulary.findings}
+    labs, tests = pack.kb.labs, pack.kb.tests
     stages = []
     for stage in case.stages:
         stages.append(
@@ -177,7 +175,7 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
         "answer_shown": answer,
     }
     if answer:
-        dx = {d.id: d for d in pack.diagnoses}
+        dx = pack.kb.diagnoses
         key = case.answer
         sheet["answer"] = (
             None

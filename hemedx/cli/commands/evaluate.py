@@ -93,7 +93,7 @@ def evaluate(
         items.extend(load_library(pack))
     dist = None
     if generated:
-        dist = load_distributions(pack, distributions_file)
+        dist = load_distributions(pack, distributions_file, rules_dir)
         items.extend(GeneratedItem(p, seed) for p in plan(dist, diagnosis, None, generated))
     with _progress(len(items)) as advance:
         results = evaluate_cases(items, pack, dist, jobs=jobs or os.cpu_count(), progress=advance)
@@ -103,7 +103,7 @@ def evaluate(
     else:
         render_summary(
             summary,
-            pack_labels={d.id: d.label for d in pack.diagnoses},
+            pack_labels=pack.kb.diagnosis_labels,
             out=console(),
             show_misses=show_misses,
         )

@@ -15,14 +15,14 @@ _BATCH = 500  # cases held in memory at once
 
 
 def distributions_option(f: F) -> F:
-    """``--distributions FILE``: the generator's distributions (default: the shipped file)."""
+    """``--distributions FILE``: the generator's distributions (default: the pack folder's)."""
     return click.option(
         "--distributions",
         "distributions_file",
         type=click.Path(path_type=Path),
         default=None,
         metavar="FILE",
-        help="Generator distributions to use instead of the built-in ones.",
+        help="Generator distributions to use instead of the pack's distributions.yaml.",
     )(f)
 
 
@@ -64,7 +64,7 @@ def generate(
     shares the pack's assumptions: it tests the rules, it is not a benchmark of clinical truth.
     """
     pack = pack_from(rules_dir)
-    dist = load_distributions(pack, distributions_file)
+    dist = load_distributions(pack, distributions_file, rules_dir)
     items = plan(dist, diagnosis, subtype, n)  # a bad --diagnosis or --subtype fails before any file
     for start in range(0, len(items), _BATCH):  # each batch is checked whole before any file is written
         batch = {}
