@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from hemedx.rules.model import Diagnosis, Finding, Lab, Pack, Test
 
@@ -87,3 +88,44 @@ def collisions(pack: Pack) -> list[tuple[Entry, str, Entry]]:
                     found.append((entry, name, other))
                 claimed.setdefault(name, entry)
     return found
+
+
+GROUPS = {"finding": "findings", "lab": "labs", "test": "tests", "diagnosis": "diagnoses"}
+
+
+def search(pack: Pack, text: str | None) -> dict[str, list[Entry]]:
+    """Entries whose id, label, short label or synonym contains ``text`` (all when None), by kind."""
+    found: dict[str, list[Entry]] = {group: [] for group in GROUPS.values()}
+    for entry in entries(pack):
+        if text is None or entry.matches(text):
+            found[GROUPS[entry.kind]].append(entry)
+    return found
+
+
+def describe(entry: Entry) -> dict[str, Any]:
+    """The ``hemedx vocab --json`` record of one entry (documented in the README)."""
+    item = entry.item
+    out: dict[str, Any] = {"id": entry.id, "label": entry.label}
+    if entry.kind != "finding":
+        out["short"] = entry.short
+    out["synonyms"] = list(entry.synonyms)
+    if isinstance(item, Finding):
+        out |= {"category": item.category, "observable": item.observable}
+    elif isinstance(item, Lab):
+        units = [{"unit": u, "factor": 1.0} for u in (item.unit, *item.unit_aliases)]
+        for alt in item.alternative_units:
+            units += [{"unit": u, "factor": alt.factor} for u in (alt.unit, *alt.aliases)]
+        out |= {"category": item.category, "unit": item.unit, "accepted_units": units}
+    elif isinstance(item, Test):
+        values = [{"value": v, "label": item.value_labels.get(v, v)} for v in item.values]
+        out |= {"category": item.category, "values": values}
+    return out
+
+
+def every_name(pack: Pack) -> dict[str, str]:
+    """Every lower-cased name (synonym, short label, label) -> id, for "did you mean" over all kinds."""
+    names: dict[str, str] = {}
+    for entry in entries(pack):
+        for name in (*entry.names()[1:], entry.label.lower()):
+            names.setdefault(name, entry.id)
+    return names

@@ -15,6 +15,7 @@ from hemedx.cli.options import json_option, pack_from, rules_option, uniform_opt
 from hemedx.engine import rank_case
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
+from hemedx.rules.vocab import diagnosis_aliases
 from hemedx.suggest import did_you_mean
 
 upto_option = click.option(
@@ -99,7 +100,8 @@ def resolve_diagnosis(text: str, pack: Pack) -> str:
     if m.diagnosis is not None and m.how != "nearest":
         return m.diagnosis
     ids = [d.id for d in pack.diagnoses]
-    hint = f"did you mean '{m.diagnosis}'?" if m.diagnosis else did_you_mean(text, ids)
+    nearest = did_you_mean(text, ids, diagnosis_aliases(pack))
+    hint = f"did you mean '{m.diagnosis}'?" if m.diagnosis else nearest
     raise InputError(f"--why-not: unknown diagnosis '{text}'", hint=hint or f"one of: {', '.join(ids)}")
 
 

@@ -31,6 +31,7 @@ from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
 from hemedx.outfiles import write_file
 from hemedx.rules.model import Pack
+from hemedx.rules.vocab import diagnosis_aliases
 from hemedx.suggest import did_you_mean
 
 MAX_ANSWER = 4096
@@ -83,7 +84,7 @@ def compare_guess(guess: str, stage: dict[str, Any], pack: Pack) -> str:
     """Tell the learner how their leading diagnosis compares with the engine at this stage."""
     m = match_diagnosis(guess, pack)
     if m.diagnosis is None:
-        hint = did_you_mean(guess, [d.id for d in pack.diagnoses])
+        hint = did_you_mean(guess, [d.id for d in pack.diagnoses], diagnosis_aliases(pack))
         return f"'{guess}' is not a diagnosis in this differential{f' ({hint})' if hint else ''}."
     order = [d["diagnosis"] for d in stage["differential"]]
     mine = stage["differential"][order.index(m.diagnosis)]
