@@ -187,3 +187,39 @@ def test_a_synonym_equal_to_another_id_is_an_error(tmp_path: Path):
     folder = _overlay(tmp_path, [_itp(synonyms=["pnh"])])
     with pytest.raises(InputError, match="'pnh' already names diagnosis 'pnh'"):
         load_pack(folder)
+
+
+# --- --upto for explain and present; hints name files as files -----------------------------------------
+
+
+def test_explain_and_present_take_upto(tmp_path: Path):
+    explained = json.loads(invoke("explain", "02375", "--upto", "1", "--json").stdout)
+    ranked = json.loads(invoke("rank", "02375", "--upto", "1", "--json").stdout)
+    assert explained["stage"] == ranked["stage"] == {"index": 0, "name": "History and examination", "of": 4}
+    page = tmp_path / "p.html"
+    result = invoke("present", "02375", "--upto", "2", "--out", str(page))
+    assert result.exit_code == 0, result.output
+    assert "(2 stages)" in result.stderr
+    full = tmp_path / "full.html"
+    invoke("present", "02375", "--out", str(full))
+    assert page.read_text().count('"name":') < full.read_text().count('"name":')
+
+
+def test_upto_beyond_the_case_names_the_file_as_a_file(tmp_path: Path):
+    case = tmp_path / "my.yaml"
+    case.write_text(
+        (Path(__file__).parent.parent / "hemedx/cases/library/aa-severe-young-woman.yaml").read_text()
+    )
+    result = invoke("present", str(case), "--upto", "9", "--out", str(tmp_path / "x.html"))
+    assert result.exit_code == 2
+    assert f"--upto 9: file {case} has 4 stages (use 1 to 4)" in result.stderr
+
+
+def test_rank_hint_names_the_file_it_was_given_or_the_neutral_code(tmp_path: Path):
+    case = tmp_path / "my.yaml"
+    case.write_text(
+        (Path(__file__).parent.parent / "hemedx/cases/library/aa-severe-young-woman.yaml").read_text()
+    )
+    assert invoke("rank", str(case)).output.rstrip().endswith(f"hemedx explain {case}")
+    by_id = invoke("rank", "aa-severe-young-woman").output.rstrip()
+    assert by_id.endswith("hemedx explain 02375")

@@ -87,8 +87,10 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
     return out
 
 
-def walkthrough(case: Case, pack: Pack, uniform_priors: bool = False) -> list[dict[str, Any]]:
-    """One object per stage: revealed, newly derived findings, differential, shift and next test.
+def walkthrough(
+    case: Case, pack: Pack, uniform_priors: bool = False, upto: int | None = None
+) -> list[dict[str, Any]]:
+    """One object per stage (up to stage index ``upto``): revealed, new derived findings, shift, next test.
 
     The last object also carries ``answer``: the answer key, whether the engine agrees, and the case's
     teaching points (cited in that stage's reference list).
@@ -96,7 +98,7 @@ def walkthrough(case: Case, pack: Pack, uniform_priors: bool = False) -> list[di
     out: list[dict[str, Any]] = []
     previous: dict[str, tuple[int, float]] | None = None
     seen_derived: set[tuple[str, str]] = set()
-    for index, stage in enumerate(case.stages):
+    for index, stage in enumerate(case.stages[: None if upto is None else upto + 1]):
         report = rank_case(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
         derived = [
             f

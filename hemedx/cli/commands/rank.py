@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hemedx.cases.library import DEMO_CASE, resolve_case
+from hemedx.cases.library import DEMO_CASE, case_handle, resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.jsonout import emit_json
@@ -66,7 +66,7 @@ def rank(
         else:
             from hemedx.cli.render import console, render_rank
 
-            render_rank(report, console())
+            render_rank(report, console(), again=case_handle(c)[0])
         return
     after = rank_case(
         c, pack, upto=stage, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(stage), changes)
@@ -86,7 +86,7 @@ def stage_index(upto: int | None, case: Case) -> int | None:
         return None
     if upto > len(case.stages):
         raise InputError(
-            f"--upto {upto}: case '{case.id}' has {len(case.stages)} stages",
+            f"--upto {upto}: {case_handle(case)[1]} has {len(case.stages)} stages",
             hint=f"use 1 to {len(case.stages)}",
         )
     return upto - 1
