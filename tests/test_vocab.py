@@ -223,3 +223,43 @@ def test_rank_hint_names_the_file_it_was_given_or_the_neutral_code(tmp_path: Pat
     assert invoke("rank", str(case)).output.rstrip().endswith(f"hemedx explain {case}")
     by_id = invoke("rank", "aa-severe-young-woman").output.rstrip()
     assert by_id.endswith("hemedx explain 02375")
+
+
+# --- labels, never ids; units as the case gave them --------------------------------------------------------
+
+
+def _unit_case(tmp_path: Path) -> Path:
+    case = tmp_path / "units.yaml"
+    case.write_text(
+        "id: unit-case\ntitle: Units as written\npatient: {age: 30, sex: female}\nstages:\n"
+        "  - name: Count\n    labs:\n      hemoglobin: {value: 91, unit: g/L}\n"
+        "      platelets: {value: 250, unit: x10^9/L}\n      wbc: 6.1\n"
+    )
+    return case
+
+
+def test_the_case_keeps_what_it_wrote(tmp_path: Path):
+    from hemedx.cases.loader import load_case
+
+    stage = load_case(_unit_case(tmp_path), PACK).stages[0]
+    assert stage.labs["hemoglobin"] == pytest.approx(9.1)
+    assert stage.as_given("hemoglobin") == (91.0, "g/L")
+    assert stage.as_given("wbc") is None
+
+
+def test_walkthrough_shows_units_as_written_with_the_canonical_value_beside(tmp_path: Path):
+    case = str(_unit_case(tmp_path))
+    shown = {
+        r["id"]: r["display"] for r in json.loads(invoke("walkthrough", case, "--json").stdout)[0]["revealed"]
+    }
+    assert shown["hemoglobin"] == "Haemoglobin: 91 g/L (9.1 g/dL)"
+    assert shown["platelets"] == "Platelets: 250 x10^9/L"  # only another spelling of the canonical unit
+    assert shown["wbc"] == "White cell count: 6.10 10^9/L"
+    sheet = invoke("cases", "show", case).output
+    assert "Haemoglobin: 91 g/L (9.1 g/dL)" in sheet
+
+
+def test_not_counted_twice_names_the_replacing_finding_by_its_label():
+    out = invoke("explain", "02375", "--top", "5").output
+    line = next(line for line in out.splitlines() if "Not counted twice" in line)
+    assert "(within Pancytopenia)" in line and "(within pancytopenia)" not in line

@@ -94,6 +94,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         lab_values: dict[str, float] = {}
         censored: dict[str, Censored] = {}
         units: dict[str, str] = {}
+        given: dict[str, float] = {}
         for key, entry in stage.labs.items():
             path = (*base, "labs", key)
             lab = labs.get(key)
@@ -124,6 +125,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
                 lab_values[key] = value
             if unit is not None:
                 units[key] = unit
+                given[key] = float(raw_value)
         test_values: dict[str, str] = {}
         for key, value in stage.tests.items():
             path = (*base, "tests", key)
@@ -147,6 +149,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
                 stage.note,
                 units,
                 censored,
+                given,
             )
         )
 

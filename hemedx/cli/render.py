@@ -381,7 +381,10 @@ def _evidence_block(out: Console, d: dict[str, Any]) -> None:
             out.print(_evidence_line(e, sign))
     replaced = [e for e in groups["neutral"] if not e["counted"]]
     if replaced:
-        names = ", ".join(f"{e['label']} (within {e['replaced_by']})" for e in replaced)
+        labels = {e["finding"]: e["label"] for e in d["evidence"]}  # the replacing finding is present
+        names = ", ".join(
+            f"{e['label']} (within {labels.get(e['replaced_by'], e['replaced_by'])})" for e in replaced
+        )
         out.print(Text(f"   Not counted twice: {names}", style="dim"))
 
 

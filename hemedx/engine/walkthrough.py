@@ -11,6 +11,7 @@ from typing import Any
 from hemedx.cases.model import Case, Stage
 from hemedx.engine.report import Citations, rank_case
 from hemedx.rules.model import Pack
+from hemedx.rules.units import as_written
 
 
 def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
@@ -54,12 +55,13 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
                 "label": lab.label,
                 "value": value,
                 "unit": lab.unit,
-                "display": f"{lab.label}: {shown} {lab.unit}",
+                "display": f"{lab.label}: {as_written(lab, f'{shown} {lab.unit}', stage.as_given(name))}",
             }
         )
     for name, bound in stage.censored.items():
         lab = labs[name]
         shown = bound.shown(lab.decimals)
+        given = stage.as_given(name)
         out.append(
             {
                 "kind": "lab",
@@ -68,7 +70,7 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
                 "value": bound.bound,
                 "comparator": bound.comparator,
                 "unit": lab.unit,
-                "display": f"{lab.label}: {shown} {lab.unit}",
+                "display": f"{lab.label}: {as_written(lab, f'{shown} {lab.unit}', given, bound.comparator)}",
             }
         )
     for name, value in stage.tests.items():
