@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 def nearest(word: str, choices: Iterable[str], limit: int = 1) -> list[str]:
@@ -16,7 +16,20 @@ def nearest(word: str, choices: Iterable[str], limit: int = 1) -> list[str]:
     return [lowered[f] for f in found]
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """Phrase the nearest match as a hint, or ``None``."""
-    best = nearest(word, choices)
+def did_you_mean(word: str, choices: Iterable[str], aliases: Mapping[str, str] | None = None) -> str | None:
+    """Phrase the nearest match as a hint, or ``None``.
+
+    ``aliases`` maps other names (the pack's synonyms, lower-cased: ``hb`` -> ``hemoglobin``) to ids, so
+    a learner typing an abbreviation is pointed at the id it stands for.
+    """
+    pool = set(choices)
+    if aliases:
+        low = word.strip().lower()
+        if low in aliases and aliases[low] in pool:
+            return f"did you mean '{aliases[low]}'?"
+        usable = {name: target for name, target in aliases.items() if target in pool}
+        best = nearest(word, pool | set(usable))
+        best = [usable.get(b, b) for b in best]
+    else:
+        best = nearest(word, pool)
     return f"did you mean '{best[0]}'?" if best else None

@@ -108,7 +108,9 @@ def test_cases_show_hides_the_answer_by_default(runner):
     out = result.stdout
     assert "bleeding gums" in out  # the presentation
     assert "Stage 2 of 4: Blood count and film" in out
-    assert "Haemoglobin: 6.8 g/dL" in out and "Platelets: 11 10^9/L (given in /uL)" in out
+    assert (
+        "Haemoglobin: 6.8 g/dL" in out and "Platelets: 11000 /uL (11 10^9/L)" in out
+    )  # as written, canonical beside
     assert "Direct antiglobulin test (monospecific): negative" in out
     assert "Answer:" not in out and "--answer" in out and "References" not in out
 

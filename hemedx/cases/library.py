@@ -53,6 +53,18 @@ def load_library(pack: Pack) -> list[Case]:
     return [load_case(p, pack) for p in library_files()]
 
 
+def case_handle(case: Case) -> tuple[str, str]:
+    """What to type to name ``case`` again, and how to call it in a sentence: a file is a file.
+
+    A library case is named by its neutral code (its id names the answer); any other case by its path
+    ('file cases/x.yaml'), which is what resolves again, whatever id the file declares.
+    """
+    if case.file is not None and Path(case.file).resolve().parent != library_path().resolve():
+        return case.file, f"file {case.file}"
+    code = case_code(case.id)
+    return code, f"case {code}"
+
+
 def resolve_case(ref: str, pack: Pack) -> Case:
     """Load ``ref`` as a file path if it looks like one or exists, else as a library case id or code."""
     path = Path(ref)

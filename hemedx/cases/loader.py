@@ -12,6 +12,7 @@ from hemedx.cases.model import CASE_ID_PATTERN, Case, CaseFile, LabEntry, Stage
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.rules.units import probable_unit, to_canonical
+from hemedx.rules.vocab import aliases, diagnosis_aliases
 from hemedx.safeyaml import Document, load_file
 from hemedx.schema_errors import to_input_error
 from hemedx.suggest import did_you_mean
@@ -75,7 +76,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         other = sections.get(key)
         if other and other != section:
             return f"'{key}' is not one of the {section}", f"it belongs under {other}"
-        return f"unknown {section[:-1]} '{key}'", did_you_mean(key, pool)
+        return f"unknown {section[:-1]} '{key}'", did_you_mean(key, pool, aliases(pack))
 
     stages: list[Stage] = []
     for s_index, stage in enumerate(parsed.stages):
@@ -92,6 +93,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         lab_values: dict[str, float] = {}
         censored: dict[str, Censored] = {}
         units: dict[str, str] = {}
+        given: dict[str, float] = {}
         for key, entry in stage.labs.items():
             path = (*base, "labs", key)
             lab = labs.get(key)
@@ -122,6 +124,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
                 lab_values[key] = value
             if unit is not None:
                 units[key] = unit
+                given[key] = float(raw_value)
         test_values: dict[str, str] = {}
         for key, value in stage.tests.items():
             path = (*base, "tests", key)
@@ -145,6 +148,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
                 stage.note,
                 units,
                 censored,
+                given,
             )
         )
 
@@ -161,7 +165,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
             raise doc.error(
                 ("answer", "diagnosis"),
                 f"unknown diagnosis '{parsed.answer.diagnosis}'",
-                did_you_mean(parsed.answer.diagnosis, diagnoses),
+                did_you_mean(parsed.answer.diagnosis, diagnoses, diagnosis_aliases(pack)),
             )
         subtypes = [s.id for s in dx.subtypes]
         if parsed.answer.subtype is not None and parsed.answer.subtype not in subtypes:

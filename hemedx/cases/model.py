@@ -95,6 +95,13 @@ class Stage:
     note: str | None = None
     given_units: dict[str, str] = field(default_factory=dict)
     censored: dict[str, Censored] = field(default_factory=dict)
+    given_values: dict[str, float] = field(default_factory=dict)  # as written, for labs with a unit
+
+    def as_given(self, lab: str) -> tuple[float, str] | None:
+        """The value and unit the case file wrote for ``lab`` (None when it used the canonical unit)."""
+        if lab in self.given_units and lab in self.given_values:
+            return self.given_values[lab], self.given_units[lab]
+        return None
 
 
 @dataclass(frozen=True)

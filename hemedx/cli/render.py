@@ -267,8 +267,11 @@ def change(now: float, before: float | None) -> Text:
     return Text(f"{arrow} {delta:+.1f} pp", style=style)
 
 
-def render_rank(report: dict[str, Any], out: Console) -> None:
-    """``hemedx rank``: the ranked differential and a one-line verdict."""
+def render_rank(report: dict[str, Any], out: Console, again: str | None = None) -> None:
+    """``hemedx rank``: the ranked differential, a one-line verdict and the command for the reasons.
+
+    ``again`` is what names the case on the command line (a file's path, a library case's code).
+    """
     header(out, report)
     out.print()
     alerts_block(out, report["alerts"])
@@ -278,7 +281,7 @@ def render_rank(report: dict[str, Any], out: Console) -> None:
     out.print()
     if report["priors"] == "uniform":
         out.print(Text("Priors: uniform (every diagnosis started equally likely).", style="dim"))
-    out.print(Text(f"Reasons and references: hemedx explain {report['case']}", style="dim"))
+    out.print(Text(f"Reasons and references: hemedx explain {again or report['case']}", style="dim"))
 
 
 def render_explain(
@@ -378,7 +381,10 @@ def _evidence_block(out: Console, d: dict[str, Any]) -> None:
             out.print(_evidence_line(e, sign))
     replaced = [e for e in groups["neutral"] if not e["counted"]]
     if replaced:
-        names = ", ".join(f"{e['label']} (within {e['replaced_by']})" for e in replaced)
+        labels = {e["finding"]: e["label"] for e in d["evidence"]}  # the replacing finding is present
+        names = ", ".join(
+            f"{e['label']} (within {labels.get(e['replaced_by'], e['replaced_by'])})" for e in replaced
+        )
         out.print(Text(f"   Not counted twice: {names}", style="dim"))
 
 

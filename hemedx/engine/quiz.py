@@ -1,5 +1,8 @@
 """Quiz: read a learner's ranked differential (ids, labels, numbers, abbreviations, typos).
 
+Abbreviations come from the pack (a diagnosis's ``short`` and ``synonyms``), so an overlay's own
+diagnosis is recognised too.
+
 The scoring rule lives in :mod:`hemedx.engine.quizscore`.
 """
 
@@ -10,21 +13,9 @@ import re
 from dataclasses import dataclass
 
 from hemedx.rules.model import Pack
+from hemedx.rules.vocab import diagnosis_aliases
 
 PICKS = 3
-
-
-_ALIASES = {  # common classroom shorthand; used only when the pack has the diagnosis
-    "aml": "acute_leukemia",
-    "all": "acute_leukemia",
-    "leukemia": "acute_leukemia",
-    "leukaemia": "acute_leukemia",
-    "saa": "aplastic_anemia",
-    "waiha": "aiha",
-    "cad": "aiha",
-    "b12": "megaloblastic_anemia",
-    "evans": "evans_syndrome",
-}
 
 
 @dataclass(frozen=True)
@@ -50,8 +41,9 @@ def match_diagnosis(text: str, pack: Pack, shown: list[str] | None = None) -> Ma
         return Match(None, "none", text)
     if low in ids:
         return Match(low, "id", text)
-    if _ALIASES.get(low) in ids:
-        return Match(_ALIASES[low], "abbreviation", text)
+    abbreviations = diagnosis_aliases(pack)  # the pack's short labels and synonyms (AML, TTP, SAA)
+    if abbreviations.get(low) in ids:
+        return Match(abbreviations[low], "abbreviation", text)
     if shown and low.isdigit() and 1 <= int(low) <= len(shown):
         return Match(shown[int(low) - 1], "number", text)
     for d in pack.diagnoses:

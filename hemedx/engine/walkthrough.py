@@ -11,6 +11,7 @@ from typing import Any
 from hemedx.cases.model import Case, Stage
 from hemedx.engine.report import Citations, rank_case
 from hemedx.rules.model import Pack
+from hemedx.rules.units import as_written
 
 
 def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
@@ -51,12 +52,13 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
                 "label": lab.label,
                 "value": value,
                 "unit": lab.unit,
-                "display": f"{lab.label}: {shown} {lab.unit}",
+                "display": f"{lab.label}: {as_written(lab, f'{shown} {lab.unit}', stage.as_given(name))}",
             }
         )
     for name, bound in stage.censored.items():
         lab = labs[name]
         shown = bound.shown(lab.decimals)
+        given = stage.as_given(name)
         out.append(
             {
                 "kind": "lab",
@@ -65,7 +67,7 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
                 "value": bound.bound,
                 "comparator": bound.comparator,
                 "unit": lab.unit,
-                "display": f"{lab.label}: {shown} {lab.unit}",
+                "display": f"{lab.label}: {as_written(lab, f'{shown} {lab.unit}', given, bound.comparator)}",
             }
         )
     for name, value in stage.tests.items():
@@ -84,8 +86,10 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
     return out
 
 
-def walkthrough(case: Case, pack: Pack, uniform_priors: bool = False) -> list[dict[str, Any]]:
-    """One object per stage: revealed, newly derived findings, differential, shift and next test.
+def walkthrough(
+    case: Case, pack: Pack, uniform_priors: bool = False, upto: int | None = None
+) -> list[dict[str, Any]]:
+    """One object per stage (up to stage index ``upto``): revealed, new derived findings, shift, next test.
 
     The last object also carries ``answer``: the answer key, whether the engine agrees, and the case's
     teaching points (cited in that stage's reference list).
@@ -93,7 +97,7 @@ def walkthrough(case: Case, pack: Pack, uniform_priors: bool = False) -> list[di
     out: list[dict[str, Any]] = []
     previous: dict[str, tuple[int, float]] | None = None
     seen_derived: set[tuple[str, str]] = set()
-    for index, stage in enumerate(case.stages):
+    for index, stage in enumerate(case.stages[: None if upto is None else upto + 1]):
         report = rank_case(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
         derived = [
             f

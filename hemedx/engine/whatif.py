@@ -16,6 +16,7 @@ from hemedx.cases.model import Snapshot
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.rules.units import to_canonical
+from hemedx.rules.vocab import aliases
 from hemedx.suggest import did_you_mean
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
@@ -58,7 +59,7 @@ def _kind_of(name: str, pack: Pack, option: str) -> str:
     if name not in kinds:
         raise InputError(
             f"{option} {name}: unknown finding, lab or test '{name}'",
-            hint=did_you_mean(name, kinds) or "see the vocabulary in hemedx/rules/pack/vocabulary.yaml",
+            hint=did_you_mean(name, kinds, aliases(pack)) or "list the ids with: hemedx vocab",
         )
     return kinds[name]
 

@@ -23,6 +23,7 @@ from hemedx.rules.model import (
     TestCondition,
 )
 from hemedx.rules.thresholds import Param, RefLimit
+from hemedx.rules.vocab import collisions
 from hemedx.suggest import did_you_mean
 
 # (section, id of the entry, path inside the entry, message, hint)
@@ -105,6 +106,7 @@ def _problems(pack: Pack) -> Iterator[Problem]:
                     *unknown("source", cite.source, sources),
                 )
 
+    yield from _synonym_problems(pack)
     if all(d.is_outside for d in pack.diagnoses):
         yield ("pack", "info", (), "a pack needs at least one diagnosis (diagnoses.yaml lists none)", None)
     if len(pack.rules) > MAX_RULES:
@@ -231,6 +233,19 @@ def _problems(pack: Pack) -> Iterator[Problem]:
                     did_you_mean(then.subtype, [s.id for s in dx.subtypes])
                     or "add it to the diagnosis's subtypes",
                 )
+
+
+def _synonym_problems(pack: Pack) -> Iterator[Problem]:
+    """A short label or synonym naming two entries would make "did you mean" and the quiz guess."""
+    for entry, name, other in collisions(pack):
+        field = "short" if entry.short and entry.short.lower() == name else "synonyms"
+        yield (
+            entry.kind,
+            entry.id,
+            (field,),
+            f"{entry.kind} '{entry.id}': '{name}' already names {other.kind} '{other.id}'",
+            "give each synonym and short label to one entry only",
+        )
 
 
 def _example_problems(

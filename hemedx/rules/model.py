@@ -31,6 +31,8 @@ Category = Literal[
 ]
 FindingState = Literal["present", "absent"]
 Sex = Literal["female", "male"]
+Synonym = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/+-]*$", max_length=40)]
+Short = Annotated[str, Field(min_length=1, max_length=12)]
 
 
 class Strict(BaseModel):
@@ -74,6 +76,7 @@ class Finding(Strict):
     description: str | None = None
     hpo: Annotated[str, Field(pattern=r"^HP:\d{7}$")] | None = None
     observable: bool = Field(True, description="May a case file give this finding directly?")
+    synonyms: list[Synonym] = Field([], description="Other names learners type (case-insensitive)")
     context_only: bool = Field(
         False,
         description="Recorded in a case for the story only: no rule weighs it yet (exempt from lint HX305)",
@@ -144,6 +147,8 @@ class Lab(Strict):
     loinc: LoincCode | None = None
     loinc_also: list[LoincCode] = Field([], description="Other LOINC codes read as this lab on import")
     description: str | None = None
+    synonyms: list[Synonym] = Field([], description="Other names learners type (hb, hgb; case-insensitive)")
+    short: Short | None = Field(None, description="Short label for tight text (Hb)")
 
 
 class Test(Strict):
@@ -161,6 +166,8 @@ class Test(Strict):
         " joined with '_' in this order, name the result, and none positive is 'negative'",
     )
     description: str | None = None
+    synonyms: list[Synonym] = Field([], description="Other names learners type (case-insensitive)")
+    short: Short | None = Field(None, description="Short label for tight text (DAT)")
 
 
 class Vocabulary(Strict):
@@ -258,6 +265,8 @@ class Diagnosis(Strict):
     subtypes: list[Subtype] = []
     teaching_points: list[TeachingPoint] = []
     codes: dict[str, str] = {}
+    short: Short | None = Field(None, description="Abbreviation for tables and quiz answers (AA, ITP)")
+    synonyms: list[Synonym] = Field([], description="Other names a learner may answer with (AML, TTP)")
 
     @model_validator(mode="after")
     def _role(self) -> Diagnosis:

@@ -109,3 +109,16 @@ def _centre(lab: Lab) -> float:
             return math.sqrt(band.low * band.high)
     low, high = max(lab.plausible.min, 1e-3), lab.plausible.max
     return math.sqrt(low * high)
+
+
+def as_written(lab: Lab, canonical: str, given: tuple[float, str] | None, comparator: str = "") -> str:
+    """A lab value in the unit the case wrote, with the canonical value beside: '91 g/L (9.1 g/dL)'.
+
+    ``canonical`` is the canonical text ('9.1 g/dL'); it is returned alone when the case used the
+    canonical unit, and dropped when the case's unit is only another spelling of it ('x10^9/L').
+    """
+    if given is None:
+        return canonical
+    value, unit = given
+    written = f"{comparator}{value:g} {unit}"
+    return written if conversion_factor(lab, unit) == 1.0 else f"{written} ({canonical})"

@@ -17,6 +17,7 @@ from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import cite_marks, console, emit_json
 from hemedx.engine.report import Citations, disclaimer_for
 from hemedx.rules.model import Pack
+from hemedx.rules.units import as_written
 
 
 @cli.group()
@@ -137,6 +138,9 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
                         "unit": labs[k].unit,
                         "shown": f"{v:.{labs[k].decimals}f} {labs[k].unit}",
                         "given_unit": stage.given_units.get(k),
+                        "as_written": as_written(
+                            labs[k], f"{v:.{labs[k].decimals}f} {labs[k].unit}", stage.as_given(k)
+                        ),
                     }
                     for k, v in stage.labs.items()
                 ]
@@ -149,6 +153,12 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
                         "unit": labs[k].unit,
                         "shown": f"{b.shown(labs[k].decimals)} {labs[k].unit}",
                         "given_unit": stage.given_units.get(k),
+                        "as_written": as_written(
+                            labs[k],
+                            f"{b.shown(labs[k].decimals)} {labs[k].unit}",
+                            stage.as_given(k),
+                            b.comparator,
+                        ),
                     }
                     for k, b in stage.censored.items()
                 ],
@@ -216,8 +226,7 @@ def render_sheet(sheet: dict[str, Any], out: Console) -> None:
             style = "green" if f["state"] == "present" else "dim" if f["state"] == "absent" else "yellow"
             out.print(Text(f"  {f['label']}: {f['state']}", style=style))
         for lab in stage["labs"]:
-            given = f" (given in {lab['given_unit']})" if lab["given_unit"] else ""
-            out.print(f"  {lab['label']}: {lab['shown']}{given}")
+            out.print(f"  {lab['label']}: {lab['as_written']}")
         for t in stage["tests"]:
             out.print(f"  {t['label']}: {t['shown']}")
         if stage["note"]:

@@ -23,6 +23,7 @@ from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json
 from hemedx.engine.evaluate import GeneratedItem, Item, evaluate_cases, summarise
 from hemedx.errors import InputError
+from hemedx.rules.vocab import short_label
 
 
 @cli.command()
@@ -104,6 +105,7 @@ def evaluate(
         render_summary(
             summary,
             pack_labels=pack.kb.diagnosis_labels,
+            shorts={d.id: short_label(d) for d in pack.diagnoses},
             out=console(),
             show_misses=show_misses,
         )
@@ -135,7 +137,11 @@ def _pct(x: float | None) -> str:
 
 
 def render_summary(
-    s: dict[str, Any], pack_labels: dict[str, str], out: Console, show_misses: int = 50
+    s: dict[str, Any],
+    pack_labels: dict[str, str],
+    out: Console,
+    show_misses: int = 50,
+    shorts: dict[str, str] | None = None,
 ) -> None:
     """The evaluation as text: headline figures, per diagnosis, confusion matrix, calibration, misses."""
     out.print(
@@ -159,7 +165,7 @@ def render_summary(
         table.add_row(row["diagnosis"], str(row["cases"]), _pct(row["top1"]), _pct(row["top3"]))
     out.print(table)
     out.print()
-    _confusion(s["confusion"]["matrix"], out)
+    _confusion(s["confusion"]["matrix"], shorts or {}, out)
     out.print()
     cal = Table(
         title="Calibration by decile (every diagnosis of every answered case)",
@@ -199,22 +205,8 @@ def render_summary(
             )
 
 
-_SHORT = {
-    "aplastic_anemia": "AA",
-    "acute_leukemia": "AL",
-    "aiha": "AIHA",
-    "mds": "MDS",
-    "pnh": "PNH",
-    "megaloblastic_anemia": "MEG",
-    "itp": "ITP",
-    "evans_syndrome": "EVANS",
-    "hereditary_spherocytosis": "HS",
-    "normal": "NORMAL",
-    "none": "NONE",
-}
-
-
-def _confusion(matrix: dict[str, dict[str, int]], out: Console) -> None:
+def _confusion(matrix: dict[str, dict[str, int]], shorts: dict[str, str], out: Console) -> None:
+    """Rows and columns are the diagnoses' short labels from the pack (NORMAL and NONE are not diagnoses)."""
     cols = list(next(iter(matrix.values())).keys()) if matrix else []
     table = Table(
         title="Confusion matrix (rows: expected; columns: top-1, NONE = nothing fits)",
@@ -225,9 +217,9 @@ def _confusion(matrix: dict[str, dict[str, int]], out: Console) -> None:
     )
     table.add_column("")
     for c in cols:
-        table.add_column(_SHORT.get(c, c[:6].upper()), justify="right")
+        table.add_column(shorts.get(c, c[:6].upper()), justify="right")
     for row, counts in matrix.items():
         if not any(counts.values()):
             continue
-        table.add_row(_SHORT.get(row, row[:6].upper()), *[str(counts[c]) if counts[c] else "·" for c in cols])
+        table.add_row(shorts.get(row, row[:6].upper()), *[str(counts[c]) if counts[c] else "·" for c in cols])
     out.print(table)

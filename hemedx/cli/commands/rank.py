@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hemedx.cases.library import DEMO_CASE, resolve_case
+from hemedx.cases.library import DEMO_CASE, case_handle, resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.jsonout import emit_json
@@ -15,6 +15,7 @@ from hemedx.cli.options import json_option, pack_from, rules_option, uniform_opt
 from hemedx.engine import rank_case
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
+from hemedx.rules.vocab import diagnosis_aliases
 from hemedx.suggest import did_you_mean
 
 upto_option = click.option(
@@ -65,7 +66,7 @@ def rank(
         else:
             from hemedx.cli.render import console, render_rank
 
-            render_rank(report, console())
+            render_rank(report, console(), again=case_handle(c)[0])
         return
     after = rank_case(
         c, pack, upto=stage, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(stage), changes)
@@ -85,7 +86,7 @@ def stage_index(upto: int | None, case: Case) -> int | None:
         return None
     if upto > len(case.stages):
         raise InputError(
-            f"--upto {upto}: case '{case.id}' has {len(case.stages)} stages",
+            f"--upto {upto}: {case_handle(case)[1]} has {len(case.stages)} stages",
             hint=f"use 1 to {len(case.stages)}",
         )
     return upto - 1
@@ -99,7 +100,8 @@ def resolve_diagnosis(text: str, pack: Pack) -> str:
     if m.diagnosis is not None and m.how != "nearest":
         return m.diagnosis
     ids = [d.id for d in pack.diagnoses]
-    hint = f"did you mean '{m.diagnosis}'?" if m.diagnosis else did_you_mean(text, ids)
+    nearest = did_you_mean(text, ids, diagnosis_aliases(pack))
+    hint = f"did you mean '{m.diagnosis}'?" if m.diagnosis else nearest
     raise InputError(f"--why-not: unknown diagnosis '{text}'", hint=hint or f"one of: {', '.join(ids)}")
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from hemedx.cases.library import resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
+from hemedx.cli.commands.rank import stage_index, upto_option
 from hemedx.cli.options import force_option, json_option, pack_from, rules_option, uniform_option
 from hemedx.cli.render import (
     cite_marks,
@@ -31,6 +32,7 @@ from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
 from hemedx.outfiles import write_file
 from hemedx.rules.model import Pack
+from hemedx.rules.vocab import diagnosis_aliases
 from hemedx.suggest import did_you_mean
 
 MAX_ANSWER = 4096
@@ -83,7 +85,7 @@ def compare_guess(guess: str, stage: dict[str, Any], pack: Pack) -> str:
     """Tell the learner how their leading diagnosis compares with the engine at this stage."""
     m = match_diagnosis(guess, pack)
     if m.diagnosis is None:
-        hint = did_you_mean(guess, [d.id for d in pack.diagnoses])
+        hint = did_you_mean(guess, [d.id for d in pack.diagnoses], diagnosis_aliases(pack))
         return f"'{guess}' is not a diagnosis in this differential{f' ({hint})' if hint else ''}."
     order = [d["diagnosis"] for d in stage["differential"]]
     mine = stage["differential"][order.index(m.diagnosis)]
@@ -211,12 +213,16 @@ def walkthrough(case: str, rules_dir: Path | None, as_json: bool, uniform_priors
 @force_option
 @rules_option
 @uniform_option
-def present(case: str, out_file: Path, force: bool, rules_dir: Path | None, uniform_priors: bool) -> None:
+@upto_option
+def present(
+    case: str, out_file: Path, force: bool, rules_dir: Path | None, uniform_priors: bool, upto: int | None
+) -> None:
     """Write CASE as one self-contained HTML presentation: stage reveal, bars, citations, hidden answer."""
     from hemedx.present import render_html
 
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
-    html = render_html(c, walkthrough_stages(c, pack, uniform_priors))
+    stages = walkthrough_stages(c, pack, uniform_priors, upto=stage_index(upto, c))
+    html = render_html(c, stages)
     write_file(out_file, html, force=force)
-    click.echo(f"wrote {out_file} ({len(c.stages)} stages)", err=True)
+    click.echo(f"wrote {out_file} ({len(stages)} stages)", err=True)

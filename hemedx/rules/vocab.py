@@ -1,0 +1,131 @@
+"""The names a learner may type for pack entries: ids, labels, short labels and synonyms.
+
+Synonyms live in the pack (``synonyms:`` and ``short:`` on findings, labs, tests and diagnoses), so a
+teacher's overlay extends them. Two namespaces: the vocabulary (findings, labs and tests share one, as
+``--set`` and case files do) and the diagnoses. Matching is case-insensitive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hemedx.rules.model import Diagnosis, Finding, Lab, Pack, Test
+
+KINDS = ("finding", "lab", "test", "diagnosis")
+VOCABULARY_KINDS = ("finding", "lab", "test")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One nameable thing in the pack, with every name it answers to."""
+
+    kind: str
+    id: str
+    label: str
+    short: str | None
+    synonyms: tuple[str, ...]
+    item: Finding | Lab | Test | Diagnosis
+
+    def names(self) -> tuple[str, ...]:
+        """Id, short label and synonyms, lower-cased: what a learner may type for it."""
+        extra = (self.short,) if self.short else ()
+        return tuple(dict.fromkeys(n.lower() for n in (self.id, *extra, *self.synonyms)))
+
+    def matches(self, text: str) -> bool:
+        """Case-insensitive substring over id, label, short label and synonyms."""
+        low = text.lower()
+        return any(low in n for n in (*self.names(), self.label.lower()))
+
+
+def entries(pack: Pack, kinds: tuple[str, ...] = KINDS) -> Iterator[Entry]:
+    """Every finding, lab, test and diagnosis (the outside hypothesis excepted), in pack order by kind."""
+    vocab = pack.vocabulary
+    groups: dict[str, list[Finding | Lab | Test | Diagnosis]] = {
+        "finding": list(vocab.findings),
+        "lab": list(vocab.labs),
+        "test": list(vocab.tests),
+        "diagnosis": [d for d in pack.diagnoses if not d.is_outside],
+    }
+    for kind in kinds:
+        for item in groups[kind]:
+            short = getattr(item, "short", None)
+            yield Entry(kind, item.id, item.label, short, tuple(item.synonyms), item)
+
+
+def aliases(pack: Pack, kinds: tuple[str, ...] = VOCABULARY_KINDS) -> dict[str, str]:
+    """Short label or synonym (lower-cased) -> id, for "did you mean" and for reading answers."""
+    out: dict[str, str] = {}
+    for entry in entries(pack, kinds):
+        for name in entry.names()[1:]:
+            if name != entry.id:
+                out.setdefault(name, entry.id)
+    return out
+
+
+def diagnosis_aliases(pack: Pack) -> dict[str, str]:
+    """Abbreviations and synonyms of the diagnoses (AML -> acute_leukemia)."""
+    return aliases(pack, ("diagnosis",))
+
+
+def short_label(dx: Diagnosis, width: int = 6) -> str:
+    """The diagnosis's ``short`` label, or the first letters of its id in capitals (tables)."""
+    return dx.short or dx.id[:width].upper()
+
+
+def collisions(pack: Pack) -> list[tuple[Entry, str, Entry]]:
+    """(entry, name, other entry) for every short label or synonym that another entry already answers to."""
+    found: list[tuple[Entry, str, Entry]] = []
+    for kinds in (VOCABULARY_KINDS, ("diagnosis",)):
+        every = list(entries(pack, kinds))
+        owner = {e.id: e for e in every}
+        claimed: dict[str, Entry] = {}
+        for entry in every:
+            for name in entry.names()[1:]:
+                other = owner.get(name) or claimed.get(name)
+                if other is not None and other is not entry:
+                    found.append((entry, name, other))
+                claimed.setdefault(name, entry)
+    return found
+
+
+GROUPS = {"finding": "findings", "lab": "labs", "test": "tests", "diagnosis": "diagnoses"}
+
+
+def search(pack: Pack, text: str | None) -> dict[str, list[Entry]]:
+    """Entries whose id, label, short label or synonym contains ``text`` (all when None), by kind."""
+    found: dict[str, list[Entry]] = {group: [] for group in GROUPS.values()}
+    for entry in entries(pack):
+        if text is None or entry.matches(text):
+            found[GROUPS[entry.kind]].append(entry)
+    return found
+
+
+def describe(entry: Entry) -> dict[str, Any]:
+    """The ``hemedx vocab --json`` record of one entry (documented in the README)."""
+    item = entry.item
+    out: dict[str, Any] = {"id": entry.id, "label": entry.label}
+    if entry.kind != "finding":
+        out["short"] = entry.short
+    out["synonyms"] = list(entry.synonyms)
+    if isinstance(item, Finding):
+        out |= {"category": item.category, "observable": item.observable}
+    elif isinstance(item, Lab):
+        units = [{"unit": u, "factor": 1.0} for u in (item.unit, *item.unit_aliases)]
+        for alt in item.alternative_units:
+            units += [{"unit": u, "factor": alt.factor} for u in (alt.unit, *alt.aliases)]
+        out |= {"category": item.category, "unit": item.unit, "accepted_units": units}
+    elif isinstance(item, Test):
+        values = [{"value": v, "label": item.value_labels.get(v, v)} for v in item.values]
+        out |= {"category": item.category, "values": values}
+    return out
+
+
+def every_name(pack: Pack) -> dict[str, str]:
+    """Every lower-cased name (synonym, short label, label) -> id, for "did you mean" over all kinds."""
+    names: dict[str, str] = {}
+    for entry in entries(pack):
+        for name in (*entry.names()[1:], entry.label.lower()):
+            names.setdefault(name, entry.id)
+    return names
