@@ -55,3 +55,9 @@ def test_random_floats_strings_and_nesting_match() -> None:
 def test_non_string_keys_fall_back_to_the_stdlib() -> None:
     data = {1: "a", "b": (1, 2)}
     assert dumps(data) == _stdlib(data)
+
+
+def test_number_like_text_inside_strings_is_left_alone() -> None:
+    data = {"1e-6 ": "0.00001", "note": "p = 1e-6,", "x": [-1.5e-07, " 0.00001"], "top": -0.00002}
+    assert dumps(data) == _stdlib(data)
+    assert dumps(-1e-05) == _stdlib(-1e-05)
