@@ -31,10 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py --json benchmarks/results/bench.json
+	$(BIN)/python benchmarks/bench.py --json benchmarks/figures-latest.json
 
 bench-serve: $(STAMP)
-	$(BIN)/python benchmarks/serve_load.py --json benchmarks/results/serve_load.json
+	$(BIN)/python benchmarks/serve_load.py --json benchmarks/serve-load-latest.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
