@@ -24,7 +24,8 @@ def _id(example: tuple[Path, int]) -> str:
 
 def test_the_pages_have_examples():
     assert len(EXAMPLES) >= 10, "README and docs should show runnable examples"
-    shown = {c.line.split()[1] for page, n in EXAMPLES for c in blocks(page)[n].commands if " " in c.line}
+    commands = [c.line.split("hemedx ", 1)[-1] for page, n in EXAMPLES for c in blocks(page)[n].commands]
+    shown = {line.split()[0] for line in commands if line}
     assert {"rank", "explain", "quiz", "rules", "cases", "present"} <= shown
 
 
@@ -35,7 +36,6 @@ def test_example_output_is_what_the_page_shows(example, tmp_path):
     assert block.commands, f"{block.name}: a console block without a '$ hemedx' line"
     outputs = []
     for command in block.commands:
-        assert "hemedx" in command.line, f"{block.name}: `{command.line}` does not run hemedx"
         actual, status = run(command, tmp_path)
         outputs.append((actual, status))
         if UPDATE:
