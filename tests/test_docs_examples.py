@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from docs_examples import PAGES, ROOT, Block, blocks, matches, rewrite, run, unrun_commands
 
 UPDATE = os.environ.get("HEMEDX_UPDATE_DOCS") == "1"

@@ -56,7 +56,7 @@ def _section(ctx: click.Context) -> list[str]:
 
 
 def _plain(text: str) -> str:
-    """Click help text as Markdown paragraphs (``\\b`` blocks keep their line breaks)."""
+    """Click help text as Markdown paragraphs (click's no-rewrap blocks keep their line breaks)."""
     out = []
     for paragraph in text.strip().split("\n\n"):
         if paragraph.startswith("\b"):
