@@ -134,6 +134,7 @@ def walkthrough(case: Case, pack: Pack, uniform_priors: bool = False) -> list[di
             "outside_differential": report["outside_differential"],
             "next_test": report["next_test"],
             "references": report["references"],
+            "pack": report["pack"],  # which rules ranked it: every export names its pack
         }
         out.append(item)
     everything = renumber(out)
