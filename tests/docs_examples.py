@@ -4,7 +4,7 @@ A ``console`` block holds ``$ hemedx ...`` lines, each followed by the output th
 (stdout and stderr together). A line ``...`` alone stands for any number of lines (a long output
 shown in part); a last line ``[exit N]`` says the command ends with status N (0 otherwise). The commands
 of one block run in one fresh folder, in order, so a block may write a file and then read it.
-Versions, pack content hashes, the folder and timings are normalised before comparing.
+Versions, pack content hashes, the folder, dates and timings are normalised before comparing.
 ``HEMEDX_UPDATE_DOCS=1`` rewrites every page's outputs from a real run instead of comparing.
 """
 
@@ -25,6 +25,7 @@ EXIT = re.compile(r"^\[exit (\d+)\]$")
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
 SKIP = "<!-- docs-examples: not run"  # precedes a block showing a command that cannot run in a test
 NORMALISE = [
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?\b"), "<when>"),  # e.g. quiz history
     (re.compile(r"\b[0-9a-f]{16}\b"), "<hash>"),  # the pack's content digest
     (re.compile(r"\b\d+\.\d+\.\d+(?:\.dev\d+)?\b"), "<version>"),
     (re.compile(r"\b\d+(?:\.\d+)? ?(?:ms|s)\b"), "<time>"),
