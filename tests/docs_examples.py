@@ -5,7 +5,8 @@ A ``console`` block holds ``$ hemedx ...`` lines, each followed by the output th
 shown in part); a last line ``[exit N]`` says the command ends with status N (0 otherwise). The commands
 of one block run in one fresh folder, in order, so a block may write a file and then read it.
 Versions, pack content hashes, the folder, dates and timings are normalised before comparing.
-``HEMEDX_UPDATE_DOCS=1`` rewrites every page's outputs from a real run instead of comparing.
+``HEMEDX_UPDATE_DOCS=1`` rewrites every output that no longer matches from a real run instead of failing
+(one that still matches is left as written, so hand-placed elisions survive).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
 SKIP = "<!-- docs-examples: not run"  # precedes a block showing a command that cannot run in a test
 NORMALISE = [
     (re.compile(r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?\b"), "<when>"),  # e.g. quiz history
+    (re.compile(r"\.yaml:\d+\b"), ".yaml:<line>"),  # where a rule sits in its file moves with every edit
     (re.compile(r"\b[0-9a-f]{16}\b"), "<hash>"),  # the pack's content digest
     (re.compile(r"\b\d+\.\d+\.\d+(?:\.dev\d+)?\b"), "<version>"),
     (re.compile(r"\b\d+(?:\.\d+)? ?(?:ms|s)\b"), "<time>"),
@@ -182,7 +184,8 @@ def rewrite(block: Block, outputs: list[tuple[list[str], int]]) -> None:
     body = []
     for command, (actual, status) in zip(block.commands, outputs, strict=True):
         body.append(f"{indent}$ {command.line}")
-        body += [f"{indent}{line}" if line else "" for line in refreshed(command.expected, actual)]
+        kept = command.expected if matches(command.expected, actual) else refreshed(command.expected, actual)
+        body += [f"{indent}{line}" if line else "" for line in kept]
         if status:
             body.append(f"{indent}[exit {status}]")
     lines[block.start + 1 : block.end] = body
