@@ -121,7 +121,7 @@ def run(command: Command, folder: Path) -> tuple[list[str], int]:
         "PYTHONPATH": str(ROOT),
         "COLUMNS": "80",
         "NO_COLOR": "1",
-        "HEMEDX_DATA_DIR": str(folder / ".data"),
+        "HEMEDX_DATA_DIR": ".data",  # relative to the folder: paths print short and the same every run
         "LC_ALL": "C.UTF-8",
         "PYTHONIOENCODING": "utf-8",
     }
