@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # (upstream PR #403, merged but unreleased). setup.py overwrites CFLAGS, so it goes in CPPFLAGS.
 export CPPFLAGS := -DPyEval_CallObject=PyObject_CallObject $(CPPFLAGS)
 
-.PHONY: demo test lint bench bench-serve clean
+.PHONY: demo test lint docs bench bench-serve clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hemedx needs Python >= 3.11 (found %s); run: make PYTHON=python3.11" % sys.version.split()[0])'
@@ -30,6 +30,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The documentation site, offline and strict (a warning or broken link fails). The docs extra is installed
+# into .venv on first use; the rule catalogue and the command reference are generated during the build.
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-cache-dir -e '.[docs]'
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --clean --site-dir site
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --json benchmarks/figures-latest.json
 
@@ -37,4 +48,4 @@ bench-serve: $(STAMP)
 	$(BIN)/python benchmarks/serve_load.py --json benchmarks/serve-load-latest.json
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .ruff_cache

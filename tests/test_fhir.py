@@ -363,11 +363,11 @@ def test_import_errors_are_input_errors_in_the_api():
         import_data({"resourceType": "Bundle", "type": "collection", "entry": []})
 
 
-def test_readme_mapping_table_is_current():
+def test_docs_mapping_table_is_current():
     from hemedx.fhir.codes import mapping_table
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert mapping_table(PACK) in readme, "regenerate the README table with hemedx.fhir.codes.mapping_table"
+    page = (Path(__file__).resolve().parent.parent / "docs" / "reference" / "fhir.md").read_text()
+    assert mapping_table(PACK) in page, "regenerate docs/reference/fhir.md with codes.mapping_table"
 
 
 def test_a_result_without_value_is_left_out_and_a_same_day_repeat_is_noted():

@@ -298,6 +298,8 @@ def test_export_command_writes_csv_and_json(tmp_path):
                                         "acute_leukemia", ""]  # fmt: skip
     r = runner.invoke(cli, ["serve", "export", session.id, "--json", "--db", str(db)])
     data = json.loads(r.output)
+    assert set(data["pack"]) == {"id", "version", "digest"}  # which pack scored the session
+    assert lines[1].endswith(f",{data['pack']['id']} {data['pack']['version']} {data['pack']['digest']}")
     assert data["summary"][0]["stages"][0]["answered"] == 1
     assert data["students"][0]["cases"][0]["stages"][0]["points"] == 5  # 25.4 + 29.8 % -> 5
     r = runner.invoke(cli, ["serve", "export", session.id, "--csv", "--summary", "--db", str(db)])

@@ -27,11 +27,12 @@ class Terminal:
         if self.pid == 0:  # the child: run hemedx from this checkout
             os.execve(sys.executable, [sys.executable, "-m", "hemedx", *args], env)
         self.seen = b""
+        self.pos = 0  # end of the last text waited for: later output may already sit in the same chunk
 
     def wait_for(self, text: str, timeout: float = 120) -> None:
         """Read until ``text`` appears after everything waited for before."""
-        start, mark = time.monotonic(), len(self.seen)
-        while text.encode() not in self.seen[mark:]:
+        start = time.monotonic()
+        while (found := self.seen.find(text.encode(), self.pos)) < 0:
             assert time.monotonic() - start < timeout, self.seen.decode(errors="replace")[-2000:]
             ready, _, _ = select.select([self.fd], [], [], 1)
             if ready:
@@ -41,6 +42,7 @@ class Terminal:
                     chunk = b""
                 assert chunk, self.seen.decode(errors="replace")[-2000:]
                 self.seen += chunk
+        self.pos = found + len(text.encode())
 
     def send(self, data: bytes) -> None:
         os.write(self.fd, data)

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hemedx.cli.jsonout import emit_json  # noqa: F401  (re-exported: one JSON writer for every view)
+from hemedx.engine.report import pack_line
 from hemedx.safetext import terminal_text
 
 BAR_WIDTH = 24
@@ -126,6 +127,7 @@ def header(out: Console, report: dict[str, Any], show_id: bool = True) -> None:
     else:
         out.print(Text(report["title"], style="bold"))
     out.print(Text(report["disclaimer"], style="italic dim"))
+    out.print(Text(pack_line(report["pack"]), style="dim"))
 
 
 def alerts_block(out: Console, alerts: list[dict[str, Any]]) -> set[int]:

@@ -23,7 +23,7 @@ from hemedx.safetext import terminal_text
 
 
 class ExitStatus(IntEnum):
-    """What ``hemedx``'s exit status means (README, "Exit status")."""
+    """What ``hemedx``'s exit status means (docs/reference/json.md, "Exit status")."""
 
     OK = 0
     FINDINGS = 1  # the work ran and found something: rule check issues, failing tests, stale schemas

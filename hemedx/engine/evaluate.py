@@ -23,6 +23,7 @@ from hemedx.cases.generator import Distributions, Plan, generate_case, to_case
 from hemedx.cases.model import Case
 from hemedx.engine.engine import get_engine
 from hemedx.engine.ranking import Ranking
+from hemedx.engine.report import pack_stamp
 from hemedx.rules.model import Pack
 
 NORMAL = "normal"  # the expected label of a case without an answer key
@@ -303,7 +304,7 @@ def summarise(results: Sequence[CaseResult], pack: Pack) -> dict[str, Any]:
             for r in with_subtype
             if r.top1 and not r.subtype_correct
         ],
-        "pack": {"id": pack.info.id, "version": pack.info.version, "digest": pack.digest},
+        "pack": pack_stamp(pack),
     }
 
 

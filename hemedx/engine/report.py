@@ -29,6 +29,16 @@ RECORD_DISCLAIMER = (
 )
 
 
+def pack_stamp(pack: Pack) -> dict[str, str]:
+    """Which pack an output came from: id, version and content hash (the same pack always gives the same)."""
+    return {"id": pack.info.id, "version": pack.info.version, "digest": pack.digest}
+
+
+def pack_line(stamp: dict[str, str]) -> str:
+    """The one-line form of :func:`pack_stamp` shown under every text and HTML header."""
+    return f"Rule pack {stamp['id']} {stamp['version']} (content {stamp['digest']})"
+
+
 def disclaimer_for(case: Case) -> str:
     """The notice every view of ``case`` shows: synthetic, or from a record (with its provenance)."""
     if case.synthetic:
@@ -197,7 +207,7 @@ def build_report(
         "findings": findings,
         "conflicts": list(ranking.conflicts),
         "priors": "uniform" if ranking.uniform_priors else "pack",
-        "pack": {"id": pack.info.id, "version": pack.info.version, "digest": pack.digest},
+        "pack": pack_stamp(pack),
         "hemedx_version": __version__,
         "disclaimer": disclaimer_for(case),
         **extra,

@@ -135,6 +135,7 @@ def walkthrough(
             "outside_differential": report["outside_differential"],
             "next_test": report["next_test"],
             "references": report["references"],
+            "pack": report["pack"],  # which rules ranked it: every export names its pack
         }
         out.append(item)
     everything = renumber(out)

@@ -254,7 +254,7 @@ FHIR_RESOURCE_TYPES = frozenset(
 
 
 def mapping_table(pack: Pack) -> str:
-    """The LOINC/UCUM mapping as a Markdown table (README's copy is checked against it by a test)."""
+    """The LOINC/UCUM mapping as a Markdown table (docs/reference/fhir.md has a tested copy)."""
     rows = ["| hemedx id | LOINC | UCUM (canonical) | other units read |", "|---|---|---|---|"]
     for lab in pack.vocabulary.labs:
         if lab.loinc:

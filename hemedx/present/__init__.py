@@ -14,7 +14,7 @@ from typing import Any
 
 from hemedx.cases.library import case_code
 from hemedx.cases.model import Case
-from hemedx.engine.report import disclaimer_for
+from hemedx.engine.report import disclaimer_for, pack_line
 from hemedx.present.alerts import alert_line
 from hemedx.present.units import units_as_written
 
@@ -137,6 +137,8 @@ def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any
             "title": case.title,
             "presentation": " ".join(case.presentation.split()) if case.presentation else None,
             "disclaimer": disclaimer_for(case),
+            "pack": stages[-1]["pack"],
+            "pack_line": pack_line(stages[-1]["pack"]),
             "stages": out_stages,
             "explanation": explanation,
             "answer": answer,

@@ -16,7 +16,7 @@ from hemedx.serve.views import agreement, case_score, class_stats, stage_score
 
 CSV_COLUMNS = [
     "session", "student", "nickname", "case", "stage", "stage_name",
-    "pick_1", "pick_2", "pick_3", "subtype", "points", "max",
+    "pick_1", "pick_2", "pick_3", "subtype", "points", "max", "pack",
 ]  # fmt: skip
 
 
@@ -65,7 +65,20 @@ def session_results(session: Session, deck: list[CaseMaterial], store: Store) ->
                 ],
             }
         )
-    return {"session": session.id, "cases": [m.case.id for m in deck], "students": people, "summary": summary}
+    pack = deck[0].stages[0].report["pack"] if deck and deck[0].stages else None  # one pack per session
+    return {
+        "session": session.id,
+        "cases": [m.case.id for m in deck],
+        "students": people,
+        "summary": summary,
+        "pack": pack,
+    }
+
+
+def _pack_cell(data: dict[str, Any]) -> str:
+    """The pack that scored the session, in one CSV cell: id, version and content hash."""
+    pack = data.get("pack")
+    return f"{pack['id']} {pack['version']} {pack['digest']}" if pack else ""
 
 
 def to_csv(data: dict[str, Any]) -> str:
@@ -81,12 +94,12 @@ def to_csv(data: dict[str, Any]) -> str:
                 picks = [*st["picks"], "", "", ""][:3]
                 writer.writerow(
                     [data["session"], person["student"], nick, case["case"], st["stage"], st["name"],
-                     *picks, st["subtype"] or "", st["points"], st["max"]]
+                     *picks, st["subtype"] or "", st["points"], st["max"], _pack_cell(data)]
                 )  # fmt: skip
             score = case["score"]
             writer.writerow(
                 [data["session"], person["student"], nick, case["case"], "total", f"bonus {score['bonus']}",
-                 "", "", "", "", score["points"], score["max"]]
+                 "", "", "", "", score["points"], score["max"], _pack_cell(data)]
             )  # fmt: skip
     return out.getvalue()
 
@@ -94,7 +107,7 @@ def to_csv(data: dict[str, Any]) -> str:
 SUMMARY_COLUMNS = [
     "session", "case", "stage", "stage_name", "answered", "students", "top_first_pick",
     "top_first_pick_share", "engine_top", "first_pick_is_engine_top", "engine_top_listed",
-    "mean_top3_overlap", "mean_points",
+    "mean_top3_overlap", "mean_points", "pack",
 ]  # fmt: skip
 
 
@@ -112,6 +125,6 @@ def to_summary_csv(data: dict[str, Any]) -> str:
                 [data["session"], case["case"], st["stage"], st["name"], st["answered"], st["students"],
                  top["diagnosis"] if top else "", top["share"] if top else "", st["engine_top3"][0],
                  a["first_pick_is_engine_top"], a["engine_top_listed"], a["mean_top3_overlap"],
-                 round(sum(points) / len(points), 2) if points else ""]
+                 round(sum(points) / len(points), 2) if points else "", _pack_cell(data)]
             )  # fmt: skip
     return out.getvalue()

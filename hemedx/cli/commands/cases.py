@@ -15,7 +15,7 @@ from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import cite_marks, console, emit_json
-from hemedx.engine.report import Citations, disclaimer_for
+from hemedx.engine.report import Citations, disclaimer_for, pack_line, pack_stamp
 from hemedx.rules.model import Pack
 from hemedx.rules.units import as_written
 
@@ -206,6 +206,7 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
         ]
         sheet["references"] = cites.references()
     sheet["disclaimer"] = disclaimer_for(case)
+    sheet["pack"] = pack_stamp(pack)
     return sheet
 
 
@@ -215,6 +216,7 @@ def render_sheet(sheet: dict[str, Any], out: Console) -> None:
     handle = sheet.get("id", sheet["code"])  # the id only beside the answer
     out.print(Text(sheet["title"], style="bold"), Text(f"  (case {handle})", style="dim"))
     out.print(Text(sheet["disclaimer"], style="italic dim"))
+    out.print(Text(pack_line(sheet["pack"]), style="dim"))
     out.print(f"Patient: {p['age']:g}-year-old {p['sex']}")
     if sheet["presentation"]:
         out.print()

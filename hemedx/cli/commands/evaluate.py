@@ -22,6 +22,7 @@ from hemedx.cli.commands.generate import distributions_option
 from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json
 from hemedx.engine.evaluate import GeneratedItem, Item, evaluate_cases, summarise
+from hemedx.engine.report import pack_line
 from hemedx.errors import InputError
 from hemedx.rules.vocab import short_label
 
@@ -150,6 +151,7 @@ def render_summary(
             style="bold",
         )
     )
+    out.print(Text(pack_line(s["pack"]), style="dim"))
     out.print(
         f"Cases {s['cases']}   top-1 {_pct(s['top1'])}   top-3 {_pct(s['top3'])}   "
         f"subtype {_pct(s['subtype'])} (of {s['subtype_cases']})   "

@@ -37,6 +37,7 @@ from hemedx.engine.quizscore import (
     score_subtype,
     total,
 )
+from hemedx.engine.report import pack_stamp
 from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
@@ -100,7 +101,7 @@ def quiz(
     c = choose_case(case, pick_random, seed, difficulty, tag, pack)
     stages = walkthrough_stages(c, pack, uniform_priors)
     out = Console(file=io.StringIO()) if as_json else console()  # --json: the result is the only output
-    result = new_result(c)
+    result = new_result(c, pack)
     interrupted = False
     try:
         run_quiz(c, stages, pack, out, Prompter(out, interactive=True), result)
@@ -146,7 +147,7 @@ def choose_case(
     return random.Random(seed).choice(fitting)
 
 
-def new_result(case: Case) -> dict[str, Any]:
+def new_result(case: Case, pack: Pack) -> dict[str, Any]:
     """The ``quiz --json`` result before any answer: the case by its neutral code, never its id."""
     return {
         "case": case_code(case.id),
@@ -158,6 +159,7 @@ def new_result(case: Case) -> dict[str, Any]:
         "subtype": None,
         "score": None,
         "answer": None,
+        "pack": pack_stamp(pack),
     }
 
 
@@ -165,7 +167,7 @@ def run_quiz(
     case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter, result: dict[str, Any]
 ) -> None:
     """Ask and score every stage, then the subtype question; ``result`` grows as each is scored."""
-    intro(out, case)
+    intro(out, case, pack)
     out.print()
     out.print(Text(QUIZ_RULE, style="dim"))
     key = stages[-1]["answer"]

@@ -27,7 +27,7 @@ from hemedx.cli.render import (
     render_stage_ranking,
 )
 from hemedx.engine.quiz import match_diagnosis
-from hemedx.engine.report import disclaimer_for
+from hemedx.engine.report import disclaimer_for, pack_line, pack_stamp
 from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
 from hemedx.outfiles import write_file
@@ -72,10 +72,11 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def intro(out: Console, case: Case) -> None:
-    """The case's title (never its id), the teaching-aid notice and the presentation."""
+def intro(out: Console, case: Case, pack: Pack) -> None:
+    """The case's title (never its id), the teaching-aid notice, the pack that ranks it, the presentation."""
     out.print(Text(case.title, style="bold"))  # never the id: a library id names the answer
     out.print(Text(disclaimer_for(case), style="italic dim"))
+    out.print(Text(pack_line(pack_stamp(pack)), style="dim"))
     if case.presentation:
         out.print()
         out.print(" ".join(case.presentation.split()))
@@ -141,7 +142,7 @@ def run_walkthrough(
 def _walk(
     case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter, pause: Pause | None
 ) -> None:
-    intro(out, case)
+    intro(out, case, pack)
     out.print()
     legend(out)
     for stage in stages:

@@ -1,7 +1,7 @@
-"""The README documents every construct of the rule language, each with an example that really parses.
+"""docs/writing-rules.md documents every construct of the rule language, each with an example that parses.
 
 The constructs are read from the pack model itself, so a field added to a rule model without a line in
-the README's "The rule language, construct by construct" section fails here.
+the guide's "The rule language, construct by construct" section fails here.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from hemedx.rules import model as m
 from hemedx.safeyaml import parse_yaml
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-TITLE = "### The rule language, construct by construct"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "writing-rules.md"
+TITLE = "## The rule language, construct by construct"
 
 # Every model that makes up a rule (and the pack parameters that ``param:NAME`` names).
 RULE_MODELS: tuple[type[BaseModel], ...] = (
@@ -59,7 +59,7 @@ CONDITION = TypeAdapter(m.Condition)
 
 
 def section() -> str:
-    text = README.read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     start = text.index(TITLE)
     end = text.find("\n#", start + len(TITLE))
     return text[start : end if end != -1 else len(text)]
@@ -95,11 +95,11 @@ def _parses(fragment: dict[str, Any]) -> bool:
 
 @pytest.mark.parametrize("example", examples())
 def test_every_one_line_example_parses_with_the_pack_model(example: str) -> None:
-    data = parse_yaml(example, "README.md").data
+    data = parse_yaml(example, "docs/writing-rules.md").data
     assert isinstance(data, dict), example
     if "when" in data:
         CONDITION.validate_python(data["when"])
-    assert _parses(data), f"README example does not parse as any rule fragment: {example}"
+    assert _parses(data), f"docs/writing-rules.md example does not parse as any rule fragment: {example}"
 
 
 def _literals(annotation: Any) -> set[str]:
@@ -126,4 +126,4 @@ def test_every_field_and_value_of_the_rule_language_is_documented() -> None:
     for threshold in ("lower_limit", "upper_limit", "param:"):
         if threshold not in code:
             missing.append(f"threshold {threshold}")
-    assert missing == [], f"not in the README's rule-language section: {missing}"
+    assert missing == [], f"not in the rule-language section of docs/writing-rules.md: {missing}"
