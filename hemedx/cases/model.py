@@ -95,7 +95,8 @@ class Stage:
     note: str | None = None
     given_units: dict[str, str] = field(default_factory=dict)
     censored: dict[str, Censored] = field(default_factory=dict)
-    given_values: dict[str, float] = field(default_factory=dict)  # as written, for labs with a unit
+    # As written, for labs with a unit: display only, so not part of equality (FHIR round trips compare stages).
+    given_values: dict[str, float] = field(default_factory=dict, compare=False)
 
     def as_given(self, lab: str) -> tuple[float, str] | None:
         """The value and unit the case file wrote for ``lab`` (None when it used the canonical unit)."""
