@@ -95,7 +95,7 @@ class Stage:
     note: str | None = None
     given_units: dict[str, str] = field(default_factory=dict)
     censored: dict[str, Censored] = field(default_factory=dict)
-    # As written, for labs with a unit: display only, so not part of equality (FHIR round trips compare stages).
+    # As written (labs with a unit): display only, not part of equality (FHIR round trips compare stages).
     given_values: dict[str, float] = field(default_factory=dict, compare=False)
 
     def as_given(self, lab: str) -> tuple[float, str] | None:
