@@ -44,8 +44,26 @@ def allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> set[str]:
     not a field (a union tag) keeps every arm in play. Used so that a "did you mean" only ever offers a
     key that would be accepted where the unknown one stands.
     """
+    current = _annotations_at(model, loc, keep_on_miss=False)
+    names: set[str] = set()
+    for annotation in current:
+        for arm in _arms(annotation):
+            if isinstance(arm, type) and issubclass(arm, BaseModel):
+                names |= _names(arm)
+    return names
+
+
+def _annotations_at(model: type[BaseModel], loc: tuple[Any, ...], keep_on_miss: bool) -> list[Any]:
+    """The annotations (with their constraints) a pydantic error location can point at inside ``model``.
+
+    Follows the location through nested models, lists, dicts and unions; a part that is not a field (a
+    union tag) keeps every arm in play, and pydantic's names of union arms ('constrained-float') are
+    skipped. ``keep_on_miss`` stays at the last place found when a part leads nowhere.
+    """
     current: list[Any] = [model]
     for part in loc:
+        if isinstance(part, str) and ("-" in part or "[" in part):
+            continue  # pydantic's name of a union arm, not a place in the data
         following: list[Any] = []
         for annotation in current:
             for arm in _arms(annotation):
@@ -53,20 +71,15 @@ def allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> set[str]:
                 if isinstance(arm, type) and issubclass(arm, BaseModel):
                     for name, info in arm.model_fields.items():
                         if part in (name, info.alias):
-                            following.append(info.annotation)
+                            following.append(_with_metadata(info))
                     if isinstance(part, str) and part not in _names(arm):
                         following.append(arm)  # a union tag in the location: stay on this model
                 elif origin in (list, tuple) and isinstance(part, int):
                     following.extend(typing.get_args(arm)[:1])
                 elif origin is dict:
                     following.extend(typing.get_args(arm)[1:2])
-        current = following
-    names: set[str] = set()
-    for annotation in current:
-        for arm in _arms(annotation):
-            if isinstance(arm, type) and issubclass(arm, BaseModel):
-                names |= _names(arm)
-    return names
+        current = following or current if keep_on_miss else following
+    return current
 
 
 def _names(model: type[BaseModel]) -> set[str]:
@@ -194,25 +207,7 @@ def _range_message(model: type[BaseModel], loc: tuple[Any, ...], err: Any) -> tu
 
 def _field_limits(model: type[BaseModel], loc: tuple[Any, ...]) -> dict[str, float]:
     """The ge/gt/le/lt constraints of the field at ``loc`` (empty when it cannot be found)."""
-    current: list[Any] = [model]
-    for part in loc:
-        if isinstance(part, str) and ("-" in part or "[" in part):
-            continue  # pydantic's name of a union arm ('constrained-float'), not a place in the data
-        following: list[Any] = []
-        for annotation in current:
-            for arm in _arms(annotation):
-                origin = typing.get_origin(arm)
-                if isinstance(arm, type) and issubclass(arm, BaseModel):
-                    for name, info in arm.model_fields.items():
-                        if part in (name, info.alias):
-                            following.append(_with_metadata(info))
-                    if isinstance(part, str) and part not in _names(arm):
-                        following.append(arm)
-                elif origin in (list, tuple) and isinstance(part, int):
-                    following.extend(typing.get_args(arm)[:1])
-                elif origin is dict:
-                    following.extend(typing.get_args(arm)[1:2])
-        current = following or current
+    current = _annotations_at(model, loc, keep_on_miss=True)
     out: dict[str, float] = {}
     for annotation in current:
         for meta in _metadata(annotation):
