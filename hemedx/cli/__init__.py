@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from hemedx import __version__
+from hemedx.cli.environment import Environment
 from hemedx.cli.status import PREFIX, ExitStatus, is_closed_pipe, run_command, silence_stdout
 from hemedx.errors import EngineError, InputError
 from hemedx.safetext import terminal_text
@@ -32,8 +33,8 @@ class InputFailure(click.ClickException):
     exit_code = ExitStatus.BAD_INPUT
 
     def show(self, file: Any = None) -> None:
-        """Print the one-line message."""
-        click.echo(terminal_text(f"{PREFIX}{self.message}"), err=True)
+        """Print the one-line message on ``file`` (the environment's stderr)."""
+        click.echo(terminal_text(f"{PREFIX}{self.message}"), file=file, err=True)
 
 
 class InternalFailure(click.ClickException):
@@ -42,8 +43,10 @@ class InternalFailure(click.ClickException):
     exit_code = ExitStatus.INTERNAL
 
     def show(self, file: Any = None) -> None:
-        """Print the one-line message."""
-        click.echo(terminal_text(f"hemedx: internal error, please report it: {self.message}"), err=True)
+        """Print the one-line message on ``file`` (the environment's stderr)."""
+        click.echo(
+            terminal_text(f"hemedx: internal error, please report it: {self.message}"), file=file, err=True
+        )
 
 
 class HemedxGroup(click.Group):
@@ -56,9 +59,15 @@ class HemedxGroup(click.Group):
     def main(  # type: ignore[override]
         self, args: Any = None, prog_name: str | None = None, standalone_mode: bool = True, **extra: Any
     ) -> Any:
-        """Run click without its own error printing; :func:`run_command` prints and picks the status."""
+        """Run click without its own error printing; :func:`run_command` prints and picks the status.
+
+        The :class:`Environment` is made here, once, and becomes the context object every command gets
+        (a test may pass its own as ``obj``).
+        """
+        env = extra.pop("obj", None) or Environment.from_process()
         status = run_command(
-            lambda: super(HemedxGroup, self).main(args, prog_name, standalone_mode=False, **extra)
+            lambda: super(HemedxGroup, self).main(args, prog_name, standalone_mode=False, obj=env, **extra),
+            env,
         )
         if standalone_mode:
             sys.exit(int(status))
@@ -76,7 +85,7 @@ class HemedxGroup(click.Group):
             if not is_closed_pipe(exc):
                 raise
             # Caught here because click turns a closed pipe into exit status 1 itself.
-            silence_stdout()
+            silence_stdout(ctx.find_object(Environment) or Environment.from_process())
             raise click.exceptions.Exit(ExitStatus.OK) from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:

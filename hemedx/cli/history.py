@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -36,12 +36,12 @@ def history_path() -> Path:
     return data_dir() / HISTORY_FILE
 
 
-def warn(text: str) -> None:
+def warn(text: str, stderr: TextIO) -> None:
     """One warning line on stderr."""
-    click.echo(terminal_text(f"hemedx: warning: {text}"), err=True)
+    click.echo(terminal_text(f"hemedx: warning: {text}"), file=stderr)
 
 
-def save(record: dict[str, Any]) -> Path | None:
+def save(record: dict[str, Any], stderr: TextIO) -> Path | None:
     """Append one quiz record; the file's path, or ``None`` (after a warning) when it cannot be saved."""
     path = history_path()
     line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
@@ -52,23 +52,23 @@ def save(record: dict[str, Any]) -> Path | None:
         with os.fdopen(fd, "a", encoding="utf-8") as f:
             f.write(line)
     except OSError as exc:
-        warn(f"progress not saved to {path}: {exc.strerror or exc}")
+        warn(f"progress not saved to {path}: {exc.strerror or exc}", stderr)
         return None
     return path
 
 
-def load() -> list[dict[str, Any]]:
+def load(stderr: TextIO) -> list[dict[str, Any]]:
     """Every readable record, oldest first; unreadable lines or an unreadable file are warned about."""
     path = history_path()
     try:
         if not path.exists():
             return []
         if path.stat().st_size > MAX_HISTORY_BYTES:
-            warn(f"{path} is larger than {MAX_HISTORY_BYTES} bytes; not read")
+            warn(f"{path} is larger than {MAX_HISTORY_BYTES} bytes; not read", stderr)
             return []
         text = path.read_bytes().decode("utf-8", errors="replace")
     except OSError as exc:
-        warn(f"cannot read {path}: {exc.strerror or exc}")
+        warn(f"cannot read {path}: {exc.strerror or exc}", stderr)
         return []
     records, bad = [], 0
     for raw in text.splitlines():
@@ -84,7 +84,7 @@ def load() -> list[dict[str, Any]]:
         else:
             bad += 1
     if bad:
-        warn(f"{path}: skipped {bad} unreadable line(s)")
+        warn(f"{path}: skipped {bad} unreadable line(s)", stderr)
     return records
 
 

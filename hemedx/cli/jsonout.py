@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from typing import Any
+from typing import Any, TextIO
 
 from hemedx.safetext import json_text
 
@@ -69,6 +68,6 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def emit_json(data: Any) -> None:
-    """Print JSON deterministically: fixed key order, two-space indent, UTF-8 kept as is."""
-    sys.stdout.write(json_text(dumps(data)) + "\n")
+def emit_json(data: Any, out: TextIO) -> None:
+    """Write JSON to ``out`` deterministically: fixed key order, two-space indent, UTF-8 kept as is."""
+    out.write(json_text(dumps(data)) + "\n")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import errno
-import os
 import re
-import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +13,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from hemedx.cli.environment import MIN_WIDTH, PIPE_WIDTH, Environment
 from hemedx.cli.jsonout import emit_json  # noqa: F401  (re-exported: one JSON writer for every view)
 from hemedx.engine.report import pack_line
 from hemedx.safetext import terminal_text
@@ -64,37 +63,24 @@ class _Console(Console):
         raise BrokenPipeError(errno.EPIPE, "closed pipe")
 
 
-PIPE_WIDTH = 80  # the width of piped output when COLUMNS does not say (what `fmt` and `less` assume)
-MIN_WIDTH, MAX_WIDTH = 40, 1000
-
-
-def output_width(tty: bool) -> int | None:
-    """COLUMNS when it is a sensible number; otherwise the terminal's width, or 80 for a pipe."""
-    columns = os.environ.get("COLUMNS", "").strip()
-    if columns.isdigit() and MIN_WIDTH <= int(columns) <= MAX_WIDTH:
-        return int(columns)
-    return None if tty else PIPE_WIDTH
-
-
-def console(stderr: bool = False, listing: bool = False) -> Console:
-    """A console that styles only on a terminal; NO_COLOR (any value) means no escape code at all.
+def console(env: Environment, stderr: bool = False, listing: bool = False) -> Console:
+    """A console on ``env``'s stdout (or stderr) that styles only on a terminal and never with NO_COLOR.
 
     rich's own ``no_color`` drops colours but keeps bold, dim and italic; no colour system drops every code.
     A ``listing`` (``file:line: CODE message`` for editors and grep) keeps one line per item when piped.
     """
-    stream = sys.stderr if stderr else sys.stdout
-    tty = stream.isatty()
-    styled = tty and not os.environ.get("NO_COLOR")
+    tty, styled = env.isatty(stderr), env.styled(stderr)
     # Piped prose wraps at COLUMNS (80 when unset), like the terminal, each statement under its indent.
     # markup=False: brackets in case text or citations are text, never rich style tags.
     out = _Console(
-        file=stream,
+        file=env.stream(stderr),
+        force_terminal=tty or None,  # what the environment says, so a test's fake terminal is one too
         color_system="auto" if styled else None,
         no_color=not styled,
         highlight=False,
         markup=False,
         soft_wrap=listing and not tty,
-        width=output_width(tty),
+        width=env.width(stderr),
     )
     out.hanging = not listing
     return out

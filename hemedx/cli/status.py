@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import sys
 import traceback
 from collections.abc import Callable
 from enum import IntEnum
@@ -18,6 +17,7 @@ from typing import Any
 
 import click
 
+from hemedx.cli.environment import DEBUG_VARIABLE, Environment
 from hemedx.errors import InputError
 from hemedx.safetext import terminal_text
 
@@ -33,50 +33,49 @@ class ExitStatus(IntEnum):
 
 
 PREFIX = "hemedx: error: "
-DEBUG_VARIABLE = "HEMEDX_DEBUG"
 
 
-def run_command(main: Callable[[], Any]) -> int:
+def run_command(main: Callable[[], Any], env: Environment) -> int:
     """Run ``main`` (click in non-standalone mode) and map whatever happens to an :class:`ExitStatus`."""
-    _replace_unencodable(sys.stdout)
-    _replace_unencodable(sys.stderr)
+    _replace_unencodable(env.stdout)
+    _replace_unencodable(env.stderr)
     try:
         code = main()
-        _flush_stdout()
+        _flush_stdout(env)
         return _status_of(code)
     except click.exceptions.Exit as exc:  # raised outside a context, e.g. by --version
         return _status_of(exc.exit_code)
     except click.exceptions.NoArgsIsHelpError as exc:  # a bare `hemedx` or `hemedx rules`: the help
-        exc.show()
+        exc.show(env.stderr)
         return ExitStatus.BAD_INPUT
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "hemedx"
-        _say(f"{PREFIX}{_one_line(exc.format_message())} (try '{command} --help')")
+        _say(f"{PREFIX}{_one_line(exc.format_message())} (try '{command} --help')", env)
         return ExitStatus.BAD_INPUT
     except click.ClickException as exc:  # InputFailure and InternalFailure print their own line
-        exc.show()
+        exc.show(env.stderr)
         return _status_of(exc.exit_code)
     except click.Abort as exc:
         if isinstance(exc.__cause__, EOFError):
-            _say(f"{PREFIX}input ended before the command finished")
+            _say(f"{PREFIX}input ended before the command finished", env)
             return ExitStatus.BAD_INPUT
         return ExitStatus.INTERRUPTED
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
     except InputError as exc:  # raised outside a command (lazy import of a broken module, ...)
-        _say(f"{PREFIX}{exc}")
+        _say(f"{PREFIX}{exc}", env)
         return ExitStatus.BAD_INPUT
     except OSError as exc:
         if is_closed_pipe(exc):
-            silence_stdout()
+            silence_stdout(env)
             return ExitStatus.OK
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS):
-            silence_stdout()
-            _say(f"{PREFIX}cannot write the output: {exc.strerror or exc}")
+            silence_stdout(env)
+            _say(f"{PREFIX}cannot write the output: {exc.strerror or exc}", env)
             return ExitStatus.BAD_INPUT
-        return _internal(exc)
+        return _internal(exc, env)
     except Exception as exc:  # EngineError and every bug: one line, the traceback only when debugging
-        return _internal(exc)
+        return _internal(exc, env)
 
 
 def _status_of(code: Any) -> int:
@@ -86,13 +85,14 @@ def _status_of(code: Any) -> int:
     return ExitStatus.OK
 
 
-def _internal(exc: BaseException) -> int:
-    if os.environ.get(DEBUG_VARIABLE) == "1":
-        traceback.print_exception(exc, file=sys.stderr)
+def _internal(exc: BaseException, env: Environment) -> int:
+    if env.debug:
+        traceback.print_exception(exc, file=env.stderr)
     detail = _one_line(f"{type(exc).__name__}: {exc}")[:300]
     _say(
         f"hemedx: internal error, please report it with the command you ran ({detail});"
-        f" set {DEBUG_VARIABLE}=1 for the traceback"
+        f" set {DEBUG_VARIABLE}=1 for the traceback",
+        env,
     )
     return ExitStatus.INTERNAL
 
@@ -101,9 +101,9 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _say(line: str) -> None:
+def _say(line: str, env: Environment) -> None:
     with contextlib.suppress(OSError, ValueError):  # stderr itself gone: the status is all that is left
-        click.echo(terminal_text(line), err=True)
+        click.echo(terminal_text(line), file=env.stderr)
 
 
 def is_closed_pipe(exc: OSError) -> bool:
@@ -111,16 +111,16 @@ def is_closed_pipe(exc: OSError) -> bool:
     return isinstance(exc, BrokenPipeError) or exc.errno in (errno.EPIPE, errno.ECONNRESET)
 
 
-def _flush_stdout() -> None:
+def _flush_stdout(env: Environment) -> None:
     """Flush now, inside the error handling, rather than at interpreter exit (where it would trace)."""
     with contextlib.suppress(ValueError):  # already closed
-        sys.stdout.flush()
+        env.stdout.flush()
 
 
-def silence_stdout() -> None:
+def silence_stdout(env: Environment) -> None:
     """Point stdout at /dev/null so the interpreter's own flush at exit cannot fail a second time."""
     try:
-        fd = sys.stdout.fileno()
+        fd = env.stdout.fileno()
     except (OSError, ValueError, AttributeError):
         return  # not a real file (a test runner's buffer): nothing will be flushed at exit
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -13,8 +13,10 @@ from rich.text import Text
 from hemedx.cases.library import case_code, load_library, resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import cite_marks, console, emit_json
+from hemedx.cli.status import ExitStatus
 from hemedx.engine.report import Citations, disclaimer_for, pack_line, pack_stamp
 from hemedx.rules.model import Pack
 from hemedx.rules.units import as_written
@@ -56,7 +58,8 @@ def case_summary(case: Case, answers: bool) -> dict[str, Any]:
 @click.option(
     "--answers", is_flag=True, help="Also show ids, tags and answer keys (spoilers: a teacher's view)."
 )
-def list_cases(rules_dir: Path | None, as_json: bool, answers: bool) -> None:
+@pass_env
+def list_cases(env: Environment, rules_dir: Path | None, as_json: bool, answers: bool) -> None:
     """List the library cases by code (codes are stable); ids, tags and answers only with --answers.
 
     Without --answers the cases come in code order, which says nothing about the diagnosis.
@@ -66,10 +69,10 @@ def list_cases(rules_dir: Path | None, as_json: bool, answers: bool) -> None:
     if not answers:
         entries.sort(key=lambda e: e["code"])
     if as_json:
-        emit_json(entries)
+        emit_json(entries, env.stdout)
         return
     labels = pack.kb.diagnosis_labels
-    out = console()
+    out = console(env)
     table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
     columns = (
         ("Code", "Id", "Diagnosis", "Difficulty", "Stages", "Title")
@@ -106,14 +109,15 @@ def _answer_text(entry: dict[str, Any], labels: dict[str, str]) -> str:
 @rules_option
 @json_option
 @click.option("--answer", is_flag=True, help="Also show the answer key and the teaching points (spoilers).")
-def show_case(case: str, rules_dir: Path | None, as_json: bool, answer: bool) -> None:
+@pass_env
+def show_case(env: Environment, case: str, rules_dir: Path | None, as_json: bool, answer: bool) -> None:
     """Show CASE (a library id or a case file) as a case sheet: presentation and every stage's results."""
     pack = pack_from(rules_dir)
     loaded = resolve_case(case, pack)
     if as_json:
-        emit_json(case_sheet(loaded, pack, answer))
+        emit_json(case_sheet(loaded, pack, answer), env.stdout)
         return
-    render_sheet(case_sheet(loaded, pack, answer), console())
+    render_sheet(case_sheet(loaded, pack, answer), console(env))
 
 
 def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
@@ -260,7 +264,8 @@ def render_sheet(sheet: dict[str, Any], out: Console) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="File to write (default: ID.yaml here).")
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 @rules_option
-def new_case(case_id: str, out: Path | None, force: bool, rules_dir: Path | None) -> None:
+@pass_env
+def new_case(env: Environment, case_id: str, out: Path | None, force: bool, rules_dir: Path | None) -> None:
     """Write a scaffold for a new case ID: every section, with comments naming the ids you may use."""
     import re
 
@@ -274,15 +279,18 @@ def new_case(case_id: str, out: Path | None, force: bool, rules_dir: Path | None
     path = out if out is not None else Path(f"{case_id}.yaml")
     text = case_scaffold(case_id, pack_from(rules_dir))
     write_file(path, text, force=force)
-    click.echo(f"wrote {path}: fill in the TODOs, then run: hemedx cases check {path}")
+    env.echo(f"wrote {path}: fill in the TODOs, then run: hemedx cases check {path}")
 
 
 @cases.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @rules_option
 @json_option
+@pass_env
 @click.pass_context
-def check_cases(ctx: click.Context, files: tuple[Path, ...], rules_dir: Path | None, as_json: bool) -> None:
+def check_cases(
+    ctx: click.Context, env: Environment, files: tuple[Path, ...], rules_dir: Path | None, as_json: bool
+) -> None:
     """Check case FILES: schema, vocabulary, and findings or labs that contradict the case's own values.
 
     Exit status 0 when every file is clean, 1 when any problem was found (each one line).
@@ -300,11 +308,11 @@ def check_cases(ctx: click.Context, files: tuple[Path, ...], rules_dir: Path | N
             problems = [str(exc.located(file=str(path)))]
         results.append({"file": str(path), "ok": not problems, "problems": problems})
     if as_json:
-        emit_json(results)
+        emit_json(results, env.stdout)
     else:
         for result in results:
             for line in result["problems"]:
-                click.echo(line)
+                env.echo(line)
         bad = sum(not r["ok"] for r in results)
-        click.echo(f"{len(results) - bad} of {len(results)} case file(s) clean", err=True)
-    ctx.exit(1 if any(not r["ok"] for r in results) else 0)
+        env.echo(f"{len(results) - bad} of {len(results)} case file(s) clean", err=True)
+    ctx.exit(ExitStatus.FINDINGS if any(not r["ok"] for r in results) else ExitStatus.OK)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +18,10 @@ from hemedx.cases.generator import load_distributions, plan
 from hemedx.cases.library import load_library, resolve_cases
 from hemedx.cli import cli
 from hemedx.cli.commands.generate import distributions_option
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json
+from hemedx.cli.status import ExitStatus
 from hemedx.engine.evaluate import GeneratedItem, Item, evaluate_cases, summarise
 from hemedx.engine.report import pack_line
 from hemedx.errors import InputError
@@ -66,7 +67,9 @@ from hemedx.rules.vocab import short_label
 @rules_option
 @distributions_option
 @json_option
+@pass_env
 def evaluate(
+    env: Environment,
     paths: tuple[str, ...],
     library: bool,
     generated: int | None,
@@ -97,27 +100,27 @@ def evaluate(
     if generated:
         dist = load_distributions(pack, distributions_file, rules_dir)
         items.extend(GeneratedItem(p, seed) for p in plan(dist, diagnosis, None, generated))
-    with _progress(len(items)) as advance:
+    with _progress(env, len(items)) as advance:
         results = evaluate_cases(items, pack, dist, jobs=jobs or os.cpu_count(), progress=advance)
     summary = summarise(results, pack)
     if as_json:
-        emit_json(summary)
+        emit_json(summary, env.stdout)
     else:
         render_summary(
             summary,
             pack_labels=pack.kb.diagnosis_labels,
             shorts={d.id: short_label(d) for d in pack.diagnoses},
-            out=console(),
+            out=console(env),
             show_misses=show_misses,
         )
     if fail_under is not None and summary["top1"] < fail_under:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(ExitStatus.FINDINGS)
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+def _progress(env: Environment, total: int) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr when it is a terminal; nothing at all when piped."""
-    if not sys.stderr.isatty() or total < 2:
+    if not env.stderr_isatty or total < 2:
         yield None
         return
     bar = Progress(
@@ -125,7 +128,7 @@ def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=console(stderr=True),
+        console=console(env, stderr=True),
         transient=True,
     )
     with bar:

@@ -11,6 +11,7 @@ import yaml
 
 from hemedx.cases.library import resolve_case
 from hemedx.cli import cli
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import pack_from, rules_option
 from hemedx.errors import InputError
 from hemedx.fhir import export_bundle, import_bundle
@@ -83,7 +84,9 @@ def write_new(path: Path, text: str, force: bool) -> None:
 @click.option("--synthetic", is_flag=True, help="Mark the case synthetic (the bundle is test data).")
 @click.option("--id", "case_id", default=None, help="Case id (default: the bundle's id).")
 @rules_option
+@pass_env
 def import_fhir(
+    env: Environment,
     bundle: Path,
     out: Path | None,
     force: bool,
@@ -105,17 +108,17 @@ def import_fhir(
             hint=f"{len(result.unmapped)} unmapped in all; drop --strict to import without them",
         )
     for item in result.unmapped:
-        click.echo(f"unmapped: {item.resource} {item.code} '{item.display}': {item.why}", err=True)
+        env.echo(f"unmapped: {item.resource} {item.code} '{item.display}': {item.why}", err=True)
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        env.echo(f"note: {note}", err=True)
     body = yaml.safe_dump(result.document, sort_keys=False, allow_unicode=True, width=110)
     text = HEADER.format(source=bundle.name) + body
     if out is None:
-        click.echo(text, nl=False)
+        env.echo(text, nl=False)
         return
     write_new(out, text, force)
     kind = "synthetic" if result.case.synthetic else "from a real record (de-identified)"
-    click.echo(f"wrote {out}: case {result.case.id}, {len(result.case.stages)} stage(s), {kind}", err=True)
+    env.echo(f"wrote {out}: case {result.case.id}, {len(result.case.stages)} stage(s), {kind}", err=True)
 
 
 @export_group.command("fhir")
@@ -123,14 +126,15 @@ def import_fhir(
 @click.option("--out", type=click.Path(path_type=Path), help="Write the bundle here (default: stdout).")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @rules_option
-def export_fhir(case: str, out: Path | None, force: bool, rules_dir: Path | None) -> None:
+@pass_env
+def export_fhir(env: Environment, case: str, out: Path | None, force: bool, rules_dir: Path | None) -> None:
     """Export CASE (a case file or library id) as a FHIR R4 collection Bundle with LOINC and UCUM."""
     refuse_existing(out, force)
     pack = pack_from(rules_dir)
     bundle = export_bundle(resolve_case(case, pack), pack)
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
     if out is None:
-        click.echo(text, nl=False)
+        env.echo(text, nl=False)
         return
     write_new(out, text, force)
-    click.echo(f"wrote {out}: {len(bundle['entry'])} resources", err=True)
+    env.echo(f"wrote {out}: {len(bundle['entry'])} resources", err=True)

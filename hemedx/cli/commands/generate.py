@@ -8,6 +8,7 @@ import click
 
 from hemedx.cases.generator import generate_case, load_distributions, plan, to_case, to_yaml
 from hemedx.cli import cli
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import F, force_option, pack_from, rules_option
 from hemedx.outfiles import write_files
 
@@ -48,7 +49,9 @@ def distributions_option(f: F) -> F:
 @force_option
 @rules_option
 @distributions_option
+@pass_env
 def generate(
+    env: Environment,
     diagnosis: str,
     subtype: str | None,
     n: int,
@@ -73,4 +76,4 @@ def generate(
             to_case(doc, pack)  # the same schema and vocabulary checks as a hand-written case
             batch[f"{doc['id']}.yaml"] = to_yaml(doc)
         write_files(out, batch, force=force)
-    click.echo(f"wrote {len(items)} case{'s' if len(items) != 1 else ''} to {out}")
+    env.echo(f"wrote {len(items)} case{'s' if len(items) != 1 else ''} to {out}")

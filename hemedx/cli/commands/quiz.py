@@ -22,6 +22,7 @@ from hemedx.cases.library import case_code, library_ids, load_library, resolve_c
 from hemedx.cases.model import Case
 from hemedx.cli import cli, history
 from hemedx.cli.commands.teach import EndOfInput, Prompter, intro, render_answer
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
 from hemedx.cli.render import alerts_block, cite_marks, console, emit_json, pct, render_stage, verdict
 from hemedx.cli.status import ExitStatus
@@ -76,7 +77,9 @@ QUIZ_RULE = (
 @json_option
 @rules_option
 @uniform_option
+@pass_env
 def quiz(
+    env: Environment,
     case: str | None,
     pick_random: bool,
     seed: int | None,
@@ -95,16 +98,16 @@ def quiz(
     if show_history:
         if case or pick_random or seed is not None or difficulty or tag:
             raise InputError("--history takes no case and no case options", hint="run: hemedx quiz --history")
-        render_history(history.load(), as_json)
+        render_history(env, history.load(env.stderr), as_json)
         return
     pack = pack_from(rules_dir)
     c = choose_case(case, pick_random, seed, difficulty, tag, pack)
     stages = walkthrough_stages(c, pack, uniform_priors)
-    out = Console(file=io.StringIO()) if as_json else console()  # --json: the result is the only output
+    out = Console(file=io.StringIO()) if as_json else console(env)  # --json: the result is the only output
     result = new_result(c, pack)
     interrupted = False
     try:
-        run_quiz(c, stages, pack, out, Prompter(out, interactive=True), result)
+        run_quiz(c, stages, pack, out, Prompter(out, env.stdin), result)
     except EndOfInput:
         result["status"] = "stopped"
     except KeyboardInterrupt:
@@ -115,9 +118,9 @@ def quiz(
         result["subtype"]["points"] if result["subtype"] else 0,
         result["subtype"] is not None,
     )
-    saved = history.save(history_record(result))
+    saved = history.save(history_record(result), env.stderr)
     if as_json:
-        emit_json(result)
+        emit_json(result, env.stdout)
     else:
         render_end(out, result, stages, saved)
     if interrupted:
@@ -354,12 +357,12 @@ def render_end(
         out.print(Text(f"Saved to {saved}; past scores: hemedx quiz --history", style="dim"))
 
 
-def render_history(records: list[dict[str, Any]], as_json: bool) -> None:
+def render_history(env: Environment, records: list[dict[str, Any]], as_json: bool) -> None:
     """``quiz --history``: every saved quiz, oldest first, by case code and title (never the id)."""
     if as_json:
-        emit_json({"file": str(history.history_path()), "quizzes": records})
+        emit_json({"file": str(history.history_path()), "quizzes": records}, env.stdout)
         return
-    out = console()
+    out = console(env)
     if not records:
         out.print(f"No quizzes saved yet (they go to {history.history_path()}).")
         return

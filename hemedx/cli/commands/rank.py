@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -10,6 +9,7 @@ import click
 from hemedx.cases.library import DEMO_CASE, case_handle, resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.jsonout import emit_json
 from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
 from hemedx.engine import rank_case
@@ -41,7 +41,9 @@ upto_option = click.option(
 )
 @click.option("--unset", "unset_ids", multiple=True, metavar="ID", help="What if: make a value unknown.")
 @upto_option
+@pass_env
 def rank(
+    env: Environment,
     case: str,
     rules_dir: Path | None,
     as_json: bool,
@@ -62,22 +64,22 @@ def rank(
     report = rank_case(c, pack, upto=stage, uniform_priors=uniform_priors)
     if not changes:
         if as_json:
-            emit_json(report)
+            emit_json(report, env.stdout)
         else:
             from hemedx.cli.render import console, render_rank
 
-            render_rank(report, console(), again=case_handle(c)[0])
+            render_rank(report, console(env), again=case_handle(c)[0])
         return
     after = rank_case(
         c, pack, upto=stage, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(stage), changes)
     )
     after["what_if"] = {"changes": [ch.as_dict() for ch in changes], "deltas": deltas(report, after)}
     if as_json:
-        emit_json(after)
+        emit_json(after, env.stdout)
     else:
         from hemedx.cli.render import console, render_what_if
 
-        render_what_if(report, after, console())
+        render_what_if(report, after, console(env))
 
 
 def stage_index(upto: int | None, case: Case) -> int | None:
@@ -121,7 +123,9 @@ def resolve_diagnosis(text: str, pack: Pack) -> str:
     help="Explain one diagnosis instead: what speaks against it, what it would need, what would settle it.",
 )
 @upto_option
+@pass_env
 def explain(
+    env: Environment,
     case: str,
     rules_dir: Path | None,
     as_json: bool,
@@ -136,14 +140,14 @@ def explain(
     c = resolve_case(case, pack)
     report = rank_case(c, pack, upto=stage_index(upto, c), uniform_priors=uniform_priors, why_not=dx)
     if as_json:
-        emit_json(report)
+        emit_json(report, env.stdout)
         return
     from hemedx.cli.render import console, render_explain, render_why_not
 
     if dx is not None:
-        render_why_not(report, console())
+        render_why_not(report, console(env))
     else:
-        render_explain(report, console(), top=top)
+        render_explain(report, console(env), top=top)
 
 
 @cli.command()
@@ -152,7 +156,8 @@ def explain(
 @click.option(
     "--no-pause", is_flag=True, help="Run straight through (on a terminal it waits between stages)."
 )
-def demo(rules_dir: Path | None, case: str, no_pause: bool) -> None:
+@pass_env
+def demo(env: Environment, rules_dir: Path | None, case: str, no_pause: bool) -> None:
     """Walk through a case stage by stage, as a teacher would project it (a key moves on).
 
     It pauses only when both stdin and stdout are a terminal: piped (CI, tests) it never waits.
@@ -163,10 +168,10 @@ def demo(rules_dir: Path | None, case: str, no_pause: bool) -> None:
 
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
-    out = console()
-    waits = not no_pause and sys.stdin.isatty() and sys.stdout.isatty()
+    out = console(env)
+    waits = not no_pause and env.interactive
     pause = key_pause(out) if waits else None
-    if not run_walkthrough(c, walkthrough(c, pack), pack, out, interactive=False, pause=pause):
+    if not run_walkthrough(c, walkthrough(c, pack), pack, out, answers=None, pause=pause):
         return
     if pause is not None:
         out.print()

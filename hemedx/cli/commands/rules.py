@@ -7,10 +7,10 @@ Exit status 0 clean, 1 when the work ran and found problems (issues, failures, c
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
@@ -23,8 +23,10 @@ from hemedx.authoring.scaffold import new_rule, write_rule
 from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas, write_schemas
 from hemedx.authoring.show import entry_data, entry_markdown
 from hemedx.cli import cli
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import F, force_option, json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json, pct
+from hemedx.cli.status import ExitStatus
 from hemedx.errors import InputError
 from hemedx.rules import default_pack_path, load_pack
 from hemedx.rules.model import RULE_KINDS
@@ -54,8 +56,11 @@ def rules() -> None:
 @rules_option
 @json_option
 @click.option("--ignore", multiple=True, metavar="CODE", help="Skip a lint code (repeatable), e.g. HX302.")
+@pass_env
 @click.pass_context
-def check(ctx: click.Context, rules_dir: Path | None, as_json: bool, ignore: tuple[str, ...]) -> None:
+def check(
+    ctx: click.Context, env: Environment, rules_dir: Path | None, as_json: bool, ignore: tuple[str, ...]
+) -> None:
     """Schema errors and lints of a pack, each with a code at file:line:col."""
     try:
         result = check_pack(rules_dir, {c.upper() for c in ignore})
@@ -63,12 +68,13 @@ def check(ctx: click.Context, rules_dir: Path | None, as_json: bool, ignore: tup
         if not as_json:
             raise
         # An editor or CI job reading --json gets JSON even when a file is not YAML at all (exit 2 still).
-        emit_json({"error": {"message": str(exc), "file": exc.file, "line": exc.line, "column": exc.column}})
-        ctx.exit(2)
+        error = {"message": str(exc), "file": exc.file, "line": exc.line, "column": exc.column}
+        emit_json({"error": error}, env.stdout)
+        ctx.exit(ExitStatus.BAD_INPUT)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_dict(), env.stdout)
     else:
-        out = console(listing=True)
+        out = console(env, listing=True)
         for issue in result.issues:
             line = Text(f"{issue.location()}: ")
             line.append(issue.code, style=_SEVERITY_STYLE[issue.info.severity])
@@ -77,7 +83,7 @@ def check(ctx: click.Context, rules_dir: Path | None, as_json: bool, ignore: tup
                 line.append(f" ({issue.suggestion})", style="cyan")
             out.print(line)
         out.print(Text(result.summary(), style="bold" if result.issues else "bold green"))
-    ctx.exit(1 if result.issues else 0)
+    ctx.exit(ExitStatus.FINDINGS if result.issues else ExitStatus.OK)
 
 
 @rules.command()
@@ -85,16 +91,22 @@ def check(ctx: click.Context, rules_dir: Path | None, as_json: bool, ignore: tup
 @cases_option
 @json_option
 @click.option("-v", "--verbose", is_flag=True, help="List every test, not only the failures.")
+@pass_env
 @click.pass_context
 def test(
-    ctx: click.Context, rules_dir: Path | None, cases_dir: Path | None, as_json: bool, verbose: bool
+    ctx: click.Context,
+    env: Environment,
+    rules_dir: Path | None,
+    cases_dir: Path | None,
+    as_json: bool,
+    verbose: bool,
 ) -> None:
     """Run every rule's examples and every case's answer key."""
     report = run_tests(pack_from(rules_dir), cases_dir)
     if as_json:
-        emit_json(report.as_dict())
+        emit_json(report.as_dict(), env.stdout)
     else:
-        out = console(listing=True)
+        out = console(env, listing=True)
         for outcome in report.outcomes:
             if outcome.passed and not verbose:
                 continue
@@ -106,7 +118,7 @@ def test(
             if outcome.detail:
                 out.print(f"    {outcome.detail}")
         out.print(Text(report.summary(), style="bold red" if report.failures else "bold green"))
-    ctx.exit(1 if report.failures else 0)
+    ctx.exit(ExitStatus.FINDINGS if report.failures else ExitStatus.OK)
 
 
 @rules.command(name="coverage")
@@ -120,9 +132,11 @@ def test(
     metavar="PCT",
     help="Exit 1 when fewer than PCT percent of the rules fired.",
 )
+@pass_env
 @click.pass_context
 def coverage_cmd(
     ctx: click.Context,
+    env: Environment,
     rules_dir: Path | None,
     cases_dir: Path | None,
     as_json: bool,
@@ -131,9 +145,9 @@ def coverage_cmd(
     """How often each rule fired across rule examples and the case library."""
     cov = coverage(pack_from(rules_dir), cases_dir)
     if as_json:
-        emit_json(cov.as_dict())
+        emit_json(cov.as_dict(), env.stdout)
     else:
-        out = console()
+        out = console(env)
         table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
         for name, justify in (("Rule", "left"), ("Kind", "left"), ("Examples", "right"), ("Cases", "right")):
             table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -165,8 +179,8 @@ def coverage_cmd(
             )
         )
     if fail_under is not None and cov.percent < fail_under:
-        console(stderr=True).print(f"Coverage {cov.percent:.1f}% is below --fail-under {fail_under:g}%")
-        ctx.exit(1)
+        console(env, stderr=True).print(f"Coverage {cov.percent:.1f}% is below --fail-under {fail_under:g}%")
+        ctx.exit(ExitStatus.FINDINGS)
 
 
 def _pack_arg(value: str) -> Path | None:
@@ -188,9 +202,11 @@ def _pack_arg(value: str) -> Path | None:
     help="Show probability changes larger than this many percentage points.",
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when any case changed (for CI).")
+@pass_env
 @click.pass_context
 def diff(
     ctx: click.Context,
+    env: Environment,
     old_dir: str,
     new_dir: str,
     cases_dir: Path | None,
@@ -206,14 +222,13 @@ def diff(
         load_pack(_pack_arg(old_dir)), load_pack(_pack_arg(new_dir)), threshold / 100, cases_folder=cases_dir
     )
     if as_json:
-        emit_json(result)
+        emit_json(result, env.stdout)
     else:
-        _render_diff(result)
-    ctx.exit(1 if exit_code and result["cases"] else 0)
+        _render_diff(result, console(env, listing=True))
+    ctx.exit(ExitStatus.FINDINGS if exit_code and result["cases"] else ExitStatus.OK)
 
 
-def _render_diff(result: dict) -> None:
-    out = console(listing=True)
+def _render_diff(result: dict, out: Console) -> None:
     old, new = result["old"], result["new"]
     out.print(Text(f"{old['pack']} {old['version']} → {new['pack']} {new['version']}", style="bold"))
     for section in ("rules", "diagnoses"):
@@ -270,30 +285,32 @@ def _render_diff(result: dict) -> None:
     help="Folder to write the Markdown catalogue into.",
 )
 @force_option
-def docs(rules_dir: Path | None, out_dir: Path, force: bool) -> None:
+@pass_env
+def docs(env: Environment, rules_dir: Path | None, out_dir: Path, force: bool) -> None:
     """Write a Markdown catalogue of the pack: one page per rule kind, an index and the lint codes."""
     written = write_catalogue(pack_from(rules_dir), out_dir, force=force)
-    console().print(f"Wrote {len(written)} files to {out_dir}: {', '.join(p.name for p in written)}")
+    console(env).print(f"Wrote {len(written)} files to {out_dir}: {', '.join(p.name for p in written)}")
 
 
 @rules.command()
 @click.argument("entry_id", metavar="ID")
 @rules_option
 @json_option
-def show(entry_id: str, rules_dir: Path | None, as_json: bool) -> None:
+@pass_env
+def show(env: Environment, entry_id: str, rules_dir: Path | None, as_json: bool) -> None:
     """Explain any id: a rule, diagnosis, finding, lab, test or source (KIND:ID when ids clash).
 
     Says where it is defined, what it uses and what uses it, thresholds in words and its references.
     """
     pack = pack_from(rules_dir)
     if as_json:
-        emit_json(entry_data(pack, entry_id))
+        emit_json(entry_data(pack, entry_id), env.stdout)
         return
     text = entry_markdown(pack, entry_id)
-    if sys.stdout.isatty():
-        console().print(Markdown(text))
+    if env.stdout_isatty:
+        console(env).print(Markdown(text))
     else:
-        sys.stdout.write(terminal_text(text))
+        env.stdout.write(terminal_text(text))
 
 
 @rules.command()
@@ -308,23 +325,31 @@ def show(entry_id: str, rules_dir: Path | None, as_json: bool) -> None:
 )
 @click.option("--check", "check_only", is_flag=True, help="Exit 1 when the committed schemas are stale.")
 @force_option
+@pass_env
 @click.pass_context
-def schema(ctx: click.Context, name: str | None, out_dir: Path | None, check_only: bool, force: bool) -> None:
+def schema(
+    ctx: click.Context,
+    env: Environment,
+    name: str | None,
+    out_dir: Path | None,
+    check_only: bool,
+    force: bool,
+) -> None:
     """JSON Schema of rule, pack and case files (for editors), generated from the models."""
     if check_only:
         stale = stale_schemas(out_dir)
         folder = out_dir or schema_dir()
         if stale:
-            console(stderr=True).print(
+            console(env, stderr=True).print(
                 f"Stale schemas in {folder}: {', '.join(stale)}"
                 f" (run: hemedx rules schema --out {folder} --force)"
             )
-        ctx.exit(1 if stale else 0)
+        ctx.exit(ExitStatus.FINDINGS if stale else ExitStatus.OK)
     if out_dir is not None:
         written = write_schemas(out_dir, force=force)
-        console().print(f"Wrote {len(written)} schemas to {out_dir}: {', '.join(p.name for p in written)}")
+        console(env).print(f"Wrote {len(written)} schemas to {out_dir}: {', '.join(p.name for p in written)}")
         return
-    sys.stdout.write(render(name or "rule-file"))
+    env.stdout.write(render(name or "rule-file"))
 
 
 @rules.command(name="new")
@@ -341,19 +366,23 @@ def schema(ctx: click.Context, name: str | None, out_dir: Path | None, check_onl
     help="Append the rule to this rules file (created if missing) instead of printing it.",
 )
 @rules_option
-def new(rule_id: str, kind: str | None, out_file: Path | None, rules_dir: Path | None) -> None:
+@pass_env
+def new(
+    env: Environment, rule_id: str, kind: str | None, out_file: Path | None, rules_dir: Path | None
+) -> None:
     """Scaffold a rule with every section to fill in (then: hemedx rules check)."""
     text = new_rule(rule_id, kind, pack_from(rules_dir))
     if out_file is None:
-        sys.stdout.write("rules:\n" + text)
+        env.stdout.write("rules:\n" + text)
         return
     write_rule(text, out_file)
-    console(stderr=True).print(
+    console(env, stderr=True).print(
         f"Added rule '{rule_id}' to {out_file}; fill in the TODOs, then: hemedx rules check"
     )
 
 
 @rules.command()
-def path() -> None:
+@pass_env
+def path(env: Environment) -> None:
     """Print the folder of the built-in pack (copy it to start your own)."""
-    click.echo(str(default_pack_path()))
+    env.echo(str(default_pack_path()))

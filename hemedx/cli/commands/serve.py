@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import json
 import socket
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from hemedx.cases.library import library_files, library_ids, resolve_cases
 from hemedx.cases.loader import load_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import pack_from, rules_option, uniform_option
 from hemedx.errors import InputError
 from hemedx.outfiles import write_file
@@ -106,7 +106,9 @@ def _listen(host: str, port: int) -> socket.socket:
 )
 @rules_option
 @uniform_option
+@pass_env
 def run(
+    env: Environment,
     cases: tuple[str, ...],
     host: str,
     port: int,
@@ -155,7 +157,7 @@ def run(
     )
     for case_id in ids:  # rank every stage now, so the first page is instant and errors show here
         room.material(case_id)
-    out = click.echo
+    out = env.echo
     out(f"hemedx classroom on {base}/  (database {store.path})")
     if session:
         out(f"{'Resumed' if resumed else 'New'} session {session.id} over {len(ids)} case(s)")
@@ -169,7 +171,7 @@ def run(
     if host in ("127.0.0.1", "localhost", "::1"):
         out("Listening on loopback only: phones on the network cannot reach it (use --host 0.0.0.0).")
     out("Press Ctrl-C to stop.")
-    sys.stdout.flush()
+    env.stdout.flush()
     config = uvicorn.Config(
         create_app(room, Limits(address_rate=address_rate, address_burst=3 * address_rate)),
         host=host,
@@ -203,7 +205,9 @@ def run(
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @rules_option
 @uniform_option
+@pass_env
 def export_command(
+    env: Environment,
     session_id: str,
     case_files: tuple[str, ...],
     fmt: str | None,
@@ -250,7 +254,7 @@ def export_command(
     else:
         text = export.to_summary_csv(data) if summary else export.to_csv(data)
     if out_file is None:
-        click.echo(text, nl=False)
+        env.echo(text, nl=False)
         return
     write_file(out_file, text, force=force)
-    click.echo(f"wrote {out_file}", err=True)
+    env.echo(f"wrote {out_file}", err=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from rich.console import Console
@@ -15,6 +14,7 @@ from hemedx.cases.library import resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.commands.rank import stage_index, upto_option
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import force_option, json_option, pack_from, rules_option, uniform_option
 from hemedx.cli.render import (
     cite_marks,
@@ -43,20 +43,23 @@ class EndOfInput(Exception):
 
 
 class Prompter:
-    """Reads one line per question from stdin; at end of input it raises :class:`EndOfInput`."""
+    """Reads one line per question from ``answers`` (stdin); at end of input it raises :class:`EndOfInput`.
 
-    def __init__(self, out: Console, interactive: bool) -> None:
+    Without ``answers`` (``--auto``, the demo) it never asks.
+    """
+
+    def __init__(self, out: Console, answers: TextIO | None) -> None:
         self.out = out
-        self.interactive = interactive
+        self.answers = answers
 
     def ask(self, prompt: str) -> str | None:
         """The learner's line (stripped), or ``None`` when not interactive; :class:`EndOfInput` at EOF."""
-        if not self.interactive:
+        if self.answers is None:
             return None
         self.out.print(Text(prompt, style="bold magenta"), end="")
         self.out.file.flush()
         try:
-            line = sys.stdin.readline(MAX_ANSWER + 1)
+            line = self.answers.readline(MAX_ANSWER + 1)
         except UnicodeDecodeError:
             raise InputError("the answer typed on stdin is not UTF-8 text", field="stdin") from None
         if len(line) > MAX_ANSWER:  # /dev/zero on stdin has no line end: never read it whole
@@ -121,17 +124,17 @@ def run_walkthrough(
     stages: list[dict[str, Any]],
     pack: Pack,
     out: Console,
-    interactive: bool,
+    answers: TextIO | None,
     pause: Pause | None = None,
 ) -> bool:
-    """Reveal stage by stage; interactively the learner may name a leading diagnosis before each ranking.
+    """Reveal stage by stage; with ``answers`` the learner may name a leading diagnosis before each ranking.
 
     ``pause`` (the demo on a terminal) waits between stages. Ctrl-D at a prompt or a pause stops the
     walkthrough there: the answer is shown only to a learner who asks for it. Returns whether it ran to
     the end.
     """
     try:
-        _walk(case, stages, pack, out, Prompter(out, interactive), pause)
+        _walk(case, stages, pack, out, Prompter(out, answers), pause)
     except (EndOfInput, EOFError):
         out.print()
         out.print(Text("Stopped at the end of input; the answer was not shown.", style="dim"))
@@ -191,15 +194,18 @@ def render_answer(out: Console, last: dict[str, Any]) -> None:
 @json_option
 @uniform_option
 @click.option("--auto", is_flag=True, help="Run without pausing for input (a projected demo).")
-def walkthrough(case: str, rules_dir: Path | None, as_json: bool, uniform_priors: bool, auto: bool) -> None:
+@pass_env
+def walkthrough(
+    env: Environment, case: str, rules_dir: Path | None, as_json: bool, uniform_priors: bool, auto: bool
+) -> None:
     """Reveal CASE stage by stage with the differential's shift and the next best test."""
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
     stages = walkthrough_stages(c, pack, uniform_priors)
     if as_json:
-        emit_json(stages)
+        emit_json(stages, env.stdout)
         return
-    run_walkthrough(c, stages, pack, console(), interactive=not auto)
+    run_walkthrough(c, stages, pack, console(env), answers=None if auto else env.stdin)
 
 
 @cli.command()
@@ -215,8 +221,15 @@ def walkthrough(case: str, rules_dir: Path | None, as_json: bool, uniform_priors
 @rules_option
 @uniform_option
 @upto_option
+@pass_env
 def present(
-    case: str, out_file: Path, force: bool, rules_dir: Path | None, uniform_priors: bool, upto: int | None
+    env: Environment,
+    case: str,
+    out_file: Path,
+    force: bool,
+    rules_dir: Path | None,
+    uniform_priors: bool,
+    upto: int | None,
 ) -> None:
     """Write CASE as one self-contained HTML presentation: stage reveal, bars, citations, hidden answer."""
     from hemedx.present import render_html
@@ -226,4 +239,4 @@ def present(
     stages = walkthrough_stages(c, pack, uniform_priors, upto=stage_index(upto, c))
     html = render_html(c, stages)
     write_file(out_file, html, force=force)
-    click.echo(f"wrote {out_file} ({len(stages)} stages)", err=True)
+    env.echo(f"wrote {out_file} ({len(stages)} stages)", err=True)

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hemedx.cli import cli
+from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json
 from hemedx.errors import InputError
@@ -24,7 +25,8 @@ TITLES = {"findings": "Findings", "labs": "Labs", "tests": "Tests", "diagnoses":
 @click.argument("text", required=False)
 @rules_option
 @json_option
-def vocab(text: str | None, rules_dir: Path | None, as_json: bool) -> None:
+@pass_env
+def vocab(env: Environment, text: str | None, rules_dir: Path | None, as_json: bool) -> None:
     """List findings, labs, tests and diagnoses whose id, label or synonym contains TEXT (all without TEXT).
 
     Labs show their canonical unit and the other units a case may use; tests their allowed values.
@@ -39,9 +41,9 @@ def vocab(text: str | None, rules_dir: Path | None, as_json: bool) -> None:
         raise InputError(f"vocab: nothing matches '{query}'", hint=hint or "run 'hemedx vocab' to list all")
     if as_json:
         groups = {group: [describe(e) for e in items] for group, items in found.items()}
-        emit_json({"query": query or None, **groups})
+        emit_json({"query": query or None, **groups}, env.stdout)
         return
-    out = console()
+    out = console(env)
     for group, items in found.items():
         if items:
             _group(out, TITLES[group], items)
