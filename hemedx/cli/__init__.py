@@ -12,9 +12,7 @@ import click
 
 from hemedx import __version__
 from hemedx.cli.environment import Environment
-from hemedx.cli.status import PREFIX, ExitStatus, is_closed_pipe, run_command, silence_stdout
-from hemedx.errors import EngineError, InputError
-from hemedx.safetext import terminal_text
+from hemedx.cli.status import ExitStatus, is_closed_pipe, run_command, silence_stdout
 
 # Commands that live in a module not named after them; any other command is in commands/<name>.py.
 _HOMES = {
@@ -25,28 +23,6 @@ _HOMES = {
     "import": "fhir",
     "export": "fhir",
 }
-
-
-class InputFailure(click.ClickException):
-    """Bad input: one line on stderr, exit status 2."""
-
-    exit_code = ExitStatus.BAD_INPUT
-
-    def show(self, file: Any = None) -> None:
-        """Print the one-line message on ``file`` (the environment's stderr)."""
-        click.echo(terminal_text(f"{PREFIX}{self.message}"), file=file, err=True)
-
-
-class InternalFailure(click.ClickException):
-    """A bug in hemedx or its pack (never the user's input): one line, exit status 3."""
-
-    exit_code = ExitStatus.INTERNAL
-
-    def show(self, file: Any = None) -> None:
-        """Print the one-line message on ``file`` (the environment's stderr)."""
-        click.echo(
-            terminal_text(f"hemedx: internal error, please report it: {self.message}"), file=file, err=True
-        )
 
 
 class HemedxGroup(click.Group):
@@ -74,13 +50,9 @@ class HemedxGroup(click.Group):
         return int(status)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command, translating hemedx errors into click exceptions with our exit codes."""
+        """Run the command; a closed pipe is caught here, every other failure in :func:`run_command`."""
         try:
             return super().invoke(ctx)
-        except InputError as exc:
-            raise InputFailure(str(exc)) from None
-        except EngineError as exc:
-            raise InternalFailure(str(exc)) from None
         except OSError as exc:
             if not is_closed_pipe(exc):
                 raise

@@ -36,7 +36,6 @@ class Environment:
     @classmethod
     def from_process(cls) -> Environment:
         """The real streams and variables of this process (called once, at the entry point)."""
-        columns = os.environ.get("COLUMNS", "").strip()
         return cls(
             stdin=sys.stdin,
             stdout=sys.stdout,
@@ -44,7 +43,7 @@ class Environment:
             stdin_isatty=_isatty(sys.stdin),
             stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
-            columns=int(columns) if columns.isdigit() and MIN_WIDTH <= int(columns) <= MAX_WIDTH else None,
+            columns=_columns(os.environ.get("COLUMNS", "")),
             colour=not os.environ.get("NO_COLOR"),
             debug=os.environ.get(DEBUG_VARIABLE) == "1",
         )
@@ -75,6 +74,15 @@ class Environment:
     def echo(self, text: str, err: bool = False, nl: bool = True) -> None:
         """One message through click (which drops escape codes when the stream is not a terminal)."""
         click.echo(text, file=self.stream(err), nl=nl)
+
+
+def _columns(text: str) -> int | None:
+    """COLUMNS as a width, when it is a whole number in the range a terminal can have."""
+    try:
+        n = int(text) if text.strip().isdigit() else None
+    except ValueError:  # "²" is a digit to str.isdigit, not to int
+        return None
+    return n if n is not None and MIN_WIDTH <= n <= MAX_WIDTH else None
 
 
 def _isatty(stream: TextIO | None) -> bool:

@@ -52,7 +52,7 @@ def run_command(main: Callable[[], Any], env: Environment) -> int:
         command = exc.ctx.command_path if exc.ctx is not None else "hemedx"
         _say(f"{PREFIX}{_one_line(exc.format_message())} (try '{command} --help')", env)
         return ExitStatus.BAD_INPUT
-    except click.ClickException as exc:  # InputFailure and InternalFailure print their own line
+    except click.ClickException as exc:  # click's own (a file it cannot open, ...): its line, its status
         exc.show(env.stderr)
         return _status_of(exc.exit_code)
     except click.Abort as exc:
@@ -62,7 +62,7 @@ def run_command(main: Callable[[], Any], env: Environment) -> int:
         return ExitStatus.INTERRUPTED
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
-    except InputError as exc:  # raised outside a command (lazy import of a broken module, ...)
+    except InputError as exc:  # bad input, in a command or outside one (lazy import of a broken module)
         _say(f"{PREFIX}{exc}", env)
         return ExitStatus.BAD_INPUT
     except OSError as exc:
