@@ -17,9 +17,8 @@ from rich.text import Text
 from hemedx.cases.generator import load_distributions, plan
 from hemedx.cases.library import load_library, resolve_cases
 from hemedx.cli import cli
-from hemedx.cli.commands.generate import distributions_option
 from hemedx.cli.environment import Environment, pass_env
-from hemedx.cli.options import json_option, pack_from, rules_option
+from hemedx.cli.options import distributions_option, fail_under_option, json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json
 from hemedx.cli.status import ExitStatus
 from hemedx.engine.evaluate import GeneratedItem, Item, evaluate_cases, summarise
@@ -49,13 +48,7 @@ from hemedx.rules.vocab import short_label
 @click.option(
     "--jobs", type=click.IntRange(1, 512), default=None, help="Worker processes [default: every core]."
 )
-@click.option(
-    "--fail-under",
-    type=click.FloatRange(0, 1),
-    default=None,
-    metavar="FRACTION",
-    help="Exit with status 1 when top-1 accuracy is below this (for CI).",
-)
+@fail_under_option(1, "FRACTION", "Exit with status 1 when top-1 accuracy is below this (for CI).")
 @click.option(
     "--misses",
     "show_misses",
@@ -136,6 +129,11 @@ def _progress(env: Environment, total: int) -> Iterator[Callable[[int], None] | 
         yield lambda k: bar.advance(task, k)
 
 
+def _table(title: str) -> Table:
+    """A borderless table with its title on the left: how every part of the evaluation is laid out."""
+    return Table(title=title, show_edge=False, box=None, padding=(0, 1), title_justify="left")
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.1f}%"
 
@@ -161,9 +159,7 @@ def render_summary(
         f"Brier {s['brier']:.4f} (of {s['brier_cases']} with an answer key; 0 is perfect, 2 worst)"
     )
     out.print()
-    table = Table(
-        title="Per diagnosis (expected)", show_edge=False, box=None, padding=(0, 1), title_justify="left"
-    )
+    table = _table("Per diagnosis (expected)")
     for col, justify in (("Diagnosis", "left"), ("Cases", "right"), ("Top-1", "right"), ("Top-3", "right")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in s["per_diagnosis"]:
@@ -172,13 +168,7 @@ def render_summary(
     out.print()
     _confusion(s["confusion"]["matrix"], shorts or {}, out)
     out.print()
-    cal = Table(
-        title="Calibration by decile (every diagnosis of every answered case)",
-        show_edge=False,
-        box=None,
-        padding=(0, 1),
-        title_justify="left",
-    )
+    cal = _table("Calibration by decile (every diagnosis of every answered case)")
     for col in ("Predicted", "Pairs", "Mean predicted", "Observed"):
         cal.add_column(col, justify="right")
     for b in s["calibration"]:
@@ -213,13 +203,7 @@ def render_summary(
 def _confusion(matrix: dict[str, dict[str, int]], shorts: dict[str, str], out: Console) -> None:
     """Rows and columns are the diagnoses' short labels from the pack (NORMAL and NONE are not diagnoses)."""
     cols = list(next(iter(matrix.values())).keys()) if matrix else []
-    table = Table(
-        title="Confusion matrix (rows: expected; columns: top-1, NONE = nothing fits)",
-        show_edge=False,
-        box=None,
-        padding=(0, 1),
-        title_justify="left",
-    )
+    table = _table("Confusion matrix (rows: expected; columns: top-1, NONE = nothing fits)")
     table.add_column("")
     for c in cols:
         table.add_column(shorts.get(c, c[:6].upper()), justify="right")

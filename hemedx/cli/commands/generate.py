@@ -9,22 +9,10 @@ import click
 from hemedx.cases.generator import generate_case, load_distributions, plan, to_case, to_yaml
 from hemedx.cli import cli
 from hemedx.cli.environment import Environment, pass_env
-from hemedx.cli.options import F, force_option, pack_from, rules_option
+from hemedx.cli.options import distributions_option, force_option, out_dir_option, pack_from, rules_option
 from hemedx.outfiles import write_files
 
 _BATCH = 500  # cases held in memory at once
-
-
-def distributions_option(f: F) -> F:
-    """``--distributions FILE``: the generator's distributions (default: the pack folder's)."""
-    return click.option(
-        "--distributions",
-        "distributions_file",
-        type=click.Path(path_type=Path),
-        default=None,
-        metavar="FILE",
-        help="Generator distributions to use instead of the pack's distributions.yaml.",
-    )(f)
 
 
 @cli.command()
@@ -39,13 +27,7 @@ def distributions_option(f: F) -> F:
     "--n", "n", default=10, show_default=True, type=click.IntRange(1, 1_000_000), help="How many cases."
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Same seed, byte-identical files.")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    metavar="DIR",
-    help="Folder to write the case files into (created if needed).",
-)
+@out_dir_option("Folder to write the case files into (created if needed).", dest="out")
 @force_option
 @rules_option
 @distributions_option

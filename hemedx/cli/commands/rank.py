@@ -11,27 +11,16 @@ from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.jsonout import emit_json
-from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option
+from hemedx.cli.options import case_view, pack_from, rules_option, upto_option
 from hemedx.engine import rank_case
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.rules.vocab import diagnosis_aliases
 from hemedx.suggest import did_you_mean
 
-upto_option = click.option(
-    "--upto",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="Use only the first N stages of the case (what was known then).",
-)
-
 
 @cli.command()
-@click.argument("case")
-@rules_option
-@json_option
-@uniform_option
+@case_view
 @click.option(
     "--set",
     "set_values",
@@ -108,10 +97,7 @@ def resolve_diagnosis(text: str, pack: Pack) -> str:
 
 
 @cli.command()
-@click.argument("case")
-@rules_option
-@json_option
-@uniform_option
+@case_view
 @click.option(
     "--top", default=3, show_default=True, type=click.IntRange(1, 50), help="How many diagnoses to explain."
 )

@@ -24,7 +24,16 @@ from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas, 
 from hemedx.authoring.show import entry_data, entry_markdown
 from hemedx.cli import cli
 from hemedx.cli.environment import Environment, pass_env
-from hemedx.cli.options import F, force_option, json_option, pack_from, rules_option
+from hemedx.cli.options import (
+    cases_option,
+    fail_under_option,
+    force_option,
+    json_option,
+    out_dir_option,
+    out_file_option,
+    pack_from,
+    rules_option,
+)
 from hemedx.cli.render import console, emit_json, pct
 from hemedx.cli.status import ExitStatus
 from hemedx.errors import InputError
@@ -33,18 +42,6 @@ from hemedx.rules.model import RULE_KINDS
 from hemedx.safetext import terminal_text
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow"}
-
-
-def cases_option(f: F) -> F:
-    """``--cases DIR``: a folder of case files instead of the built-in library."""
-    return click.option(
-        "--cases",
-        "cases_dir",
-        type=click.Path(path_type=Path),
-        default=None,
-        metavar="DIR",
-        help="Folder of case files to use instead of the built-in case library.",
-    )(f)
 
 
 @cli.group()
@@ -125,13 +122,7 @@ def test(
 @rules_option
 @cases_option
 @json_option
-@click.option(
-    "--fail-under",
-    type=click.FloatRange(0, 100),
-    default=None,
-    metavar="PCT",
-    help="Exit 1 when fewer than PCT percent of the rules fired.",
-)
+@fail_under_option(100, "PCT", "Exit 1 when fewer than PCT percent of the rules fired.")
 @pass_env
 @click.pass_context
 def coverage_cmd(
@@ -276,14 +267,7 @@ def _render_diff(result: dict, out: Console) -> None:
 
 @rules.command()
 @rules_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    required=True,
-    metavar="DIR",
-    help="Folder to write the Markdown catalogue into.",
-)
+@out_dir_option("Folder to write the Markdown catalogue into.")
 @force_option
 @pass_env
 def docs(env: Environment, rules_dir: Path | None, out_dir: Path, force: bool) -> None:
@@ -315,14 +299,7 @@ def show(env: Environment, entry_id: str, rules_dir: Path | None, as_json: bool)
 
 @rules.command()
 @click.argument("name", required=False, type=click.Choice(list(SCHEMAS)), default=None)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    metavar="DIR",
-    help="Write every schema into DIR (e.g. hemedx/schema) instead of printing one.",
-)
+@out_dir_option("Write every schema into DIR (e.g. hemedx/schema) instead of printing one.", required=False)
 @click.option("--check", "check_only", is_flag=True, help="Exit 1 when the committed schemas are stale.")
 @force_option
 @pass_env
@@ -357,13 +334,8 @@ def schema(
 @click.option(
     "--kind", type=click.Choice(RULE_KINDS), default=None, help="Rule kind (default: from the id prefix)."
 )
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    metavar="FILE",
-    help="Append the rule to this rules file (created if missing) instead of printing it.",
+@out_file_option(
+    "Append the rule to this rules file (created if missing) instead of printing it.", metavar="FILE"
 )
 @rules_option
 @pass_env

@@ -13,9 +13,17 @@ from rich.text import Text
 from hemedx.cases.library import resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
-from hemedx.cli.commands.rank import stage_index, upto_option
+from hemedx.cli.commands.rank import stage_index
 from hemedx.cli.environment import Environment, pass_env
-from hemedx.cli.options import force_option, json_option, pack_from, rules_option, uniform_option
+from hemedx.cli.options import (
+    case_view,
+    force_option,
+    out_file_option,
+    pack_from,
+    rules_option,
+    uniform_option,
+    upto_option,
+)
 from hemedx.cli.render import (
     cite_marks,
     console,
@@ -189,10 +197,7 @@ def render_answer(out: Console, last: dict[str, Any]) -> None:
 
 
 @cli.command()
-@click.argument("case")
-@rules_option
-@json_option
-@uniform_option
+@case_view
 @click.option("--auto", is_flag=True, help="Run without pausing for input (a projected demo).")
 @pass_env
 def walkthrough(
@@ -210,12 +215,8 @@ def walkthrough(
 
 @cli.command()
 @click.argument("case")
-@click.option(
-    "--out",
-    "out_file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="HTML file to write (self-contained: open it from a USB stick, no network needed).",
+@out_file_option(
+    "HTML file to write (self-contained: open it from a USB stick, no network needed).", required=True
 )
 @force_option
 @rules_option
