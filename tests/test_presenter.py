@@ -46,13 +46,13 @@ def test_html_is_self_contained_and_deterministic(tmp_path):
     pack = load_pack()
     case = evil_case(tmp_path)
     stages = walkthrough(case, pack)
-    html = render_html(case, stages)
-    assert html == render_html(case, walkthrough(case, pack))
+    html = render_html(case, stages, pack)
+    assert html == render_html(case, walkthrough(case, pack), pack)
     assert EVIL not in html and "__pwned" in html  # present only in escaped form
     assert len(re.findall(r"<script", html)) == 2  # the data element and the page's own script
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
     assert "innerHTML" not in html
-    data = presentation_data(case, stages)
+    data = presentation_data(case, stages, pack)
     assert [s["name"] for s in data["stages"]] == [s["stage"] for s in stages]
 
 
@@ -104,9 +104,9 @@ def test_presenter_in_headless_chromium(browser, tmp_path):
     pack = load_pack()
     case = evil_case(tmp_path)
     stages = walkthrough(case, pack)
-    data = presentation_data(case, stages)
+    data = presentation_data(case, stages, pack)
     page = tmp_path / "case.html"
-    page.write_text(render_html(case, stages), encoding="utf-8")
+    page.write_text(render_html(case, stages, pack), encoding="utf-8")
     browser.get(page.as_uri())
 
     # the escaped <script> shows as text and never runs

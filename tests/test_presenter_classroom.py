@@ -17,7 +17,7 @@ from hemedx.present.units import as_written
 def test_units_read_as_written(tmp_path):
     pack = load_pack()
     case = evil_case(tmp_path)
-    data = presentation_data(case, walkthrough(case, pack))
+    data = presentation_data(case, walkthrough(case, pack), pack)
     text = json.dumps(data, ensure_ascii=False)
     assert "10^" not in text and "×10⁹/L" in text
     assert as_written("Platelets: 11 10^9/L") == "Platelets: 11 ×10⁹/L"
@@ -32,10 +32,10 @@ def page(browser, tmp_path):  # noqa: F811
     case = evil_case(tmp_path)
     stages = walkthrough(case, pack)
     path = tmp_path / "case.html"
-    path.write_text(render_html(case, stages), encoding="utf-8")
+    path.write_text(render_html(case, stages, pack), encoding="utf-8")
     browser.set_window_size(1024, 768)
     browser.get(path.as_uri())
-    return browser, presentation_data(case, stages)
+    return browser, presentation_data(case, stages, pack)
 
 
 def _rect(driver, element):
@@ -136,7 +136,7 @@ def test_the_outside_entry_is_never_shown_as_a_diagnosis(tmp_path):
     for stage in stages:
         stage["shift"][1] = {**stage["shift"][1], "diagnosis": "outside", "label": "outside"}
     stages[-1]["differential"][0] = {**stages[-1]["differential"][0], "diagnosis": "outside", "label": "x"}
-    data = presentation_data(case, stages)
+    data = presentation_data(case, stages, pack)
     assert all(s["bars"][1]["label"] == "Something outside this differential" for s in data["stages"])
     assert data["explanation"][0]["label"] == "Something outside this differential"
     assert data["answer"]["engine_top"] == "Something outside this differential"
@@ -148,7 +148,7 @@ def test_alerts_come_first_in_a_stage_with_their_citations():
     pack = load_pack()
     case = resolve_case("aa-very-severe-older-woman", pack)
     stages = walkthrough(case, pack)
-    data = presentation_data(case, stages)
+    data = presentation_data(case, stages, pack)
     alerted = [s for s in data["stages"] if s["alerts"]]
     assert alerted, "the neutropenic fever alert fires once the count is known"
     first = alerted[0]["alerts"][0]
@@ -156,5 +156,5 @@ def test_alerts_come_first_in_a_stage_with_their_citations():
     assert "×10⁹/L" in first["text"] and first["cites"]
     refs = {r["n"] for r in data["references"]}
     assert all(c["n"] in refs for c in first["cites"])
-    html = render_html(case, stages)
+    html = render_html(case, stages, pack)
     assert html.index('"alerts"') < html.index('"bars"')

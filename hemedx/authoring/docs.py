@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hemedx.authoring.issues import LINTS
+from hemedx.engine.report import Citations
 from hemedx.errors import InputError
 from hemedx.outfiles import write_files
 from hemedx.rules.conditions import Labels, describe
@@ -43,7 +44,6 @@ class _Names(Labels):
     def __init__(self, pack: Pack) -> None:
         super().__init__(pack)
         self.diagnoses = {d.id: d for d in pack.diagnoses}
-        self.sources = {s.id: s for s in pack.sources}
 
 
 def _conclusion(rule: Any, names: _Names) -> str:
@@ -127,13 +127,13 @@ def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True)
     out += [f"**What it detects.** {_conclusion(rule, names)}", ""]
     out += [f"**Why it matters.** {md(rule.explanation)}", ""]
     out += ["**Conditions.**", "", *describe(rule.when, names), ""]
-    numbers: dict[str, int] = {}
+    citations = Citations(pack)  # numbered as every other view numbers them: in order of first use
 
     def mark(cites: list[Any]) -> str:
         marks = []
-        for c in cites:
-            n = numbers.setdefault(c.source, len(numbers) + 1)
-            marks.append(f"[{n}{': ' + md(c.locator) if c.locator else ''}]")
+        for c in cites:  # one at a time: a rule citing a pair twice shows both marks, as written
+            (m,) = citations.cite([(c.source, c.locator)])
+            marks.append(f"[{m['n']}{': ' + md(m['locator']) if m['locator'] else ''}]")
         return "".join(marks)
 
     rule_marks = mark(rule.cites)
@@ -158,9 +158,8 @@ def rule_markdown(pack: Pack, rule_id: str, level: int = 2, anchor: bool = True)
         out += [f"- Does not fire: {_facts_text(f, names)}" for f in rule.examples.does_not_fire]
         out.append("")
     out += [f"**References.** {rule_marks}", ""]
-    for source_id, n in numbers.items():
-        source = names.sources.get(source_id)
-        out.append(f"{n}. {md(source.citation) if source else source_id}")
+    for ref in citations.references():
+        out.append(f"{ref['n']}. {md(ref['citation'])}")
     return "\n".join(out).rstrip() + "\n"
 
 

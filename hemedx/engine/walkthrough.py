@@ -138,28 +138,26 @@ def walkthrough(
             "pack": report["pack"],  # which rules ranked it: every export names its pack
         }
         out.append(item)
-    everything = renumber(out)
-    out[-1]["answer"] = answer(case, pack, out[-1], everything)
+    whole = renumber(out, pack)
+    out[-1]["answer"] = answer(case, pack, out[-1], whole)
     return out
 
 
-def renumber(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def renumber(stages: list[dict[str, Any]], pack: Pack) -> Citations:
     """One reference numbering for the whole case: a source keeps its number from stage to stage.
 
-    Each stage's report numbers its sources from 1; here they are numbered in order of first use across
-    the stages, and every citation mark and reference list is rewritten to match. Returns the case's
-    whole reference list.
+    Each stage's report numbers its sources from 1; here one :class:`Citations` numbers them in order of
+    first use across the stages, and every citation mark and reference list is rewritten to match.
+    Returns that numbering (the answer's teaching points continue it).
     """
-    numbers: dict[str, int] = {}
-    whole: dict[str, dict[str, Any]] = {}
+    whole = Citations(pack)
     for stage in stages:
         local = {ref["n"]: ref["id"] for ref in stage["references"]}
-        for n in sorted(local):
-            numbers.setdefault(local[n], len(numbers) + 1)
-        for ref in stage["references"]:
-            whole.setdefault(ref["id"], {**ref, "n": numbers[ref["id"]]})
-        _rewrite(stage, lambda n, local=local: numbers[local[n]], set())
-    return sorted(whole.values(), key=lambda ref: ref["n"])
+        order = [local[n] for n in sorted(local)]
+        marks = whole.cite((sid, None) for sid in order)
+        numbers = {sid: m["n"] for sid, m in zip(order, marks, strict=True)}
+        _rewrite(stage, lambda n, local=local, numbers=numbers: numbers[local[n]], set())
+    return whole
 
 
 def _rewrite(node: Any, new_number: Any, done: set[int]) -> None:
@@ -183,15 +181,13 @@ def _rewrite(node: Any, new_number: Any, done: set[int]) -> None:
                 _rewrite(value, new_number, done)
 
 
-def answer(
-    case: Case, pack: Pack, last: dict[str, Any], everything: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
+def answer(case: Case, pack: Pack, last: dict[str, Any], whole: Citations | None = None) -> dict[str, Any]:
     """The answer key against the engine's final ranking, with the case's cited teaching points.
 
-    Teaching points are numbered continuing the case's whole numbering (``everything``, by default
+    Teaching points are numbered continuing the case's whole numbering (``whole``, by default that of
     ``last["references"]``); the sources they cite are added to ``last["references"]`` in place.
     """
-    cites = Citations.continuing(pack, everything if everything is not None else last["references"])
+    cites = whole if whole is not None else Citations.continuing(pack, last["references"])
     points = [
         {"text": " ".join(p.text.split()), "cites": cites.cite((c.source, c.locator) for c in p.cites)}
         for p in case.teaching_points

@@ -14,9 +14,10 @@ from typing import Any
 
 from hemedx.cases.library import case_code
 from hemedx.cases.model import Case
-from hemedx.engine.report import disclaimer_for, pack_line
+from hemedx.engine.report import Citations, disclaimer_for, pack_line
 from hemedx.present.alerts import alert_line
 from hemedx.present.units import units_as_written
+from hemedx.rules.model import Pack
 
 PLACEHOLDER = "__HEMEDX_DATA__"
 OUTSIDE = "outside"  # the engine's catch-all entry: never presented as a diagnosis
@@ -28,39 +29,34 @@ def _label(entry: dict[str, Any]) -> str:
 
 
 class _Refs:
-    """Global citation numbers by source id, in order of first use across the presentation."""
+    """The presentation's own numbering: the sources it shows, by :class:`Citations` in order of first use.
 
-    def __init__(self) -> None:
-        self.numbers: dict[str, int] = {}
-        self.citations: dict[str, str] = {}
+    Stage marks carry the walkthrough's numbers; each is mapped back to its source through that stage's
+    reference list and numbered again, so the page's one reference list holds only what it shows.
+    """
+
+    def __init__(self, pack: Pack) -> None:
+        self.citations = Citations(pack)
 
     def map(self, cites: list[dict[str, Any]], references: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        by_n = {r["n"]: r for r in references}
-        out = []
-        for c in cites:
-            ref = by_n[c["n"]]
-            n = self.numbers.setdefault(ref["id"], len(self.numbers) + 1)
-            self.citations[ref["id"]] = ref["citation"]
-            out.append({"n": n, "locator": c.get("locator")})
-        return out
+        by_n = {r["n"]: r["id"] for r in references}
+        marks = self.citations.cite((by_n[c["n"]], c.get("locator")) for c in cites)
+        return [{"n": m["n"], "locator": m["locator"]} for m in marks]
 
     def listing(self) -> list[dict[str, Any]]:
-        return [
-            {"n": n, "citation": self.citations[sid]}
-            for sid, n in sorted(self.numbers.items(), key=lambda item: item[1])
-        ]
+        return [{"n": r["n"], "citation": r["citation"]} for r in self.citations.references()]
 
 
 def _pct(p: float) -> str:
     return "<0.1%" if 0 < p < 0.0005 else f"{p * 100:.1f}%"
 
 
-def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any]:
+def presentation_data(case: Case, stages: list[dict[str, Any]], pack: Pack) -> dict[str, Any]:
     """The plain data the page shows: stages, bars, next tests, explanation, answer, references.
 
     Units read as written (``×10⁹/L``): every string passes through :func:`units_as_written`.
     """
-    refs = _Refs()
+    refs = _Refs(pack)
     out_stages = []
     for stage in stages:
         refs_list = stage["references"]
@@ -159,7 +155,7 @@ def embed_json(data: Any) -> str:
     )
 
 
-def render_html(case: Case, stages: list[dict[str, Any]]) -> str:
+def render_html(case: Case, stages: list[dict[str, Any]], pack: Pack) -> str:
     """The complete HTML page (template plus embedded data); deterministic for the same input."""
     template = (resources.files("hemedx.present") / "template.html").read_text(encoding="utf-8")
-    return template.replace(PLACEHOLDER, embed_json(presentation_data(case, stages)), 1)
+    return template.replace(PLACEHOLDER, embed_json(presentation_data(case, stages, pack)), 1)

@@ -238,6 +238,6 @@ def present(
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
     stages = walkthrough_stages(c, pack, uniform_priors, upto=stage_index(upto, c))
-    html = render_html(c, stages)
+    html = render_html(c, stages, pack)
     write_file(out_file, html, force=force)
     env.echo(f"wrote {out_file} ({len(stages)} stages)", err=True)
