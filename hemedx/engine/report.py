@@ -98,15 +98,33 @@ def rank_case(
     adds what speaks against that diagnosis and what would settle it. Both are opt-in extra keys, so the
     plain ``rank --json`` contract is unchanged.
     """
+    return ranked_report(case, pack, upto, uniform_priors, snapshot, next_test, why_not)[1]
+
+
+def ranked_report(
+    case: Case,
+    pack: Pack,
+    upto: int | None = None,
+    uniform_priors: bool = False,
+    snapshot: Snapshot | None = None,
+    next_test: bool = False,
+    why_not: str | None = None,
+) -> tuple[Ranking, dict[str, Any]]:
+    """:func:`rank_case` with the typed :class:`Ranking` it shows: teaching code decides on the ranking."""
     engine = get_engine(pack)
     snap = snapshot if snapshot is not None else case.snapshot(upto)
     ranking = engine.rank(snap, uniform_priors=uniform_priors)
-    return build_report(engine, case, snap, ranking, upto, next_test=next_test, why_not=why_not)
+    return ranking, build_report(engine, case, snap, ranking, upto, next_test=next_test, why_not=why_not)
 
 
 def _r(x: float, digits: int = 6) -> float:
     value = round(x, digits)
     return 0.0 if value == 0 else value  # no "-0.0" in the output
+
+
+def probability_shown(p: float) -> float:
+    """A probability as every JSON view writes it (six decimals, never -0.0)."""
+    return _r(p)
 
 
 def build_report(

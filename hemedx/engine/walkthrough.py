@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from hemedx.cases.model import Case, Stage
-from hemedx.engine.report import Citations, rank_case
+from hemedx.engine.ranking import Ranking
+from hemedx.engine.report import Citations, ranked_report
+from hemedx.engine.shift import moves
 from hemedx.rules.model import Pack
 from hemedx.rules.units import as_written
 
@@ -95,31 +97,29 @@ def walkthrough(
     teaching points (cited in that stage's reference list).
     """
     out: list[dict[str, Any]] = []
-    previous: dict[str, tuple[int, float]] | None = None
+    previous: Ranking | None = None
     seen_derived: set[tuple[str, str]] = set()
     for index, stage in enumerate(case.stages[: None if upto is None else upto + 1]):
-        report = rank_case(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
+        ranking, report = ranked_report(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
         derived = [
             f
             for f in report["findings"]
             if f["origin"] == "derived" and (f["finding"], f["state"]) not in seen_derived
         ]
         seen_derived = {(f["finding"], f["state"]) for f in report["findings"] if f["origin"] == "derived"}
-        shift = []
-        for rank, d in enumerate(report["differential"], 1):
-            before = previous.get(d["diagnosis"]) if previous else None
-            shift.append(
-                {
-                    "diagnosis": d["diagnosis"],
-                    "label": d["label"],
-                    "rank": rank,
-                    "probability": d["probability"],
-                    "previous_rank": before[0] if before else None,
-                    "previous": before[1] if before else None,
-                    "delta": round(d["probability"] - before[1], 6) if before else None,
-                }
-            )
-        previous = {d["diagnosis"]: (i, d["probability"]) for i, d in enumerate(report["differential"], 1)}
+        shift = [
+            {
+                "diagnosis": m.diagnosis,
+                "label": m.label,
+                "rank": m.rank,
+                "probability": m.probability,
+                "previous_rank": m.previous_rank,
+                "previous": m.previous,
+                "delta": m.delta,
+            }
+            for m in moves(ranking, previous)
+        ]
+        previous = ranking
         item = {
             "stage": stage.name,
             "index": index,
@@ -139,7 +139,8 @@ def walkthrough(
         }
         out.append(item)
     whole = renumber(out, pack)
-    out[-1]["answer"] = answer(case, pack, out[-1], whole)
+    assert previous is not None  # a case has at least one stage
+    out[-1]["answer"] = answer(case, pack, out[-1], previous.differential[0].id, whole)
     return out
 
 
@@ -181,8 +182,10 @@ def _rewrite(node: Any, new_number: Any, done: set[int]) -> None:
                 _rewrite(value, new_number, done)
 
 
-def answer(case: Case, pack: Pack, last: dict[str, Any], whole: Citations | None = None) -> dict[str, Any]:
-    """The answer key against the engine's final ranking, with the case's cited teaching points.
+def answer(
+    case: Case, pack: Pack, last: dict[str, Any], leader: str, whole: Citations | None = None
+) -> dict[str, Any]:
+    """The answer key against the engine's final leader (a diagnosis id), with the cited teaching points.
 
     Teaching points are numbered continuing the case's whole numbering (``whole``, by default that of
     ``last["references"]``); the sources they cite are added to ``last["references"]`` in place.
@@ -194,7 +197,6 @@ def answer(case: Case, pack: Pack, last: dict[str, Any], whole: Citations | None
     ]
     wanted = {ref["n"] for ref in last["references"]} | {c["n"] for p in points for c in p["cites"]}
     last["references"] = [ref for ref in cites.references() if ref["n"] in wanted]
-    top = last["differential"][0]
     key = case.answer
     subtype_label = pack.kb.subtype_label(key.diagnosis, key.subtype) if key else None
     return {
@@ -202,7 +204,7 @@ def answer(case: Case, pack: Pack, last: dict[str, Any], whole: Citations | None
         "label": pack.kb.diagnoses[key.diagnosis].label if key else None,
         "subtype": key.subtype if key else None,
         "subtype_label": subtype_label,
-        "engine_top": top["diagnosis"],
-        "engine_agrees": bool(key) and top["diagnosis"] == key.diagnosis,
+        "engine_top": leader,
+        "engine_agrees": bool(key) and leader == key.diagnosis,
         "teaching_points": points,
     }

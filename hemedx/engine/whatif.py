@@ -13,6 +13,8 @@ from typing import Any
 
 from hemedx.cases.censored import Censored, normalise_comparator
 from hemedx.cases.model import Snapshot
+from hemedx.engine.ranking import Ranking
+from hemedx.engine.shift import moves
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.rules.units import to_canonical
@@ -141,21 +143,17 @@ def apply(snapshot: Snapshot, changes: list[Change]) -> Snapshot:
     return snap
 
 
-def deltas(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+def deltas(before: Ranking, after: Ranking) -> list[dict[str, Any]]:
     """Per diagnosis, in the new order: probability and rank before and after, and the change."""
-    old = {d["diagnosis"]: (i, d["probability"]) for i, d in enumerate(before["differential"], 1)}
-    out = []
-    for rank, d in enumerate(after["differential"], 1):
-        old_rank, old_p = old[d["diagnosis"]]
-        out.append(
-            {
-                "diagnosis": d["diagnosis"],
-                "label": d["label"],
-                "before": old_p,
-                "after": d["probability"],
-                "delta": round(d["probability"] - old_p, 6),
-                "rank_before": old_rank,
-                "rank_after": rank,
-            }
-        )
-    return out
+    return [
+        {
+            "diagnosis": m.diagnosis,
+            "label": m.label,
+            "before": m.previous,
+            "after": m.probability,
+            "delta": m.delta,
+            "rank_before": m.previous_rank,
+            "rank_after": m.rank,
+        }
+        for m in moves(after, before)
+    ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hemedx.cases.model import Case
-from hemedx.engine.report import rank_case
+from hemedx.engine.report import rank_case, ranked_report
 from hemedx.engine.walkthrough import answer as answer_key
 from hemedx.engine.walkthrough import revealed
 from hemedx.engine.whatif import Change, apply
@@ -83,11 +83,11 @@ def build_case(case: Case, pack: Pack, uniform_priors: bool = False) -> CaseMate
     """Rank the case at every stage (with the next best test) and attach the cited answer key."""
     stages = []
     for index, stage in enumerate(case.stages):
-        report = rank_case(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
+        ranking, report = ranked_report(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
         shown = [as_written(r["display"]) for r in revealed(stage, pack)]
         stages.append(StageMaterial(stage.name, stage.note, shown, report))
     last = dict(stages[-1].report)
-    key = units_as_written(answer_key(case, pack, last))
+    key = units_as_written(answer_key(case, pack, last, ranking.differential[0].id))
     return CaseMaterial(case, stages, key, last["references"])
 
 

@@ -13,6 +13,7 @@ from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.jsonout import emit_json
 from hemedx.cli.options import case_view, pack_from, rules_option, upto_option
 from hemedx.engine import rank_case
+from hemedx.engine.report import ranked_report
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.rules.vocab import diagnosis_aliases
@@ -50,8 +51,8 @@ def rank(
         changes = [parse_set(v, pack) for v in set_values] + [parse_unset(v, pack) for v in unset_ids]
     c = resolve_case(case, pack)
     stage = stage_index(upto, c)
-    report = rank_case(c, pack, upto=stage, uniform_priors=uniform_priors)
     if not changes:
+        report = rank_case(c, pack, upto=stage, uniform_priors=uniform_priors)
         if as_json:
             emit_json(report, env.stdout)
         else:
@@ -59,10 +60,11 @@ def rank(
 
             render_rank(report, console(env), again=case_handle(c)[0])
         return
-    after = rank_case(
+    ranking, report = ranked_report(c, pack, upto=stage, uniform_priors=uniform_priors)
+    changed, after = ranked_report(
         c, pack, upto=stage, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(stage), changes)
     )
-    after["what_if"] = {"changes": [ch.as_dict() for ch in changes], "deltas": deltas(report, after)}
+    after["what_if"] = {"changes": [ch.as_dict() for ch in changes], "deltas": deltas(ranking, changed)}
     if as_json:
         emit_json(after, env.stdout)
     else:
