@@ -96,7 +96,15 @@ def walkthrough(
     The last object also carries ``answer``: the answer key, whether the engine agrees, and the case's
     teaching points (cited in that stage's reference list).
     """
+    return [stage for _, stage in ranked_walkthrough(case, pack, uniform_priors, upto)]
+
+
+def ranked_walkthrough(
+    case: Case, pack: Pack, uniform_priors: bool = False, upto: int | None = None
+) -> list[tuple[Ranking, dict[str, Any]]]:
+    """:func:`walkthrough`'s stages, each with the typed :class:`Ranking` it shows (to decide on)."""
     out: list[dict[str, Any]] = []
+    rankings: list[Ranking] = []
     previous: Ranking | None = None
     seen_derived: set[tuple[str, str]] = set()
     for index, stage in enumerate(case.stages[: None if upto is None else upto + 1]):
@@ -138,10 +146,10 @@ def walkthrough(
             "pack": report["pack"],  # which rules ranked it: every export names its pack
         }
         out.append(item)
+        rankings.append(ranking)
     whole = renumber(out, pack)
-    assert previous is not None  # a case has at least one stage
-    out[-1]["answer"] = answer(case, pack, out[-1], previous.differential[0].id, whole)
-    return out
+    out[-1]["answer"] = answer(case, pack, out[-1], rankings[-1].differential[0].id, whole)
+    return list(zip(rankings, out, strict=True))
 
 
 def renumber(stages: list[dict[str, Any]], pack: Pack) -> Citations:

@@ -152,14 +152,14 @@ def demo(env: Environment, rules_dir: Path | None, case: str, no_pause: bool) ->
     """
     from hemedx.cli.commands.teach import key_pause, run_walkthrough
     from hemedx.cli.render import console, render_explain
-    from hemedx.engine.walkthrough import walkthrough
+    from hemedx.engine.walkthrough import ranked_walkthrough
 
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
     out = console(env)
     waits = not no_pause and env.interactive
     pause = key_pause(out) if waits else None
-    if not run_walkthrough(c, walkthrough(c, pack), pack, out, answers=None, pause=pause):
+    if not run_walkthrough(c, ranked_walkthrough(c, pack), pack, out, answers=None, pause=pause):
         return
     if pause is not None:
         out.print()

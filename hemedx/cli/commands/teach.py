@@ -35,7 +35,9 @@ from hemedx.cli.render import (
     render_stage_ranking,
 )
 from hemedx.engine.quiz import match_diagnosis
-from hemedx.engine.report import disclaimer_for, pack_line, pack_stamp
+from hemedx.engine.ranking import Ranking
+from hemedx.engine.report import disclaimer_for, pack_line, pack_stamp, probability_shown
+from hemedx.engine.walkthrough import ranked_walkthrough
 from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
 from hemedx.outfiles import write_file
@@ -93,22 +95,22 @@ def intro(out: Console, case: Case, pack: Pack) -> None:
         out.print(" ".join(case.presentation.split()))
 
 
-def compare_guess(guess: str, stage: dict[str, Any], pack: Pack) -> str:
-    """Tell the learner how their leading diagnosis compares with the engine at this stage."""
+def compare_guess(guess: str, ranking: Ranking, pack: Pack) -> str:
+    """Tell the learner how their leading diagnosis compares with the engine's ranking at this stage."""
     m = match_diagnosis(guess, pack)
     if m.diagnosis is None:
         hint = did_you_mean(guess, [d.id for d in pack.diagnoses], diagnosis_aliases(pack))
         return f"'{guess}' is not a diagnosis in this differential{f' ({hint})' if hint else ''}."
-    order = [d["diagnosis"] for d in stage["differential"]]
-    mine = stage["differential"][order.index(m.diagnosis)]
-    top = stage["differential"][0]
-    read = f" (read as {mine['label']})" if m.how == "nearest" else ""
-    if m.diagnosis == top["diagnosis"]:
-        return f"You agree with the engine{read}: {mine['label']} leads at {pct(mine['probability'])}."
+    order = [d.id for d in ranking.differential]
     place = order.index(m.diagnosis) + 1
+    mine, top = ranking.differential[place - 1], ranking.differential[0]
+    shown = pct(probability_shown(mine.probability))  # the percentage the table above shows
+    read = f" (read as {mine.label})" if m.how == "nearest" else ""
+    if mine.id == top.id:
+        return f"You agree with the engine{read}: {mine.label} leads at {shown}."
     return (
-        f"You: {mine['label']}{read}, which the engine ranks {_ordinal(place)} at {pct(mine['probability'])};"
-        f" it leads with {top['label']} at {pct(top['probability'])}."
+        f"You: {mine.label}{read}, which the engine ranks {_ordinal(place)} at {shown};"
+        f" it leads with {top.label} at {pct(probability_shown(top.probability))}."
     )
 
 
@@ -129,7 +131,7 @@ def key_pause(out: Console) -> Pause:
 
 def run_walkthrough(
     case: Case,
-    stages: list[dict[str, Any]],
+    staged: list[tuple[Ranking, dict[str, Any]]],
     pack: Pack,
     out: Console,
     answers: TextIO | None,
@@ -142,7 +144,7 @@ def run_walkthrough(
     the end.
     """
     try:
-        _walk(case, stages, pack, out, Prompter(out, answers), pause)
+        _walk(case, staged, pack, out, Prompter(out, answers), pause)
     except (EndOfInput, EOFError):
         out.print()
         out.print(Text("Stopped at the end of input; the answer was not shown.", style="dim"))
@@ -151,12 +153,17 @@ def run_walkthrough(
 
 
 def _walk(
-    case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter, pause: Pause | None
+    case: Case,
+    staged: list[tuple[Ranking, dict[str, Any]]],
+    pack: Pack,
+    out: Console,
+    ask: Prompter,
+    pause: Pause | None,
 ) -> None:
     intro(out, case, pack)
     out.print()
     legend(out)
-    for stage in stages:
+    for ranking, stage in staged:
         if pause is not None and stage["index"] > 0:
             out.print()
             pause(f"stage {stage['index'] + 1} of {stage['of']}: {stage['stage']}")
@@ -165,9 +172,9 @@ def _walk(
         guess = ask.ask("Your leading diagnosis? (type it, or Enter to see the engine's ranking) ")
         numbers |= render_stage_ranking(out, stage)
         if guess:
-            out.print(Text(compare_guess(guess, stage, pack), style="magenta"))
+            out.print(Text(compare_guess(guess, ranking, pack), style="magenta"))
         references_for(out, stage["references"], numbers)
-    last = stages[-1]
+    last = staged[-1][1]
     if pause is not None:
         out.print()
         pause("the answer")
@@ -206,11 +213,11 @@ def walkthrough(
     """Reveal CASE stage by stage with the differential's shift and the next best test."""
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
-    stages = walkthrough_stages(c, pack, uniform_priors)
+    staged = ranked_walkthrough(c, pack, uniform_priors)
     if as_json:
-        emit_json(stages, env.stdout)
+        emit_json([stage for _, stage in staged], env.stdout)
         return
-    run_walkthrough(c, stages, pack, console(env), answers=None if auto else env.stdin)
+    run_walkthrough(c, staged, pack, console(env), answers=None if auto else env.stdin)
 
 
 @cli.command()
