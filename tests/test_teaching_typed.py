@@ -53,9 +53,9 @@ def test_a_guess_is_compared_with_the_typed_ranking(pack):
 
 def test_what_if_deltas_come_from_the_two_rankings(pack):
     case = resolve_case(CASE, pack)
-    before, report = ranked_report(case, pack)
+    before, report = ranked_report(case, pack, case.snapshot(), None, False)
     after, changed = ranked_report(
-        case, pack, snapshot=apply(case.snapshot(), [parse_set("platelets=250", pack)])
+        case, pack, apply(case.snapshot(), [parse_set("platelets=250", pack)]), None, False
     )
     rows = deltas(before, after)
     old = {d["diagnosis"]: (i, d["probability"]) for i, d in enumerate(report["differential"], 1)}

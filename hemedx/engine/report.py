@@ -98,23 +98,20 @@ def rank_case(
     adds what speaks against that diagnosis and what would settle it. Both are opt-in extra keys, so the
     plain ``rank --json`` contract is unchanged.
     """
-    return ranked_report(case, pack, upto, uniform_priors, snapshot, next_test, why_not)[1]
+    snap = snapshot if snapshot is not None else case.snapshot(upto)
+    return ranked_report(case, pack, snap, upto, uniform_priors, next_test=next_test, why_not=why_not)[1]
 
 
 def ranked_report(
-    case: Case,
-    pack: Pack,
-    upto: int | None = None,
-    uniform_priors: bool = False,
-    snapshot: Snapshot | None = None,
-    next_test: bool = False,
-    why_not: str | None = None,
+    case: Case, pack: Pack, snap: Snapshot, upto: int | None, uniform_priors: bool, **extra: Any
 ) -> tuple[Ranking, dict[str, Any]]:
-    """:func:`rank_case` with the typed :class:`Ranking` it shows: teaching code decides on the ranking."""
+    """:func:`rank_case` of ``snap`` with the typed :class:`Ranking` it shows, for code that decides on it.
+
+    ``extra`` are :func:`build_report`'s options (``next_test``, ``why_not``).
+    """
     engine = get_engine(pack)
-    snap = snapshot if snapshot is not None else case.snapshot(upto)
     ranking = engine.rank(snap, uniform_priors=uniform_priors)
-    return ranking, build_report(engine, case, snap, ranking, upto, next_test=next_test, why_not=why_not)
+    return ranking, build_report(engine, case, snap, ranking, upto, **extra)
 
 
 def _r(x: float, digits: int = 6) -> float:

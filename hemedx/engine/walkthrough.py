@@ -108,7 +108,9 @@ def ranked_walkthrough(
     previous: Ranking | None = None
     seen_derived: set[tuple[str, str]] = set()
     for index, stage in enumerate(case.stages[: None if upto is None else upto + 1]):
-        ranking, report = ranked_report(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
+        ranking, report = ranked_report(
+            case, pack, case.snapshot(index), index, uniform_priors, next_test=True
+        )
         derived = [
             f
             for f in report["findings"]

@@ -83,7 +83,9 @@ def build_case(case: Case, pack: Pack, uniform_priors: bool = False) -> CaseMate
     """Rank the case at every stage (with the next best test) and attach the cited answer key."""
     stages = []
     for index, stage in enumerate(case.stages):
-        ranking, report = ranked_report(case, pack, upto=index, uniform_priors=uniform_priors, next_test=True)
+        ranking, report = ranked_report(
+            case, pack, case.snapshot(index), index, uniform_priors, next_test=True
+        )
         shown = [as_written(r["display"]) for r in revealed(stage, pack)]
         stages.append(StageMaterial(stage.name, stage.note, shown, report))
     last = dict(stages[-1].report)

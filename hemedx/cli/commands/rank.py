@@ -60,10 +60,8 @@ def rank(
 
             render_rank(report, console(env), again=case_handle(c)[0])
         return
-    ranking, report = ranked_report(c, pack, upto=stage, uniform_priors=uniform_priors)
-    changed, after = ranked_report(
-        c, pack, upto=stage, uniform_priors=uniform_priors, snapshot=apply(c.snapshot(stage), changes)
-    )
+    ranking, report = ranked_report(c, pack, c.snapshot(stage), stage, uniform_priors)
+    changed, after = ranked_report(c, pack, apply(c.snapshot(stage), changes), stage, uniform_priors)
     after["what_if"] = {"changes": [ch.as_dict() for ch in changes], "deltas": deltas(ranking, changed)}
     if as_json:
         emit_json(after, env.stdout)
