@@ -152,3 +152,13 @@ def test_duffy_null_neutrophil_limits_are_taught_from_a_source():
         {c.source for c in tp.cites} for d in PACK.diagnoses for tp in d.teaching_points if "Duffy" in tp.text
     ]
     assert hits and all("merz-2023-duffy" in cites for cites in hits)
+
+
+def test_fostamatinib_is_taught_for_chronic_itp_from_its_licence():
+    hits = [c for t, c in _points("itp", "management") if "Fostamatinib" in t and "chronic" in t]
+    assert hits and all("fda-tavalisse-label" in c for c in hits)
+
+
+def test_the_eltrombopag_combination_cites_its_first_report():
+    hits = [c for t, c in _points("aplastic_anemia", "management") if "first reported the combination" in t]
+    assert hits and all("townsley-2017-eltrombopag" in c for c in hits)
