@@ -162,3 +162,23 @@ def test_fostamatinib_is_taught_for_chronic_itp_from_its_licence():
 def test_the_eltrombopag_combination_cites_its_first_report():
     hits = [c for t, c in _points("aplastic_anemia", "management") if "first reported the combination" in t]
     assert hits and all("townsley-2017-eltrombopag" in c for c in hits)
+
+
+def test_the_primary_secondary_aiha_split_cites_the_2022_danish_paper():
+    """Hansen 2020 gives incidence; the 1460 primary / 1078 secondary split is in Hansen 2022."""
+    hits = [c for t, c in _points("aiha", "cause") if "secondary" in t]
+    assert hits and all("hansen-2022-survival" in c and "hansen-2020-denmark" not in c for c in hits)
+
+
+def test_medicalcriteria_is_not_cited_for_the_automated_reticulocyte_cut_off():
+    """The page prints the manual 20 x 10^9/L, not the automated 60 the pack's parameter uses."""
+    param = PACK.info.parameters["saa_reticulocyte_cutoff"]
+    assert param.value == 60
+    assert all("20" in (c.locator or "") for c in param.cites if c.source == "medicalcriteria-aa")
+    using = [r for r in PACK.rules if "param:saa_reticulocyte_cutoff" in r.model_dump_json()]
+    assert using and not [r.id for r in using if "medicalcriteria-aa" in {c.source for c in r.cites}]
+
+
+def test_ema_binding_is_taught_with_the_2011_hs_guideline_update():
+    hits = [c for t, c in _points("hereditary_spherocytosis", "diagnosis") if "EMA" in t]
+    assert hits and all("hs-2011-bcsh-update" in c for c in hits)

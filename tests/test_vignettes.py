@@ -1432,6 +1432,16 @@ def test_a_four_year_olds_normal_white_count_and_lymphocytes_are_not_raised():
     assert adult.findings["lymphocytosis"][0] == "present"
 
 
+def test_an_infants_ldh_and_haptoglobin_are_read_against_infant_intervals():
+    """LDH runs higher in infancy, and haptoglobin is physiologically low before 6 months (no interval)."""
+    infant = ENGINE.rank(Snapshot(0.25, "male", {}, {"ldh": 300.0, "haptoglobin": 10.0}, {}))
+    adult = ENGINE.rank(Snapshot(40, "male", {}, {"ldh": 300.0, "haptoglobin": 10.0}, {}))
+    assert infant.findings["high_ldh"][0] == "absent"
+    assert "low_haptoglobin" not in infant.findings
+    assert adult.findings["high_ldh"][0] == "present"
+    assert adult.findings["low_haptoglobin"][0] == "present"
+
+
 def test_priors_follow_the_age_band():
     """The same counts give a child the childhood priors: leukaemia before aplastic anaemia."""
     by_id = {d.id: d for d in PACK.diagnoses}
