@@ -1442,6 +1442,14 @@ def test_an_infants_ldh_and_haptoglobin_are_read_against_infant_intervals():
     assert adult.findings["low_haptoglobin"][0] == "present"
 
 
+def test_a_one_year_olds_haemoglobin_uses_the_who_2024_cut_off_for_6_to_23_months():
+    """WHO 2024: anaemia below 10.5 g/dL at 6-23 months (11.0 at 24-59 months), so 10.8 is normal at 1."""
+    one = ENGINE.rank(Snapshot(1, "male", {}, {"hemoglobin": 10.8}, {}))
+    three = ENGINE.rank(Snapshot(3, "male", {}, {"hemoglobin": 10.8}, {}))
+    assert one.findings["anemia"][0] == "absent"
+    assert three.findings["anemia"][0] == "present"
+
+
 def test_priors_follow_the_age_band():
     """The same counts give a child the childhood priors: leukaemia before aplastic anaemia."""
     by_id = {d.id: d for d in PACK.diagnoses}
