@@ -135,3 +135,12 @@ def test_overlapping_reference_bands_are_a_pack_error():
     overlaps = [p for p in iter_problems(pack) if p[1] == "hemoglobin" and "give one patient two" in p[3]]
     assert overlaps, "removing the pregnancy split must make the female bands overlap"
     assert not [p for p in iter_problems(PACK) if "give one patient two" in p[3]]
+
+
+def test_rules_show_says_which_pregnancy_state_each_band_is_for():
+    result = CliRunner().invoke(cli, ["rules", "show", "hemoglobin"])
+    assert result.exit_code == 0, result.output
+    assert "female, age 15+, not pregnant: 12 to 15 g/dL" in result.stdout
+    assert "female, age 10+, 2nd trimester: at least 10.5 g/dL" in result.stdout
+    unstated = "1st trimester or 3rd trimester or pregnant, trimester not stated: at least 11 g/dL"
+    assert unstated in result.stdout
