@@ -8,7 +8,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from hemedx.cases.censored import Censored, normalise_comparator, parse_censored
-from hemedx.cases.model import CASE_ID_PATTERN, Case, CaseFile, LabEntry, Stage
+from hemedx.cases.model import (
+    CASE_ID_PATTERN,
+    Case,
+    CaseFile,
+    LabEntry,
+    Stage,
+    pregnancy_of,
+    pregnancy_problem,
+)
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.rules.units import probable_unit, to_canonical
@@ -103,16 +111,16 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
             if isinstance(entry, str):
                 bound = parse_censored(entry)
                 if bound is None:
-                    _check_number(doc, path, entry, doc.data)
+                    _check_number(doc, path, doc.data)
                     raise AssertionError("unreachable: a string is never a number")  # pragma: no cover
                 raw_value, unit, comparator = bound.bound, None, bound.comparator
             elif isinstance(entry, LabEntry):
                 raw_value, unit = entry.value, entry.unit
                 comparator = normalise_comparator(entry.comparator) if entry.comparator else None
-                _check_number(doc, path, raw_value, doc.data)
+                _check_number(doc, path, doc.data)
             else:
                 raw_value, unit = entry, None
-                _check_number(doc, path, raw_value, doc.data)
+                _check_number(doc, path, doc.data)
             try:
                 value = to_canonical(lab, raw_value, unit)
             except ValueError as exc:
@@ -175,6 +183,10 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
                 f"'{parsed.answer.subtype}' is not a subtype of {dx.id} (allowed: {allowed})",
                 did_you_mean(parsed.answer.subtype, subtypes),
             )
+    problem = pregnancy_problem(parsed.patient)
+    if problem is not None:
+        key, message, hint = problem
+        raise doc.error(("patient", key), message, hint)
     sources = {s.id for s in pack.sources}
     for i, point in enumerate(parsed.teaching_points):
         for j, cite in enumerate(point.cites):
@@ -199,10 +211,11 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         difficulty=parsed.difficulty,
         raw=doc.data,
         provenance=parsed.provenance,
+        pregnancy=pregnancy_of(parsed.patient),
     )
 
 
-def _check_number(doc: Document, path: tuple[Any, ...], value: Any, data: Any) -> None:
+def _check_number(doc: Document, path: tuple[Any, ...], data: Any) -> None:
     # pydantic accepts numeric strings and booleans in lax mode; a case author meant a number.
     node: Any = data
     for part in path:

@@ -1,9 +1,10 @@
 """Compile pack rules into flat conjunctions ("variants") that any matcher can run.
 
 Each rule's ``when`` is expanded into disjunctive normal form: ``any`` and ``at_least N of`` become
-several variants, ``lower_limit``/``upper_limit`` become one variant per reference-interval band (with the
-band's sex/age as a patient constraint), and ``param:NAME`` becomes its number. Leaves on the same fact
-are merged into one pattern, because durable_rules never binds one fact to two patterns of a rule.
+several variants, ``lower_limit``/``upper_limit`` become one variant per reference-interval band (with
+the band's sex, age and pregnancy as a patient constraint), and ``param:NAME`` becomes its number.
+Leaves on the same fact are merged into one pattern, because durable_rules never binds one fact to two
+patterns of a rule.
 The output is plain data with no durable_rules in it, so the compiled form can be inspected and tested.
 """
 
@@ -20,7 +21,6 @@ from hemedx.errors import InputError
 from hemedx.rules.checks import expansion_problem
 from hemedx.rules.conditions import dnf, needs_band, resolve
 from hemedx.rules.model import (
-    EvidenceRule,
     FindingCondition,
     Interval,
     LabCondition,
@@ -84,7 +84,7 @@ def compile_pack(pack: Pack) -> CompiledPack:
         found: list[tuple[Pattern, ...]] = []
         for leaves in conjunctions:
             for banded in _expand_bands(leaves, labs, params):
-                merged = _merge(banded, evidence=isinstance(rule, EvidenceRule))
+                merged = _merge(banded)
                 if merged is not None and merged not in found:
                     found.append(merged)
         if not found:
@@ -139,9 +139,7 @@ def _expand_bands(leaves: list[Any], labs: dict[str, Any], params: dict[str, flo
     return [list(combo) for combo in itertools.product(*options)]
 
 
-def _merge(
-    items: list[tuple[tuple[Any, Any], Interval | None]], evidence: bool
-) -> tuple[Pattern, ...] | None:
+def _merge(items: list[tuple[tuple[Any, Any], Interval | None]]) -> tuple[Pattern, ...] | None:
     """Merge leaves into one pattern per fact; ``None`` when they contradict each other."""
     by_fact: dict[tuple[str, str], list[Constraint]] = {}
     order: list[tuple[str, str]] = []
@@ -162,6 +160,8 @@ def _merge(
                 band_constraints.append(("age", "gte", float(band.age_min)))
             if band.age_max is not None:
                 band_constraints.append(("age", "lt", float(band.age_max)))
+            if band.pregnancy is not None:
+                band_constraints.append(("pregnancy", "in", tuple(band.pregnancy)))
             if band_constraints:
                 add(("patient", "patient"), band_constraints)
     patterns = []

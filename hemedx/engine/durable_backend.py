@@ -3,7 +3,7 @@
 hemedx drives durable's C binding (``durable_rules_engine``, pinned to 2.0.28) directly rather than its
 Python ``Host`` layer: the Host starts timer threads, JSON-encodes the session state after every action and
 wraps every firing in Closure objects, which cost as much as the matching itself. What the binding does
-and that this module relies on is tested in tests/test_durable_binding.py.
+and that this module relies on is tested in tests/engine/test_durable_binding.py.
 
 - No segfault on ``delete_state``: the ``__case`` rule always fires, and a session is only deleted after
   its agenda has been run (durable frees uninitialised memory for a session where no action ran).
@@ -37,7 +37,7 @@ from hemedx.engine.compiler import CompiledPack, Pattern, Variant
 from hemedx.engine.facts import Fact, finding_id
 from hemedx.engine.trace import Firing
 from hemedx.errors import EngineError
-from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Pack
+from hemedx.rules.model import PREGNANCY_STATES, AlertRule, CriteriaRule, EvidenceRule, Pack
 
 # Result codes of the binding's assert calls (durable/engine.py Ruleset._handle_result).
 ASSERTED, NOT_HANDLED, ALREADY_OBSERVED = 0, 1, 2
@@ -290,6 +290,8 @@ def hash_collision(pack: Pack, compiled: CompiledPack) -> tuple[str, str, str] |
         ">=",
         "sex",
         "age",
+        "pregnancy",
+        *PREGNANCY_STATES,
         "sid",
         "case",
         "patient",
