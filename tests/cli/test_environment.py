@@ -172,7 +172,6 @@ def test_the_demo_waits_only_when_the_environment_is_interactive():
     assert result.exit_code == 0 and "[any key]" not in written(env) and "Stage 4 of 4" in written(env)
 
 
-
 def test_a_columns_that_is_a_digit_but_no_number_is_ignored(monkeypatch):
     monkeypatch.setenv("COLUMNS", "²")  # str.isdigit says yes, int says no: read at the entry, never fatal
     assert Environment.from_process().columns is None

@@ -13,15 +13,16 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from helpers import FIXTURES, MINI_PACK
 
 from hemedx.cli import cli
 from hemedx.cli.environment import Environment
 from hemedx.cli.status import ExitStatus
 from hemedx.errors import EngineError
 
+from support.helpers import FIXTURES, MINI_PACK, ROOT
+
 CASE = "aa-non-severe-older-man"
-LIBRARY_FILE = Path(__file__).parents[1] / "hemedx" / "cases" / "library" / f"{CASE}.yaml"
+LIBRARY_FILE = ROOT / "hemedx" / "cases" / "library" / f"{CASE}.yaml"
 FHIR_BUNDLE = FIXTURES / "fhir" / "hl7-cbc-f001-r4.json"
 
 
