@@ -144,7 +144,7 @@ def run_walkthrough(
     the end.
     """
     try:
-        _walk(case, staged, pack, out, Prompter(out, answers), pause)
+        _walk(case, staged, pack, Prompter(out, answers), pause)
     except (EndOfInput, EOFError):
         out.print()
         out.print(Text("Stopped at the end of input; the answer was not shown.", style="dim"))
@@ -153,13 +153,9 @@ def run_walkthrough(
 
 
 def _walk(
-    case: Case,
-    staged: list[tuple[Ranking, dict[str, Any]]],
-    pack: Pack,
-    out: Console,
-    ask: Prompter,
-    pause: Pause | None,
+    case: Case, staged: list[tuple[Ranking, dict[str, Any]]], pack: Pack, ask: Prompter, pause: Pause | None
 ) -> None:
+    out = ask.out
     intro(out, case, pack)
     out.print()
     legend(out)
