@@ -20,14 +20,11 @@ from hemedx.authoring.issues import LINTS, Issue
 from hemedx.engine.compiler import CompiledPack, compile_pack, shared_pattern_problem
 from hemedx.engine.durable_backend import hash_collision
 from hemedx.errors import InputError, PathPart
-from hemedx.rules.conditions import resolve, satisfiable, walk
+from hemedx.rules.conditions import leaves_about, named, resolve, satisfiable, subject, thresholds, walk
 from hemedx.rules.model import (
     EvidenceRule,
-    FindingCondition,
     Frequency,
-    LabCondition,
     Pack,
-    PatientCondition,
 )
 from hemedx.rules.reader import PackIssue, PackRead, read_pack
 from hemedx.rules.thresholds import Param
@@ -202,8 +199,8 @@ def unreachable_finding(ctx: Context) -> Iterator[Issue]:
     for rule in ctx.pack.rules:
         if satisfiable(rule.when, available, ctx.findings):
             continue
-        for path, leaf in walk(rule.when):
-            if not isinstance(leaf, FindingCondition) or satisfiable(leaf, available, ctx.findings):
+        for path, leaf in leaves_about(rule.when, "finding"):
+            if satisfiable(leaf, available, ctx.findings):
                 continue
             state = "present or absent" if leaf.is_ == "known" else leaf.is_
             yield ctx.issue(
@@ -222,9 +219,8 @@ def derivation_cycle(ctx: Context) -> Iterator[Issue]:
     """HX203: findings derived from each other in a circle."""
     edges: dict[str, dict[str, str]] = {}  # from finding -> {to finding: first rule id}
     for rule in ctx.deriving:
-        for _, leaf in walk(rule.when):
-            if isinstance(leaf, FindingCondition):
-                edges.setdefault(leaf.finding, {}).setdefault(rule.then.finding, rule.id)
+        for finding in named(rule.when, "finding"):
+            edges.setdefault(finding, {}).setdefault(rule.then.finding, rule.id)
     order = {r.id: i for i, r in enumerate(ctx.pack.rules)}
     reported: set[frozenset[str]] = set()
     for start in sorted(edges):
@@ -266,14 +262,15 @@ def implausible_threshold(ctx: Context) -> Iterator[Issue]:
     """HX204: a lab threshold outside the lab's plausible range (or an age outside 0-120)."""
     for rule in ctx.pack.rules:
         for path, leaf in walk(rule.when):
-            if isinstance(leaf, LabCondition) and leaf.lab in ctx.labs:
-                lab = ctx.labs[leaf.lab]
+            kind, ident = subject(leaf)
+            if kind == "lab" and ident in ctx.labs:
+                lab = ctx.labs[ident]
                 low, high, what, unit = lab.plausible.min, lab.plausible.max, f"lab '{lab.id}'", lab.unit
-            elif isinstance(leaf, PatientCondition) and leaf.patient == "age":
+            elif (kind, ident) == ("patient", "age"):
                 (low, high), what, unit = AGE_RANGE, "patient age", "years"
             else:
                 continue
-            for key, limit in leaf.limits().items():
+            for key, limit in thresholds(leaf).items():
                 value = resolve(limit, ctx.params)  # no band: reference limits are checked on their own
                 if value is None:
                     continue
@@ -320,8 +317,8 @@ def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
         while stack:
             node, chain = stack.pop()
             for maker in makers.get(node, []):
-                for _, leaf in walk(maker.when):
-                    if not isinstance(leaf, FindingCondition) or leaf.is_ == "known":
+                for _, leaf in leaves_about(maker.when, "finding"):
+                    if leaf.is_ == "known":
                         continue
                     part = leaf.finding
                     if part not in chain and not _replaced(part, chain, ev_by_finding):
@@ -398,9 +395,7 @@ def silent_otherwise(ctx: Context) -> Iterator[Issue]:
     for rule in ctx.pack.rules:
         dx = getattr(rule.then, "diagnosis", None)
         if dx in relevant:
-            relevant[dx] |= {
-                leaf.finding for _, leaf in walk(rule.when) if isinstance(leaf, FindingCondition)
-            }
+            relevant[dx] |= set(named(rule.when, "finding"))
     for rule in ctx.evidence:
         finding = rule.when.finding
         silent = [
