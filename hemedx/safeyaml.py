@@ -57,11 +57,17 @@ class Document:
         return self.positions.get((), (None, None))
 
     def error(
-        self, path: tuple[PathPart, ...] | list[PathPart], message: str, hint: str | None = None
+        self,
+        path: tuple[PathPart, ...] | list[PathPart],
+        message: str,
+        hint: str | None = None,
+        code: str | None = None,
     ) -> InputError:
         """Build an :class:`InputError` located at ``path`` in this document."""
         line, column = self.where(path)
-        return InputError(message, file=self.file, line=line, column=column, field=list(path), hint=hint)
+        return InputError(
+            message, file=self.file, line=line, column=column, field=list(path), hint=hint, code=code
+        )
 
 
 def read_text(path: Path, label: str) -> str:

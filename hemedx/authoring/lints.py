@@ -17,6 +17,7 @@ from typing import Any
 
 from hemedx.authoring.content_lints import CONTENT_LINTS
 from hemedx.authoring.issues import LINTS, Issue
+from hemedx.cases.generator import DISTRIBUTIONS_FILE, load_distributions
 from hemedx.engine.compiler import CompiledPack, compile_pack, shared_pattern_problem
 from hemedx.engine.durable_backend import hash_collision
 from hemedx.errors import InputError, PathPart
@@ -84,6 +85,8 @@ def check_pack(
         ctx = Context(raw, pack, clean=not issues)
         for lint in (*SEMANTIC_LINTS, *CONTENT_LINTS):
             issues += list(lint(ctx))
+        if not raw.issues:  # checked against a pack that loads, so an unknown id is really unknown
+            issues += _distributions_issues(folder, pack)
     unknown = sorted(set(ignore) - set(LINTS))
     if unknown:
         raise InputError(
@@ -96,6 +99,22 @@ def check_pack(
         len(pack.rules) if pack else len(raw.rules),
         kept,
     )
+
+
+def _distributions_issues(folder: Path | str | None, pack: Pack) -> list[Issue]:
+    """The generator's ``distributions.yaml``, checked as ``generate`` reads it (an overlay's merged).
+
+    A whole pack of its own without the file has nothing to check (``generate`` then needs
+    ``--distributions``); the default pack and overlays use the default's file, and an overlay's own.
+    """
+    if folder is not None and pack.info.extends is None and not (Path(folder) / DISTRIBUTIONS_FILE).is_file():
+        return []
+    try:
+        load_distributions(pack, folder=folder)
+    except InputError as err:
+        message = f"{err.field}: {err.message}" if err.field else err.message
+        return [Issue(err.code or "HX001", message, err.file, err.line, err.column, err.hint)]
+    return []
 
 
 def _issue(found: PackIssue) -> Issue:
