@@ -85,3 +85,40 @@ def test_rules_check_refuses_an_overlay_lab_that_reuses_a_finding_id_as_load_pac
     assert "'fever' is defined twice in the vocabulary" in result.output
     with pytest.raises(InputError, match="defined twice"):
         load_pack(folder)
+
+
+def test_extends_default_alone_is_a_valid_overlay_named_after_its_folder(tmp_path):
+    folder = tmp_path / "My Pack-2"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text("extends: default\n")
+    result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "All checks passed: pack 'my_pack_2'" in result.output
+    info = load_pack(folder).info
+    assert (info.id, info.version) == ("my_pack_2", DEFAULT.info.version)
+    assert info.title == f"{DEFAULT.info.title} (overlay My Pack-2)"
+    assert info.parameters == DEFAULT.info.parameters
+    case = load_library(DEFAULT)[0]
+    assert get_engine(load_pack(folder)).rank(case.snapshot()).supported == (
+        get_engine(DEFAULT).rank(case.snapshot()).supported
+    )
+
+
+def test_a_mistake_in_an_overlay_pack_yaml_is_the_only_issue_reported(tmp_path):
+    folder = tmp_path / "overlay"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text("extends: default\nbogus: 1\n")
+    result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(folder)])
+    assert result.exit_code == 1
+    assert "pack.yaml:2:1: HX001 bogus: unknown field 'bogus'" in result.output
+    assert "a pack needs a" not in result.output  # the default pack provides those files
+    assert "Found 1 issue" in result.output
+
+
+def test_a_pack_that_extends_nothing_still_needs_its_identity(tmp_path):
+    folder = tmp_path / "standalone"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text("title: Alone\n")
+    result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(folder)])
+    assert result.exit_code == 1
+    assert "pack.yaml:1:1: HX001 missing required field 'id'" in result.output
