@@ -8,7 +8,7 @@ Coverage counts, per rule, in how many examples and cases it fired: a rule nothi
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,8 @@ class Outcome:
     detail: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "passed": self.passed,
-            "where": self.where,
-            "detail": self.detail,
-        }
+        """JSON form: the fields, in this order."""
+        return asdict(self)
 
 
 @dataclass

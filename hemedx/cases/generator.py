@@ -600,6 +600,25 @@ def _merge(*profiles: Profile) -> _Merged:
     )
 
 
+def _draw_findings(
+    rng: random.Random,
+    order: list[str],
+    entries: dict[str, FindingSpec],
+    chance: Callable[[FindingSpec], float],
+    recorded: float,
+) -> dict[str, str]:
+    """Each finding of ``entries``, in vocabulary order: present with ``chance``, then written down or not."""
+    out: dict[str, str] = {}
+    for fid in order:
+        entry = entries.get(fid)
+        if entry is None:
+            continue
+        present = rng.random() < chance(entry)
+        if rng.random() < (entry.recorded if entry.recorded is not None else recorded):
+            out[fid] = "present" if present else "absent"
+    return out
+
+
 def _lab_order(labs: dict[str, LabSpec], vocab_order: list[str]) -> list[str]:
     """Labs in dependency order (an expression's inputs first), ties in vocabulary order."""
 
@@ -689,24 +708,10 @@ def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dic
         values[lab_id] = _round(min(max(raw, low), high), lab.decimals, low, high)
         env[lab_id] = float(values[lab_id])
 
-    findings: dict[str, str] = {}
-    for f in vocab.findings:
-        entry = merged.findings.get(f.id)
-        if entry is None:
-            continue
-        p = next((t.p for t in entry.tiers if _tier_holds(t, env)), entry.p)
-        present = rng.random() < p
-        recorded = entry.recorded if entry.recorded is not None else 1 - spec.noise.missing_finding
-        if rng.random() < recorded:
-            findings[f.id] = "present" if present else "absent"
-    marrow_findings: dict[str, str] = {}
-    for f in vocab.findings:
-        entry = merged.marrow_findings.get(f.id)
-        if entry is None:
-            continue
-        present = rng.random() < entry.p
-        if rng.random() < (entry.recorded if entry.recorded is not None else 1.0):
-            marrow_findings[f.id] = "present" if present else "absent"
+    order = [f.id for f in vocab.findings]
+    tiered = lambda e: next((t.p for t in e.tiers if _tier_holds(t, env)), e.p)  # noqa: E731
+    findings = _draw_findings(rng, order, merged.findings, tiered, 1 - spec.noise.missing_finding)
+    marrow_findings = _draw_findings(rng, order, merged.marrow_findings, lambda e: e.p, 1.0)
     tests: dict[str, str] = {}
     for t in vocab.tests:
         test_spec = merged.tests.get(t.id)

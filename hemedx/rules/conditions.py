@@ -83,30 +83,16 @@ def leaves(cond: Any) -> Iterator[Leaf]:
     return (leaf for _, leaf in walk(cond))
 
 
-@singledispatch
+# Each leaf type names what it tests in the field its kind is named after (``{lab: hb, below: 10}``).
+_KIND = {FindingCondition: "finding", LabCondition: "lab", TestCondition: "test", PatientCondition: "patient"}
+
+
 def subject(leaf: Any) -> tuple[str, str]:
     """What a leaf tests: ``("finding", id)``, ``("lab", id)``, ``("test", id)`` or ``("patient", "age")``."""
-    raise TypeError(f"not a leaf condition: {type(leaf).__name__}")
-
-
-@subject.register
-def _(leaf: FindingCondition) -> tuple[str, str]:
-    return "finding", leaf.finding
-
-
-@subject.register
-def _(leaf: LabCondition) -> tuple[str, str]:
-    return "lab", leaf.lab
-
-
-@subject.register
-def _(leaf: TestCondition) -> tuple[str, str]:
-    return "test", leaf.test
-
-
-@subject.register
-def _(leaf: PatientCondition) -> tuple[str, str]:
-    return "patient", leaf.patient
+    kind = _KIND.get(type(leaf))
+    if kind is None:
+        raise TypeError(f"not a leaf condition: {type(leaf).__name__}")
+    return kind, getattr(leaf, kind)
 
 
 def leaves_about(cond: Any, kind: str) -> Iterator[tuple[Path, Leaf]]:
