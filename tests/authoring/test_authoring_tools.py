@@ -414,3 +414,9 @@ def test_the_evidence_matrix_marks_published_estimated_and_implicit_cells():
     implicit = next((r, d) for r in evidence for d in ids if d not in r.then.evidence)
     cells = [c.strip() for c in rows[implicit[0].id].strip("|").split("|")][3:]
     assert cells[ids.index(implicit[1])] == f"({implicit[0].then.otherwise:g})"
+    estimate = next(
+        (r, d, v) for r in evidence for d, v in r.then.evidence.items() if not isinstance(v, Frequency)
+    )
+    cells = [c.strip() for c in rows[estimate[0].id].strip("|").split("|")][3:]
+    assert cells[ids.index(estimate[1])] == f"{estimate[2]:g}"  # a teaching estimate: no mark, no brackets
+    assert "teaching estimate" in text.split("| Rule |")[0]  # the legend says what each form means
