@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
+import pytest
+import yaml
 from click.testing import CliRunner
 
 from hemedx.authoring.lints import check_pack
+from hemedx.cases.generator import load_distributions
 from hemedx.cli import cli
-from hemedx.rules import default_pack_path
+from hemedx.errors import InputError
+from hemedx.rules import default_pack_path, load_pack
 
 from support.helpers import MINI_PACK
 
@@ -98,3 +103,20 @@ def test_the_text_report_names_the_file_line_and_code(tmp_path):
 def test_a_pack_of_its_own_without_the_file_has_nothing_to_check(tmp_path):
     assert not (MINI_PACK / "distributions.yaml").exists()
     assert check_pack(MINI_PACK).issues == []
+
+
+def test_a_pack_edit_that_breaks_only_the_distributions_fails_check_and_generate(tmp_path):
+    """The pack still loads, but generate would refuse it: rules check says so, at the distributions line."""
+    pack = tmp_path / "pack"
+    shutil.copytree(default_pack_path(), pack)
+    vocabulary = yaml.safe_load((pack / "vocabulary.yaml").read_text())
+    hb = next(lab for lab in vocabulary["labs"] if lab["id"] == "hemoglobin")
+    hb.pop("alternative_units")
+    (pack / "vocabulary.yaml").write_text(yaml.safe_dump(vocabulary, sort_keys=False, allow_unicode=True))
+    loaded = load_pack(pack)  # the rules run as before
+    with pytest.raises(InputError, match="is not an alternative unit of hemoglobin"):
+        load_distributions(loaded, folder=pack)
+    status, issues = _check(pack)
+    assert status == 1
+    assert [(i["code"], Path(i["file"]).name) for i in issues] == [("HX101", "distributions.yaml")]
+    assert "'g/L' is not an alternative unit of hemoglobin" in issues[0]["message"]
