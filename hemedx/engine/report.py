@@ -15,8 +15,8 @@ from hemedx.cases.model import Case, Snapshot
 from hemedx.engine.compiler import Pattern
 from hemedx.engine.engine import Engine, get_engine
 from hemedx.engine.lab_notes import lab_entries, lab_shown
+from hemedx.engine.next_test import Investigation, awaited, suggest
 from hemedx.engine.next_test import entry as next_test_entry
-from hemedx.engine.next_test import suggest
 from hemedx.engine.ranking import EvidenceLine, Ranking
 from hemedx.engine.undetermined import undetermined
 from hemedx.engine.whynot import why_not as explain_why_not
@@ -203,7 +203,7 @@ def build_report(
         "outside_differential": outside,
         "title": case.title,
         "stage": stage,
-        "summary": _summary(ranking, dx_by_id),
+        "summary": _summary(ranking, dx_by_id, None if ranking.supported else awaited(pack, snap, ranking)),
         "findings": findings,
         "conflicts": list(ranking.conflicts),
         "priors": "uniform" if ranking.uniform_priors else "pack",
@@ -214,14 +214,27 @@ def build_report(
     }
 
 
-def _summary(ranking: Ranking, diagnoses: dict[str, Any]) -> str:
-    """The verdict, read before any table: it never names the outside hypothesis as a diagnosis."""
+def _summary(ranking: Ranking, diagnoses: dict[str, Any], waiting: Investigation | None = None) -> str:
+    """The verdict, read before any table: it never names the outside hypothesis as a diagnosis.
+
+    ``waiting`` is the investigation the differential waits for when no cardinal finding is known yet:
+    "nothing fits" would then read as "not a blood disease" before the count has even been taken.
+    """
     top = ranking.differential[0]
     if ranking.outside_id is not None and top.id == ranking.outside_id:
         return (
             f"The findings point outside this differential ({top.label.lower()}: "
             f"{top.probability * 100:.1f}%). No listed diagnosis explains them well; "
             "look at the alerts and the findings that point elsewhere."
+        )
+    if not ranking.supported and waiting is not None:
+        what = waiting.label
+        if what[1:2].islower():  # "Full blood count" -> "full blood count"; keep "PNH flow cytometry"
+            what = what[0].lower() + what[1:]
+        return (
+            "Too early to judge: none of this differential's cardinal findings is known yet, so it "
+            f"waits for the {what}. The probabilities below rest "
+            "on the history and examination alone and only compare the hypotheses with each other."
         )
     if not ranking.supported:
         return (
