@@ -49,6 +49,4 @@ def test_notes_and_teaching_points_agree_with_the_derived_red_cell_size(case):
     for where, which, text in texts:
         for finding, state in _claims(" ".join(text.split())).items():
             got = final.get(finding, ("unknown",))[0]
-            assert got == state, (
-                f"{case.id} {where} {which!r} says {finding} {state}; numbers derive {got}"
-            )
+            assert got == state, f"{case.id} {where} {which!r} says {finding} {state}; numbers derive {got}"
