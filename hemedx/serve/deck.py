@@ -6,7 +6,7 @@ restart and identical to ``hemedx rank --json``. No I/O and no web code here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hemedx.cases.model import Case
@@ -77,6 +77,8 @@ class CaseMaterial:
     stages: list[StageMaterial]
     answer: dict[str, Any]
     references: list[dict[str, Any]]
+    labels: dict[str, str] = field(default_factory=dict)  # diagnosis id -> label, as the class reads it
+    subtype_labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (diagnosis, subtype) -> label
 
 
 def build_case(case: Case, pack: Pack, uniform_priors: bool = False) -> CaseMaterial:
@@ -88,7 +90,9 @@ def build_case(case: Case, pack: Pack, uniform_priors: bool = False) -> CaseMate
         stages.append(StageMaterial(stage.name, stage.note, shown, report))
     last = dict(stages[-1].report)
     key = units_as_written(answer_key(case, pack, last))
-    return CaseMaterial(case, stages, key, last["references"])
+    labels = {d.id: OUTSIDE_LABEL if d.id == OUTSIDE else d.label for d in pack.diagnoses}
+    subtypes = {(d.id, t.id): t.label for d in pack.diagnoses for t in d.subtypes}
+    return CaseMaterial(case, stages, key, last["references"], labels, subtypes)
 
 
 def diagnosis_label(entry: dict[str, Any]) -> str:
