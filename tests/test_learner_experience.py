@@ -9,6 +9,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from helpers import write_case
 
 from hemedx.cli import cli
 
@@ -51,3 +52,44 @@ def test_once_the_count_is_known_the_verdict_is_no_longer_too_early(runner):
     after = " ".join(run(runner, "rank", "normal-fatigue-young-woman", "--upto", "2").stdout.split())
     assert "Too early to judge" in first
     assert "Too early" not in after and "point outside this differential" in after
+
+
+def test_a_white_count_of_38_is_not_pancytopenia(runner, tmp_path):
+    """Few neutrophils in a raised white count are not a low white line: never both 'present'."""
+    labs = {"hemoglobin": 8.1, "wbc": 38, "anc": 0.8, "platelets": 40, "peripheral_blasts": 60}
+    path = write_case(tmp_path, [{"labs": labs}], age=45, sex="male")
+    report = json.loads(run(runner, "rank", str(path), "--json").stdout)
+    states = {f["finding"]: f["state"] for f in report["findings"]}
+    assert states["leukocytosis"] == "present" and states["pancytopenia"] == "absent"
+    text = " ".join(run(runner, "explain", str(path)).stdout.split())
+    assert "Pancytopenia present" not in text and "Leukocytosis present" in text
+
+
+def test_no_library_case_shows_pancytopenia_beside_leukocytosis():
+    from hemedx import get_engine, load_pack
+    from hemedx.cases.library import load_library
+
+    pack = load_pack()
+    engine = get_engine(pack)
+    for case in load_library(pack):
+        for k in range(len(case.stages)):
+            found = engine.rank(case.snapshot(k)).findings
+            both = found.get("pancytopenia", ("",))[0] == found.get("leukocytosis", ("",))[0] == "present"
+            assert not both, (case.id, k)
+
+
+def test_no_false_certainty_before_the_marrow(runner):
+    """A leader at 0.9999 after the blood count is shown as '>99.9%', never '100.0%'."""
+    from hemedx.engine.shown import percent
+
+    assert (percent(0.99996), percent(0.0001), percent(0.298), percent(0.0)) == (
+        ">99.9%",
+        "<0.1%",
+        "29.8%",
+        "0.0%",
+    )
+    text = run(runner, "rank", "aml-child-auer-rods", "--upto", "2").stdout
+    assert "100.0%" not in text and ">99.9%" in text
+    walk = run(runner, "walkthrough", "aml-child-auer-rods", "--auto").stdout
+    assert "100.0%" not in walk
+    assert "Most probable: Acute leukaemia (acute myeloid leukaemia), >99.9%." in " ".join(walk.split())

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from hemedx.cli.jsonout import emit_json  # noqa: F401  (re-exported: one JSON writer for every view)
 from hemedx.engine.report import pack_line
+from hemedx.engine.shown import percent
 from hemedx.safetext import terminal_text
 
 BAR_WIDTH = 24
@@ -101,8 +102,8 @@ def console(stderr: bool = False, listing: bool = False) -> Console:
 
 
 def pct(p: float) -> str:
-    """A probability as a percentage a learner can read (one decimal, no false precision below 0.1 %)."""
-    return "<0.1%" if 0 < p < 0.0005 else f"{p * 100:.1f}%"
+    """A probability as a percentage a learner can read (no false precision below 0.1 % or above 99.9 %)."""
+    return percent(p)
 
 
 def bar(p: float, width: int = BAR_WIDTH) -> str:

@@ -18,6 +18,7 @@ from hemedx.engine.lab_notes import lab_entries, lab_shown
 from hemedx.engine.next_test import Investigation, awaited, suggest
 from hemedx.engine.next_test import entry as next_test_entry
 from hemedx.engine.ranking import EvidenceLine, Ranking
+from hemedx.engine.shown import percent
 from hemedx.engine.undetermined import undetermined
 from hemedx.engine.whynot import why_not as explain_why_not
 from hemedx.rules.model import Pack
@@ -224,7 +225,7 @@ def _summary(ranking: Ranking, diagnoses: dict[str, Any], waiting: Investigation
     if ranking.outside_id is not None and top.id == ranking.outside_id:
         return (
             f"The findings point outside this differential ({top.label.lower()}: "
-            f"{top.probability * 100:.1f}%). No listed diagnosis explains them well; "
+            f"{percent(top.probability)}). No listed diagnosis explains them well; "
             "look at the alerts and the findings that point elsewhere."
         )
     if not ranking.supported and waiting is not None:
@@ -246,7 +247,7 @@ def _summary(ranking: Ranking, diagnoses: dict[str, Any], waiting: Investigation
     if label and not label[:2].isupper():  # "Severe" -> "severe", but "APL ..." stays
         label = label[0].lower() + label[1:]
     sub = f" ({label})" if label else ""
-    return f"Most probable: {top.label}{sub}, {top.probability * 100:.1f}%."
+    return f"Most probable: {top.label}{sub}, {percent(top.probability)}."
 
 
 def _alerts(

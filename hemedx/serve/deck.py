@@ -11,6 +11,7 @@ from typing import Any
 
 from hemedx.cases.model import Case
 from hemedx.engine.report import rank_case
+from hemedx.engine.shown import percent
 from hemedx.engine.walkthrough import answer as answer_key
 from hemedx.engine.walkthrough import revealed
 from hemedx.engine.whatif import Change, apply
@@ -51,7 +52,7 @@ def last_step(stages: int) -> int:
 
 def pct(p: float) -> str:
     """A probability as a learner reads it (never a bare 0.0 % for something possible)."""
-    return "<0.1%" if 0 < p < 0.0005 else f"{p * 100:.1f}%"
+    return percent(p)
 
 
 @dataclass(frozen=True)
