@@ -63,7 +63,9 @@ def test_cases_list_answers_shows_whole_ids_and_labelled_answer_keys(runner, wid
     words = set(out.split())
     assert set(library_ids()) <= words
     assert "Aplastic anaemia — Severe:" in out and "Aplastic anaemia — Non-severe:" in out
-    assert "non severe" not in out and "non_severe" not in out and "aplastic_anemia" not in out
+    keys = "\n".join(line for line in out.splitlines() if "tags:" not in line)  # tags are ids on purpose
+    assert "non severe" not in keys and "non_severe" not in keys and "aplastic_anemia" not in keys
+    assert "tags: incomplete, pancytopenia, adult" in out  # what quiz --tag takes
 
 
 def test_cases_list_hides_ids_and_answer_keys_unless_asked(runner):

@@ -93,3 +93,20 @@ def test_no_false_certainty_before_the_marrow(runner):
     walk = run(runner, "walkthrough", "aml-child-auer-rods", "--auto").stdout
     assert "100.0%" not in walk
     assert "Most probable: Acute leukaemia (acute myeloid leukaemia), >99.9%." in " ".join(walk.split())
+
+
+def test_synthetic_false_is_refused_without_a_provenance_and_labelled_with_one(runner, tmp_path):
+    """A tool for synthetic cases: a real record must say where it came from, and says so on every output."""
+    path = write_case(tmp_path, [{"labs": {"hemoglobin": 9}}])
+    text = path.read_text()
+    path.write_text(text.replace("title: A test case\n", "title: A test case\nsynthetic: false\n"))
+    result = run(runner, "rank", str(path))
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "synthetic" in lines[0] and "provenance" in lines[0]
+    path.write_text(path.read_text() + "provenance: de-identified record from a teaching archive\n")
+    result = run(runner, "rank", str(path))
+    assert result.exit_code == 0
+    assert "came from a real patient record (de-identified)" in " ".join(result.stdout.split())
+    left_out = write_case(tmp_path, [{"labs": {"hemoglobin": 9}}], name="plain.yaml")  # no key: synthetic
+    assert "synthetic cases only" in run(runner, "rank", str(left_out)).stdout

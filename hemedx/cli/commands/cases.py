@@ -69,10 +69,12 @@ def list_cases(rules_dir: Path | None, as_json: bool, answers: bool) -> None:
         emit_json(entries)
         return
     out = console()
-    if answers:  # the teacher's view, one block a case: the id whole (never cut), the key, the title
+    if answers:  # the teacher's view, one block a case: the id whole (never cut), key, title and tags
         for e in entries:
             out.print(Text(f"{e['code']}  {e['id']}", style="bold"))
             out.print(f"       {_answer_text(e, pack)}: {e['title']}")
+            if e["tags"]:
+                out.print(Text(f"       tags: {', '.join(e['tags'])}", style="dim"))
     else:
         table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
         for column in ("Code", "Difficulty", "Stages", "Title"):
