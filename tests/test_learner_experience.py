@@ -110,3 +110,43 @@ def test_synthetic_false_is_refused_without_a_provenance_and_labelled_with_one(r
     assert "came from a real patient record (de-identified)" in " ".join(result.stdout.split())
     left_out = write_case(tmp_path, [{"labs": {"hemoglobin": 9}}], name="plain.yaml")  # no key: synthetic
     assert "synthetic cases only" in run(runner, "rank", str(left_out)).stdout
+
+
+def _pack_ids() -> tuple[set[str], set[str]]:
+    """Every id a learner must never read, and the short ones that read like words ('aml', 'igg')."""
+    from hemedx import load_pack
+
+    pack = load_pack()
+    vocab = pack.vocabulary
+    ids = {x.id for x in (*vocab.findings, *vocab.labs, *vocab.tests)}
+    values = {v for t in vocab.tests for v in t.values if t.value_labels.get(v, v) != v}
+    named = [*pack.diagnoses, *(s for d in pack.diagnoses for s in d.subtypes)]
+    short = {x.id for x in named if x.id != x.label.lower()} | values  # 'aml', 'igg'; not 'severe'
+    return ids | short, short
+
+
+def test_learner_text_of_every_library_case_names_no_raw_id():
+    """Labels, never ids, in what a learner reads: explain and walkthrough over the whole library.
+
+    Rule ids in brackets ('(ev.pancytopenia)') are shown on purpose for authors and carry a dot;
+    citation locators quote their sources. An id that is also a word ('ferritin', 'aml') counts only
+    where an id would stand: alone in brackets ('Acute leukaemia (aml)') or as a test result (': igg').
+    """
+    import re
+
+    from hemedx.cases.library import library_ids
+
+    ids, short = _pack_ids()
+    runner = CliRunner()
+    found = []
+    for case in library_ids():
+        for args in (["explain", case], ["walkthrough", case, "--auto"]):
+            out = runner.invoke(cli, args, env={"COLUMNS": "1000"}).stdout
+            for line in out.splitlines():
+                line = re.sub(r"\[[^\]]*\]", "", line)
+                for token in re.findall(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*", line):
+                    if "." in token or token not in ids:
+                        continue
+                    if "_" in token or (token in short and (f"({token})" in line or f": {token}" in line)):
+                        found.append((case, args[0], token, line.strip()))
+    assert not found, found[:5]

@@ -284,7 +284,7 @@ def _fact_text(
     if kind == "finding":
         return f"{label} {ranking.findings.get(name, ('unknown',))[0]}"
     if kind == "test":
-        return f"{label}: {snap.tests.get(name)}"
+        return f"{label}: {_test_value(pack, name, snap.tests.get(name))}"
     lab = pack.kb.labs[name]
     value = snap.labs.get(name)
     return f"{label} {value:.{lab.decimals}f} {lab.unit}" if value is not None else label
@@ -357,6 +357,11 @@ def _findings(
     return out
 
 
+def _test_value(pack: Pack, test: str, value: str | None) -> str | None:
+    """A test result as the learner reads it ('IgG and C3d'), not its id ('igg_c3d')."""
+    return pack.kb.tests[test].value_labels.get(value, value) if value is not None else None
+
+
 def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, str]) -> str:
     """Say in words which fact satisfied a pattern, with the value and the threshold."""
     if pattern.kind == "patient":
@@ -373,7 +378,7 @@ def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, st
             else f"{label} {pattern.constraints[0][2]}"
         )
     if pattern.kind == "test":
-        return f"{label}: {snap.tests.get(pattern.name)}"
+        return f"{label}: {_test_value(pack, pattern.name, snap.tests.get(pattern.name))}"
     lab = pack.kb.labs[pattern.name]
     value = snap.lab(pattern.name)
     limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
