@@ -150,3 +150,16 @@ def test_learner_text_of_every_library_case_names_no_raw_id():
                     if "_" in token or (token in short and (f"({token})" in line or f": {token}" in line)):
                         found.append((case, args[0], token, line.strip()))
     assert not found, found[:5]
+
+
+def test_why_not_lists_only_the_references_it_cites(runner):
+    """`--why-not` used to print every reference of the report; now only those its lines cite."""
+    import re
+
+    out = run(runner, "explain", DEMO, "--why-not", "itp").stdout
+    body, refs = out.split("\nReferences\n")
+    cited = {int(n) for n in re.findall(r"\[(\d+):", body)}
+    listed = {int(n) for n in re.findall(r"^  \[(\d+)\]", refs, re.MULTILINE)}
+    assert cited and listed == cited
+    full = json.loads(run(runner, "explain", DEMO, "--why-not", "itp", "--json").stdout)
+    assert len(full["references"]) > len(listed)  # the JSON keeps the report's whole list

@@ -503,8 +503,10 @@ def render_why_not(report: dict[str, Any], out: Console) -> None:
         out.print("   this diagnosis has no criterion set in the pack")
     for c in w["criteria"]:
         out.print(f"   {'✓' if c['met'] else '✗'} {c['text']} {cite_marks(c['cites'])}  ({c['rule']})")
-    next_test_lines(out, w["settle"], title="Test that would settle it")
-    _references(out, report)
+    numbers = next_test_lines(out, w["settle"], title="Test that would settle it")
+    for part in ("against", "expected_unknown", "criteria"):
+        numbers |= {n for line in w[part] for n in _cited_numbers(line["cites"])}
+    references_for(out, report["references"], numbers)  # only what this answer cited, numbers unchanged
 
 
 def render_what_if(before: dict[str, Any], after: dict[str, Any], out: Console) -> None:
