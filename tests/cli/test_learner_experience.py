@@ -9,9 +9,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from helpers import write_case
 
 from hemedx.cli import cli
+
+from support.helpers import write_case
 
 DEMO = "aa-severe-young-woman"
 

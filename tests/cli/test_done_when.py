@@ -1,6 +1,6 @@
 """Issue 16's "Done when", each literally as a user meets it: real pipes, make, fed input.
 
-The pty items (demo waits between stages, NO_COLOR on a terminal) are in tests/test_cli_layout.py.
+The pty items (demo waits between stages, NO_COLOR on a terminal) are in tests/cli/test_cli_layout.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hemedx.cases.library import library_path
 from hemedx.cli import cli
 
 HEMEDX = str(Path(sys.executable).parent / "hemedx")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CASE = "aa-severe-young-woman"
 
 
