@@ -22,6 +22,7 @@ from hemedx.engine.shown import percent
 from hemedx.engine.undetermined import undetermined
 from hemedx.engine.whynot import why_not as explain_why_not
 from hemedx.rules.model import Pack
+from hemedx.rules.units import with_unit
 
 DISCLAIMER = "hemedx is a teaching aid for synthetic cases only. It is not for clinical use."
 RECORD_DISCLAIMER = (
@@ -287,7 +288,7 @@ def _fact_text(
         return f"{label}: {_test_value(pack, name, snap.tests.get(name))}"
     lab = pack.kb.labs[name]
     value = snap.labs.get(name)
-    return f"{label} {value:.{lab.decimals}f} {lab.unit}" if value is not None else label
+    return f"{label} {with_unit(f'{value:.{lab.decimals}f}', lab.unit)}" if value is not None else label
 
 
 def _outside(
@@ -384,4 +385,4 @@ def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, st
     limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
     shown = lab_shown(value, lab.decimals)
     derived = " (derived)" if pattern.name in snap.derived else ""
-    return f"{label} {shown} {lab.unit}{derived} ({limits})"
+    return f"{label} {with_unit(shown, lab.unit)}{derived} ({limits})"

@@ -164,3 +164,17 @@ def test_why_not_lists_only_the_references_it_cites(runner):
     assert cited and listed == cited
     full = json.loads(run(runner, "explain", DEMO, "--why-not", "itp", "--json").stdout)
     assert len(full["references"]) > len(listed)  # the JSON keeps the report's whole list
+
+
+def test_a_titre_reads_as_a_dilution_not_as_a_unit(runner):
+    """'1:1024', as a laboratory reports it, never '1024 titre'; other units unchanged."""
+    import re
+
+    from hemedx.rules.units import with_unit
+
+    assert (with_unit("1024", "titre"), with_unit("<10", "titre")) == ("1:1024", "<1:10")
+    assert with_unit("9.1", "g/dL") == "9.1 g/dL"
+    for args in (["walkthrough", "aiha-cold-mycoplasma", "--auto"], ["explain", "aiha-cold-mycoplasma"]):
+        text = " ".join(run(runner, *args).stdout.split())
+        assert not re.search(r"\d titre", text), args
+        assert "Cold agglutinin titre (reciprocal, 4 °C)" in text and re.search(r"\b1:\d+", text), args
