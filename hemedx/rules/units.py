@@ -116,7 +116,7 @@ def with_unit(shown: str, unit: str) -> str:
     if unit != "titre":
         return f"{shown} {unit}"
     comparator = shown[:1] if shown[:1] in "<>" else ""
-    return f"{comparator}1:{shown[len(comparator):]}"
+    return f"{comparator}1:{shown[len(comparator) :]}"
 
 
 def as_written(lab: Lab, canonical: str, given: tuple[float, str] | None, comparator: str = "") -> str:
