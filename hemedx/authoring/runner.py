@@ -16,6 +16,7 @@ from hemedx.cases.library import library_path
 from hemedx.cases.loader import load_case
 from hemedx.cases.model import Case
 from hemedx.engine.engine import Engine, get_engine
+from hemedx.engine.evaluate import scored
 from hemedx.engine.examples import example_snapshot, run_examples
 from hemedx.engine.report import rank_case
 from hemedx.errors import InputError
@@ -128,7 +129,7 @@ def _fired_note(engine: Engine, rule_id: str, expect_fire: bool, index: int) -> 
 
 def _case_outcome(case: Case, pack: Pack) -> Outcome | None:
     """The answer-key test of one case, or None when the case has no key to test."""
-    if case.answer is None and "normal" not in case.tags:
+    if not scored(case):
         return None
     report = rank_case(case, pack)
     top = report["differential"][0]

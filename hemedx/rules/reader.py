@@ -45,7 +45,7 @@ from hemedx.rules.model import (
     Test,
     Vocabulary,
 )
-from hemedx.safeyaml import Document, load_file, read_bytes, refuse_special_file
+from hemedx.safeyaml import Document, entry_ids, load_file, read_bytes, read_text, refuse_special_file
 from hemedx.schema_errors import field_label, first_error, to_input_error
 from hemedx.suggest import did_you_mean
 
@@ -208,13 +208,32 @@ _SECTION_OF = {
 }
 
 
+_ENTRY_AT = re.compile(r"^([a-z_]+)\[(\d+)\](.*)$")
+
+
+def _load(file: Path) -> Document:
+    """Read one pack file; an entry the YAML reader refuses is named by its id, not ``rules[2]``."""
+    try:
+        return load_file(file)
+    except InputError as err:
+        m = _ENTRY_AT.match(err.field or "")
+        if m:
+            ids = entry_ids(read_text(file, "YAML"), m[1])
+            index = int(m[2])
+            if index < len(ids) and ids[index]:
+                named = field_label({m[1]: [{"id": i} for i in ids]}, [m[1], index])
+                rest = m[3][1:] if m[3].startswith(".") else m[3]
+                err.field = f"{named} {rest}" if rest else named
+        raise
+
+
 def _read_folder(folder: Path) -> PackRead:
     raw = PackRead(folder)
     info_file = folder / "pack.yaml"
     if not info_file.is_file():
         raise InputError("a pack folder needs a pack.yaml (id, title, version)", file=str(info_file))
     raw.files = pack_files(folder)
-    docs = {file: load_file(file) for file in raw.files}  # not YAML at all: InputError, exit status 2
+    docs = {file: _load(file) for file in raw.files}  # not YAML at all: InputError, exit status 2
 
     info_doc = docs[info_file]
     # Decided from the document itself, so an overlay whose pack.yaml has a mistake is still read as an

@@ -125,6 +125,19 @@ def test_coverage_json_and_fail_under(tmp_path: Path) -> None:
     assert "Never fired" in gate.stdout and "below --fail-under 100%" in gate.stderr
 
 
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_coverage_text_never_cuts_a_rule_id(width: int) -> None:
+    """The id is what an author greps for: whole at every width (a table when it fits, else blocks)."""
+    result = RUNNER.invoke(cli, ["rules", "coverage"], env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    table = result.stdout.split("\n\n")[0]
+    assert max(len(line) for line in table.splitlines()) <= width
+    tokens = set(table.split())
+    assert {r.id for r in DEFAULT.rules} <= tokens
+    assert ("Fires/not" in table) == (width >= 80)  # the table at 80 and wider, blocks below
+
+
 # --- rules diff ------------------------------------------------------------------------------------------
 
 
