@@ -13,7 +13,7 @@ from hemedx.engine.ranking import Ranking
 from hemedx.engine.report import Citations, ranked_report
 from hemedx.engine.shift import moves
 from hemedx.rules.model import Pack
-from hemedx.rules.units import as_written
+from hemedx.rules.units import as_written, with_unit
 
 
 def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
@@ -46,7 +46,7 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
         )
     for name, value in stage.labs.items():
         lab = labs[name]
-        shown = f"{value:.{lab.decimals}f}"
+        shown = with_unit(f"{value:.{lab.decimals}f}", lab.unit)
         out.append(
             {
                 "kind": "lab",
@@ -54,12 +54,12 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
                 "label": lab.label,
                 "value": value,
                 "unit": lab.unit,
-                "display": f"{lab.label}: {as_written(lab, f'{shown} {lab.unit}', stage.as_given(name))}",
+                "display": f"{lab.label}: {as_written(lab, shown, stage.as_given(name))}",
             }
         )
     for name, bound in stage.censored.items():
         lab = labs[name]
-        shown = bound.shown(lab.decimals)
+        shown = with_unit(bound.shown(lab.decimals), lab.unit)
         given = stage.as_given(name)
         out.append(
             {
@@ -69,7 +69,7 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
                 "value": bound.bound,
                 "comparator": bound.comparator,
                 "unit": lab.unit,
-                "display": f"{lab.label}: {as_written(lab, f'{shown} {lab.unit}', given, bound.comparator)}",
+                "display": f"{lab.label}: {as_written(lab, shown, given, bound.comparator)}",
             }
         )
     for name, value in stage.tests.items():
