@@ -188,7 +188,9 @@ def test_demo_on_a_terminal_waits_for_a_key_between_stages():
         data = _press_a_key(
             primary, data, lambda d: b"Reasons" in d or b"References" in d.split(b"Answer key")[1]
         )
-        data, _ = _read_until(primary, data, lambda d: False, 5)
+        # Drain until the demo closes the terminal: a reader that stopped early would leave the rest of the
+        # explanation blocked on a full pty under load (the demo then never exits).
+        data, _ = _read_until(primary, data, lambda d: False, 120)
         assert proc.wait(timeout=60) == 0
     finally:
         proc.kill()
