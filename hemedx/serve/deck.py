@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hemedx.cases.model import Case
-from hemedx.engine.report import rank_case, ranked_report
+from hemedx.engine.ranking import Ranking
+from hemedx.engine.report import ranked_report
+from hemedx.engine.shift import moves
 from hemedx.engine.shown import percent
 from hemedx.engine.walkthrough import answer as answer_key
 from hemedx.engine.walkthrough import revealed
@@ -63,11 +65,12 @@ class StageMaterial:
     note: str | None
     revealed: list[str]
     report: dict[str, Any]
+    ranking: Ranking
 
     @property
     def order(self) -> list[str]:
         """The engine's ranking as diagnosis ids (scoring compares picks with it)."""
-        return [d["diagnosis"] for d in self.report["differential"]]
+        return [d.id for d in self.ranking.differential]
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def build_case(case: Case, pack: Pack, uniform_priors: bool = False) -> CaseMate
             case, pack, case.snapshot(index), index, uniform_priors, next_test=True
         )
         shown = [as_written(r["display"]) for r in revealed(stage, pack)]
-        stages.append(StageMaterial(stage.name, stage.note, shown, report))
+        stages.append(StageMaterial(stage.name, stage.note, shown, report, ranking))
     last = dict(stages[-1].report)
     key = units_as_written(answer_key(case, pack, last, ranking.differential[0].id))
     labels = {d.id: OUTSIDE_LABEL if d.id == OUTSIDE else d.label for d in pack.diagnoses}
@@ -158,18 +161,17 @@ def what_if(
     """Re-rank a stage with one clinical finding set (or made unknown): the top five, before and after."""
     case = material.case
     change = Change("finding", finding, None if state == "unknown" else state, state, None)
-    after = rank_case(
-        case, pack, upto=stage, uniform_priors=uniform_priors, snapshot=apply(case.snapshot(stage), [change])
-    )
-    before = {d["diagnosis"]: d["probability"] for d in material.stages[stage].report["differential"]}
-    rows = [
-        {
-            "diagnosis": d["diagnosis"],
-            "label": diagnosis_label(d),
-            "before": pct(before.get(d["diagnosis"], 0.0)),
-            "after": pct(d["probability"]),
-            "delta_pp": round((d["probability"] - before.get(d["diagnosis"], 0.0)) * 100, 1),
-        }
-        for d in after["differential"][:5]
-    ]
+    ranking, after = ranked_report(case, pack, apply(case.snapshot(stage), [change]), stage, uniform_priors)
+    rows = []
+    for move in moves(ranking, material.stages[stage].ranking)[:5]:
+        before = move.previous or 0.0
+        rows.append(
+            {
+                "diagnosis": move.diagnosis,
+                "label": OUTSIDE_LABEL if move.diagnosis == OUTSIDE else move.label,
+                "before": pct(before),
+                "after": pct(move.probability),
+                "delta_pp": round((move.probability - before) * 100, 1),
+            }
+        )
     return {"stage": stage, "finding": finding, "state": state, "summary": after["summary"], "top": rows}
