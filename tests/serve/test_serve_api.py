@@ -11,7 +11,7 @@ from hemedx import load_pack
 from hemedx.cases.library import resolve_case
 from hemedx.cli import cli
 from hemedx.engine.quizscore import score_stage
-from hemedx.engine.report import rank_case
+from hemedx.engine.report import rank_case, ranked_report
 from hemedx.serve.guard import CSP, Limits, TokenBucket
 from hemedx.serve.store import SQLiteStore
 
@@ -380,14 +380,14 @@ def test_engine_view_puts_alerts_first_and_never_calls_outside_a_diagnosis():
 
     pack = load_pack()
     case = resolve_case(CASE, pack)
-    report = rank_case(case, pack, upto=1, next_test=True)
+    ranking, report = ranked_report(case, pack, case.snapshot(1), 1, False, next_test=True)
     outside = {**report["differential"][1], "diagnosis": "outside", "label": "outside"}
     report = {
         **report,
         "alerts": [{"text": "Neutrophils 0.3 10^9/L: urgent review", "cites": []}, "plain alert"],
         "differential": [report["differential"][0], outside, *report["differential"][2:]],
     }
-    view = engine_view(StageMaterial("s", None, [], report))
+    view = engine_view(StageMaterial("s", None, [], report, ranking))
     assert [a["text"] for a in view["alerts"]] == ["Neutrophils 0.3 ×10⁹/L: urgent review", "plain alert"]
     assert view["differential"][1]["label"] == OUTSIDE_LABEL
     assert all(d["label"] != "outside" for d in view["differential"])
