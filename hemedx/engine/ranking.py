@@ -69,26 +69,17 @@ class RankedDiagnosis:
     @cached_property
     def evidence(self) -> tuple[EvidenceLine, ...]:
         """One line per applied evidence rule: its factor and its likelihood ratio against the rest."""
-        k, lines = self.index, []
-        for c in self.contributions:
-            factor, n = c.factors[k], len(c.factors)
-            lr = factor / ((c.total - factor) / (n - 1)) if n > 1 else 1.0
-            t = c.table
-            lines.append(
-                EvidenceLine(
-                    t.finding,
-                    c.state,
-                    t.rule.id,
-                    t.p[k],
-                    factor,
-                    lr,
-                    t.basis[k],
-                    c.counted,
-                    c.replaced_by,
-                    t.cites[k],
-                )
-            )
-        return tuple(lines)
+        return tuple(evidence_line(c, self.index) for c in self.contributions)
+
+
+def evidence_line(c: Contribution, k: int) -> EvidenceLine:
+    """The evidence line of one contribution for the hypothesis at place ``k`` in pack order."""
+    factor, n = c.factors[k], len(c.factors)
+    lr = factor / ((c.total - factor) / (n - 1)) if n > 1 else 1.0
+    t = c.table
+    return EvidenceLine(
+        t.finding, c.state, t.rule.id, t.p[k], factor, lr, t.basis[k], c.counted, c.replaced_by, t.cites[k]
+    )
 
 
 @dataclass(frozen=True)
