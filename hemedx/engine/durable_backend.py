@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 import durable_rules_engine as _binding
+import orjson
 
 from hemedx.engine.compiler import CompiledPack, Pattern, Variant
 from hemedx.engine.facts import Fact, finding_id
@@ -197,7 +198,7 @@ class DurableMatcher:
         started = _binding.start_action_for_state(handle, state)
         message = started[1] if started else None
         while message:
-            for name, matched in json.loads(message).items():  # exactly one rule per message
+            for name, matched in orjson.loads(message).items():  # exactly one rule per message
                 try:
                     self._actions[name](matched)
                 except Exception as exc:  # durable would bury this in the session state

@@ -30,6 +30,9 @@ class EvidenceTable:
     p: tuple[float, ...]
     basis: tuple[str, ...]  # "published" | "teaching_estimate"
     cites: tuple[tuple[Cite, ...], ...]
+    q: tuple[float, ...]  # 1 - p: the factors when the finding is absent
+    log_p: tuple[float, ...]  # log p and log (1 - p), so a posterior takes no logarithm
+    log_q: tuple[float, ...]
 
     @property
     def finding(self) -> str:
@@ -45,6 +48,7 @@ class Contribution:
     state: str
     factors: tuple[float, ...]
     replaced_by: str | None  # the present finding whose rule replaces this one (then it is not counted)
+    log_factors: tuple[float, ...]  # log of each factor
 
     @cached_property
     def total(self) -> float:
@@ -107,8 +111,16 @@ class EvidenceModel:
         out = []
         for t in applied:
             state = states[t.finding]
-            factors = t.p if state == "present" else tuple(1 - p for p in t.p)
-            out.append(Contribution(t, state, factors, replaced_by.get(t.finding)))
+            present = state == "present"
+            out.append(
+                Contribution(
+                    t,
+                    state,
+                    t.p if present else t.q,
+                    replaced_by.get(t.finding),
+                    t.log_p if present else t.log_q,
+                )
+            )
         return out
 
     def log_scores(self, priors: tuple[float, ...], contributions: list[Contribution]) -> list[float]:
@@ -116,8 +128,7 @@ class EvidenceModel:
         scores = [math.log(p) for p in priors]
         for c in contributions:
             if c.counted:
-                for k, factor in enumerate(c.factors):
-                    scores[k] += math.log(factor)
+                scores = [s + f for s, f in zip(scores, c.log_factors, strict=True)]
         return scores
 
     def posterior(
@@ -142,7 +153,16 @@ def _table(rule: EvidenceRule, ids: tuple[str, ...]) -> EvidenceTable:
         ps.append(p)
         bases.append(basis)
         cites.append(tuple((c.source, c.locator) for c in backing))
-    return EvidenceTable(rule, tuple(ps), tuple(bases), tuple(cites))
+    qs = tuple(1 - p for p in ps)
+    return EvidenceTable(
+        rule,
+        tuple(ps),
+        tuple(bases),
+        tuple(cites),
+        qs,
+        tuple(math.log(p) for p in ps),
+        tuple(math.log(q) for q in qs),
+    )
 
 
 def evidence_model(pack: Pack) -> EvidenceModel:
