@@ -71,9 +71,10 @@ class EvidenceModel:
             _table(rule, self.ids) for rule in pack.rules if isinstance(rule, EvidenceRule)
         )
         self.by_rule = {t.rule.id: t for t in self.tables}
-        self._asks = tuple(
-            (t, t.finding, t.rule.when.is_) for t in self.tables
-        )  # (table, finding, state asked)
+        # (table, finding, state asked, findings it replaces when present)
+        self._asks = tuple((t, t.finding, t.rule.when.is_, tuple(t.rule.then.replaces)) for t in self.tables)
+        # contributions are immutable and depend only on these three, so each is made once
+        self._made: dict[tuple[str, str, str | None], Contribution] = {}
         by_finding: dict[str, EvidenceTable] = {}
         expected: dict[str, list[str]] = {}
         for t in self.tables:
@@ -99,28 +100,27 @@ class EvidenceModel:
     def contributions(self, states: Mapping[str, str]) -> list[Contribution]:
         """The evidence lines that apply to these finding states, in pack order."""
         applied = [
-            t
-            for t, finding, asks in self._asks
+            (t, finding, s, replaces)
+            for t, finding, asks, replaces in self._asks
             if (s := states.get(finding)) is not None and asks in ("known", s)
         ]
         replaced_by: dict[str, str] = {}
-        for t in applied:
-            if states[t.finding] == "present":
-                for other in t.rule.then.replaces:
-                    replaced_by.setdefault(other, t.finding)
+        for _, finding, state, replaces in applied:
+            if state == "present":
+                for other in replaces:
+                    replaced_by.setdefault(other, finding)
         out = []
-        for t in applied:
-            state = states[t.finding]
-            present = state == "present"
-            out.append(
-                Contribution(
-                    t,
-                    state,
-                    t.p if present else t.q,
-                    replaced_by.get(t.finding),
-                    t.log_p if present else t.log_q,
+        made = self._made
+        for t, finding, state, _ in applied:
+            by = replaced_by.get(finding)
+            key = (t.rule.id, state, by)
+            c = made.get(key)
+            if c is None:
+                present = state == "present"
+                c = made[key] = Contribution(
+                    t, state, t.p if present else t.q, by, t.log_p if present else t.log_q
                 )
-            )
+            out.append(c)
         return out
 
     def log_scores(self, priors: tuple[float, ...], contributions: list[Contribution]) -> list[float]:
