@@ -12,6 +12,7 @@ present finding ``replaces``. Built once per pack content (its digest) and share
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -128,7 +129,7 @@ class EvidenceModel:
         scores = [math.log(p) for p in priors]
         for c in contributions:
             if c.counted:
-                scores = [s + f for s, f in zip(scores, c.log_factors, strict=True)]
+                scores = list(map(operator.add, scores, c.log_factors))
         return scores
 
     def posterior(
