@@ -19,5 +19,5 @@ atexit.register(shutil.rmtree, _DATA, True)
 
 @pytest.fixture(autouse=True)
 def _one_statement_per_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Content tests read a statement on one line; layout tests (test_cli_layout.py) set their own width."""
+    """Content tests read a statement on one line; layout tests (cli/test_cli_layout.py) set a width."""
     monkeypatch.setenv("COLUMNS", "1000")

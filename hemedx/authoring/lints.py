@@ -305,9 +305,7 @@ def _threshold_verdict(key: str, value: float, low: float, high: float) -> str |
 @semantic
 def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
     """HX301: a derived finding and a finding it is derived from both weigh on one diagnosis."""
-    ev_by_finding: dict[str, list[EvidenceRule]] = {}
-    for rule in ctx.evidence:
-        ev_by_finding.setdefault(rule.when.finding, []).append(rule)
+    ev_by_finding = ctx.pack.kb.evidence_for
     makers: dict[str, list[Any]] = {}
     for rule in ctx.deriving:
         if rule.then.state == "present":
@@ -327,7 +325,7 @@ def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
                         continue
                     part = leaf.finding
                     if part not in chain and not _replaced(part, chain, ev_by_finding):
-                        for other in ev_by_finding.get(part, []):
+                        for other in ev_by_finding(part):
                             if other.when.is_ not in (leaf.is_, "known") or (top.id, other.id) in reported:
                                 continue
                             shared = [d for d in top.then.evidence if d in other.then.evidence]
@@ -358,12 +356,14 @@ def _neutral(rule: EvidenceRule) -> bool:
     return values <= {rule.then.otherwise}
 
 
-def _replaced(part: str, chain: tuple[str, ...], ev_by_finding: dict[str, list[EvidenceRule]]) -> bool:
+def _replaced(
+    part: str, chain: tuple[str, ...], ev_by_finding: Callable[[str], tuple[EvidenceRule, ...]]
+) -> bool:
     """Whether a present finding on the chain has an evidence rule that replaces ``part``."""
     return any(
         part in rule.then.replaces
         for node in chain
-        for rule in ev_by_finding.get(node, [])
+        for rule in ev_by_finding(node)
         if rule.when.is_ in ("present", "known")
     )
 

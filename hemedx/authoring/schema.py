@@ -12,17 +12,30 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from hemedx.cases.model import CaseFile
 from hemedx.errors import InputError
 from hemedx.outfiles import write_files
-from hemedx.rules.model import DiagnosesFile, InvestigationsFile, PackInfo, RulesFile, SourcesFile, Vocabulary
+from hemedx.rules.model import (
+    DiagnosesFile,
+    InvestigationsFile,
+    OverlayInfo,
+    PackInfo,
+    RulesFile,
+    SourcesFile,
+    Vocabulary,
+)
 from hemedx.suggest import did_you_mean
+
+
+class PackFile(RootModel[PackInfo | OverlayInfo]):
+    """``pack.yaml`` for an editor: a whole pack, or an overlay that may say only ``extends``."""
+
 
 SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "rule-file": (RulesFile, "A file under rules/ of a hemedx rule pack"),
-    "pack": (PackInfo, "pack.yaml of a hemedx rule pack"),
+    "pack": (PackFile, "pack.yaml of a hemedx rule pack"),
     "vocabulary": (Vocabulary, "vocabulary.yaml of a hemedx rule pack"),
     "sources": (SourcesFile, "sources.yaml of a hemedx rule pack"),
     "diagnoses": (DiagnosesFile, "diagnoses.yaml of a hemedx rule pack"),

@@ -30,10 +30,6 @@ class Censored:
         """The value as a learner reads it, e.g. ``<10``."""
         return f"{self.comparator}{self.bound:.{decimals}f}"
 
-    def scaled(self, factor: float) -> Censored:
-        """The same bound in another unit (factors are positive, so the direction is kept)."""
-        return Censored(self.comparator, round(self.bound * factor, 6))
-
 
 def parse_censored(text: str) -> Censored | None:
     """Read ``"<10"``, ``">= 1000"`` or ``"≤5"``; ``None`` when the text is not a censored number."""

@@ -83,8 +83,6 @@ DERIVATIONS: tuple[Derivation, ...] = (
     ),
 )
 
-DERIVED_LABS = frozenset(d.lab for d in DERIVATIONS)
-
 
 @dataclass(frozen=True)
 class Derived:

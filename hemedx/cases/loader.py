@@ -103,16 +103,16 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
             if isinstance(entry, str):
                 bound = parse_censored(entry)
                 if bound is None:
-                    _check_number(doc, path, entry, doc.data)
+                    _check_number(doc, path, doc.data)
                     raise AssertionError("unreachable: a string is never a number")  # pragma: no cover
                 raw_value, unit, comparator = bound.bound, None, bound.comparator
             elif isinstance(entry, LabEntry):
                 raw_value, unit = entry.value, entry.unit
                 comparator = normalise_comparator(entry.comparator) if entry.comparator else None
-                _check_number(doc, path, raw_value, doc.data)
+                _check_number(doc, path, doc.data)
             else:
                 raw_value, unit = entry, None
-                _check_number(doc, path, raw_value, doc.data)
+                _check_number(doc, path, doc.data)
             try:
                 value = to_canonical(lab, raw_value, unit)
             except ValueError as exc:
@@ -202,7 +202,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
     )
 
 
-def _check_number(doc: Document, path: tuple[Any, ...], value: Any, data: Any) -> None:
+def _check_number(doc: Document, path: tuple[Any, ...], data: Any) -> None:
     # pydantic accepts numeric strings and booleans in lax mode; a case author meant a number.
     node: Any = data
     for part in path:

@@ -20,7 +20,6 @@ from hemedx.errors import InputError
 from hemedx.rules.checks import expansion_problem
 from hemedx.rules.conditions import dnf, needs_band, resolve
 from hemedx.rules.model import (
-    EvidenceRule,
     FindingCondition,
     Interval,
     LabCondition,
@@ -84,7 +83,7 @@ def compile_pack(pack: Pack) -> CompiledPack:
         found: list[tuple[Pattern, ...]] = []
         for leaves in conjunctions:
             for banded in _expand_bands(leaves, labs, params):
-                merged = _merge(banded, evidence=isinstance(rule, EvidenceRule))
+                merged = _merge(banded)
                 if merged is not None and merged not in found:
                     found.append(merged)
         if not found:
@@ -139,9 +138,7 @@ def _expand_bands(leaves: list[Any], labs: dict[str, Any], params: dict[str, flo
     return [list(combo) for combo in itertools.product(*options)]
 
 
-def _merge(
-    items: list[tuple[tuple[Any, Any], Interval | None]], evidence: bool
-) -> tuple[Pattern, ...] | None:
+def _merge(items: list[tuple[tuple[Any, Any], Interval | None]]) -> tuple[Pattern, ...] | None:
     """Merge leaves into one pattern per fact; ``None`` when they contradict each other."""
     by_fact: dict[tuple[str, str], list[Constraint]] = {}
     order: list[tuple[str, str]] = []

@@ -3,7 +3,7 @@
 hemedx drives durable's C binding (``durable_rules_engine``, pinned to 2.0.28) directly rather than its
 Python ``Host`` layer: the Host starts timer threads, JSON-encodes the session state after every action and
 wraps every firing in Closure objects, which cost as much as the matching itself. What the binding does
-and that this module relies on is tested in tests/test_durable_binding.py.
+and that this module relies on is tested in tests/engine/test_durable_binding.py.
 
 - No segfault on ``delete_state``: the ``__case`` rule always fires, and a session is only deleted after
   its agenda has been run (durable frees uninitialised memory for a session where no action ran).

@@ -76,7 +76,6 @@ def why_not(
             }
         )
     needs = []
-    rules = pack.kb.rules
     model = evidence_model(pack)
     k = model.ids.index(dx)
     for finding in ranked.expected_unknown:
@@ -93,7 +92,7 @@ def why_not(
                 "cites": cite(cites),
             }
         )
-    criteria = _criteria(engine, snap, ranking, dx, labels, rules, cite)
+    criteria = _criteria(engine, snap, ranking, dx, labels, cite)
     settle = next_test_entry(
         suggest(pack, engine.compiled, snap, ranking, target=dx), labels, dx_labels, cite, target=dx
     )
@@ -117,7 +116,6 @@ def _criteria(
     ranking: Ranking,
     dx: str,
     labels: dict[str, str],
-    rules: dict[str, Any],
     cite: Cite,
 ) -> list[dict[str, Any]]:
     """Each criterion set of ``dx``: met, or the nearest way to meet it and what fails or is unknown."""

@@ -105,7 +105,7 @@ class _Importer:
             )
         resources, refs, ignored = self.read_entries(bundle)
         patient = self.one_patient(resources)
-        marked = synthetic or self.marked_synthetic(bundle, data, resources)
+        marked = synthetic or self.marked_synthetic(bundle, resources)
         meta = self.case_metadata(resources)
         stages = self.stages(resources, refs)
         if not stages:
@@ -180,7 +180,7 @@ class _Importer:
             raise self.error(f"{name} birthDate", "missing", "needed to compute the age at the first result")
         return name, patient
 
-    def marked_synthetic(self, bundle: Bundle, data: dict[str, Any], resources: list[Any]) -> bool:
+    def marked_synthetic(self, bundle: Bundle, resources: list[Any]) -> bool:
         metas = [bundle.meta, *(r.meta for _, r in resources)]
         for meta in metas:
             if meta and any(c.code == "HTEST" for c in (*meta.security, *meta.tag)):

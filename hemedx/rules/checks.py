@@ -63,13 +63,6 @@ def walk_cites(obj: Any, path: tuple[PathPart, ...] = ()) -> Iterator[tuple[tupl
             yield from walk_cites(item, (*path, key))
 
 
-def check_references(pack: Pack) -> Problem | None:
-    """Return the first broken reference in ``pack``, or ``None`` when every id resolves."""
-    for problem in _problems(pack):
-        return problem
-    return None
-
-
 def iter_problems(pack: Pack) -> Iterator[Problem]:
     """Every broken reference in ``pack``, in pack order (``hemedx rules check`` reports them all)."""
     return _problems(pack)

@@ -36,7 +36,6 @@ from hemedx.rules.thresholds import Limit, Number, Param, RefLimit
 from hemedx.safetext import markdown_text as md
 
 Leaf = FindingCondition | LabCondition | TestCondition | PatientCondition
-Branch = AllOf | AnyOf | CountOf
 Path = tuple[PathPart, ...]
 COUNT_CAP = 10**15  # counts beyond this are reported as "more than"; no need to know how many more
 

@@ -583,6 +583,15 @@ class PackInfo(Strict):
     parameters: dict[Id, Parameter] = {}
 
 
+class OverlayInfo(PackInfo):
+    """``pack.yaml`` of an overlay: ``extends: default`` alone is enough (identity is then derived)."""
+
+    id: Id | None = None  # type: ignore[assignment]
+    title: Text | None = None  # type: ignore[assignment]
+    version: str | None = None  # type: ignore[assignment]
+    extends: Literal["default"]
+
+
 class Orders(Strict):
     """What comes back with an investigation: if any of these is known, it counts as done."""
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,7 @@ from hemedx.rules.model import (
     InvestigationsFile,
     InvestigationSpec,
     Lab,
+    OverlayInfo,
     Pack,
     PackInfo,
     Rule,
@@ -215,9 +217,11 @@ def _read_folder(folder: Path) -> PackRead:
     docs = {file: load_file(file) for file in raw.files}  # not YAML at all: InputError, exit status 2
 
     info_doc = docs[info_file]
-    raw.info = _validate_whole(raw, info_doc, PackInfo)
+    # Decided from the document itself, so an overlay whose pack.yaml has a mistake is still read as an
+    # overlay (and not also told that it lacks the files the default pack provides).
+    overlay = isinstance(info_doc.data, dict) and "extends" in info_doc.data
+    raw.info = _validate_whole(raw, info_doc, OverlayInfo if overlay else PackInfo)
     raw.where[("pack", "info")] = (info_doc, ())
-    overlay = raw.info is not None and raw.info.extends is not None
 
     def missing(name: str) -> None:
         raw._add("HX001", InputError(f"a pack needs a {name}", file=str(folder / name)))
@@ -383,9 +387,28 @@ def _item_error(doc: Document, key: str, index: int, wrapper: type[BaseModel]) -
 # --- the whole pack --------------------------------------------------------------------------------------
 
 
-def merge_info(base: PackInfo, top: PackInfo) -> PackInfo:
-    """An overlay's own identity and settings, with the base pack's parameters it does not redefine."""
-    return top.model_copy(update={"parameters": {**base.parameters, **top.parameters}})
+def merge_info(base: PackInfo, top: PackInfo, folder: Path) -> PackInfo:
+    """An overlay's own identity and settings, with the base pack's parameters it does not redefine.
+
+    Identity an overlay leaves out is derived, so output stamps never pass it off as the default pack:
+    the id from the folder name, the title naming the base, the base's version.
+    """
+    return PackInfo(
+        **{
+            **top.model_dump(exclude_unset=True),
+            "id": top.id or _overlay_id(folder),
+            "title": top.title or f"{base.title} (overlay {folder.name})",
+            "version": top.version or base.version,
+            "extends": top.extends,
+            "parameters": {**base.parameters, **top.parameters},
+        }
+    )
+
+
+def _overlay_id(folder: Path) -> str:
+    """A valid pack id made from a folder name: ``My Pack-2`` → ``my_pack_2``, ``2024`` → ``overlay_2024``."""
+    slug = "_".join(re.findall(r"[a-z0-9]+", folder.resolve().name.lower()))
+    return slug if re.match(r"[a-z]", slug) else f"overlay_{slug}".rstrip("_")
 
 
 def merge_by_id(base: list[Any], top: list[Any]) -> list[Any]:
@@ -402,7 +425,9 @@ def merge_by_id(base: list[Any], top: list[Any]) -> list[Any]:
 
 def _overlay(base: PackRead, top: PackRead) -> PackRead:
     """Entries of the overlay replace same-id entries of the default pack; the rest are added."""
-    info = merge_info(base.info, top.info) if base.info is not None and top.info is not None else top.info
+    info = top.info
+    if base.info is not None and top.info is not None:
+        info = merge_info(base.info, top.info, top.folder)
     out = PackRead(top.folder, info=info)
     out.where = {**base.where, **top.where}
     out.issues = [*base.issues, *top.issues]

@@ -318,7 +318,7 @@ async def self_what_if(request: Request) -> Response:
     material = room.deck(session)[0]
     pos = position(session.step, len(material.stages))
     stage = data.get("stage")
-    if type(stage) is not int or not 0 <= stage <= engine_shown_through(material, pos):
+    if type(stage) is not int or not 0 <= stage <= engine_shown_through(pos):
         raise Refused(409, "what-if opens once the engine's view of that stage is shown")
     finding, state = data.get("finding"), data.get("state")
     if not isinstance(finding, str) or finding not in {f.id for f in room.pack.vocabulary.findings}:

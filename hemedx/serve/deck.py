@@ -96,10 +96,6 @@ def diagnosis_label(entry: dict[str, Any]) -> str:
     return OUTSIDE_LABEL if entry["diagnosis"] == OUTSIDE else entry["label"]
 
 
-def _refs_by_n(refs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    return {r["n"]: r for r in refs}
-
-
 def engine_view(material: StageMaterial) -> dict[str, Any]:
     """The engine's side for the projector: alerts, differential, next test, cited explanation (×10⁹/L)."""
     report = material.report

@@ -44,14 +44,14 @@ def diagnoses(pack: Pack) -> list[dict[str, Any]]:
     ]
 
 
-def stage_revealed(material: CaseMaterial, pos: Position) -> bool:
+def stage_revealed(pos: Position) -> bool:
     """Whether the engine's view of the current stage is out (its engine step, or the answer)."""
     return PHASE_RANK[pos.phase] >= PHASE_RANK["engine"]
 
 
-def engine_shown_through(material: CaseMaterial, pos: Position) -> int:
+def engine_shown_through(pos: Position) -> int:
     """Index of the last stage whose engine view has been revealed (-1 if none)."""
-    return pos.stage if stage_revealed(material, pos) else pos.stage - 1
+    return pos.stage if stage_revealed(pos) else pos.stage - 1
 
 
 def findings_so_far(material: CaseMaterial, pos: Position) -> list[dict[str, Any]]:
@@ -160,7 +160,7 @@ def teacher_view(
         view["answered"] = sum(1 for a in here if a.stage == pos.stage and a.picks)
     if PHASE_RANK[pos.phase] >= PHASE_RANK["class"] and pos.stage >= 0:
         view["class"] = class_stats(material, pos.stage, here, len(students))
-    if stage_revealed(material, pos):
+    if stage_revealed(pos):
         view["engine"] = engine_view(material.stages[pos.stage])
         view["agreement"] = agreement(material, pos.stage, here)
     if pos.phase == "answer":
@@ -204,7 +204,7 @@ def student_view(
     view["can_answer"] = pos.phase == "open"
     current = own.get(pos.stage)
     view["my_answer"] = {"picks": list(current.picks), "subtype": current.subtype} if current else None
-    shown_through = engine_shown_through(material, pos)
+    shown_through = engine_shown_through(pos)
     view["results"] = []
     for i in range(shown_through + 1):
         report = material.stages[i].report

@@ -1,0 +1,39 @@
+"""Imports point one way: cli -> authoring/present/serve -> engine -> cases -> rules; nothing imports cli."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from support.helpers import ROOT
+
+PACKAGE = ROOT / "hemedx"
+SHARED = {"errors", "outfiles", "safetext", "safeyaml", "schema_errors", "suggest"}
+ALLOWED = {
+    "rules": {"rules"},
+    "cases": {"cases", "rules"},
+    "engine": {"engine", "cases", "rules"},
+    "authoring": {"authoring", "engine", "cases", "rules", "schema"},
+    "present": {"present", "engine", "cases", "rules"},
+    "serve": {"serve", "present", "engine", "cases", "rules"},  # present: units as written
+    "fhir": {"fhir", "cases", "rules"},
+}
+
+
+def imported_packages(path: Path) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("hemedx."):
+            out.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            out |= {a.name.split(".")[1] for a in node.names if a.name.startswith("hemedx.")}
+    return out
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_only_downwards(layer):
+    for path in (PACKAGE / layer).rglob("*.py"):
+        bad = imported_packages(path) - ALLOWED[layer] - SHARED
+        assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
