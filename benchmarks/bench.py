@@ -22,12 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the reference evaluator lives with the tests
 
-from reference_evaluator import Reference  # noqa: E402
-
 from hemedx import get_engine, load_pack, rank_case  # noqa: E402
 from hemedx.cases.library import DEMO_CASE, library_files, load_library  # noqa: E402
 from hemedx.cases.model import Snapshot  # noqa: E402
 from hemedx.cli.jsonout import dumps as json_dumps  # noqa: E402
+
+from support.reference_evaluator import Reference  # noqa: E402
 
 TARGETS = {  # issue 15
     "rank_p50_ms": 0.4,
