@@ -128,9 +128,7 @@ def unused_finding(ctx: Context) -> Iterator[Issue]:
 def _normal_value(lab: Lab) -> float | None:
     """A value inside the lab's adult reference interval for the default example patient, or None."""
     for interval in lab.reference:
-        if interval.sex not in ("any", DEFAULT_SEX) or interval.age_min > DEFAULT_AGE:
-            continue
-        if interval.age_max is not None and interval.age_max <= DEFAULT_AGE:
+        if not interval.applies_to(DEFAULT_SEX, DEFAULT_AGE):
             continue
         low, high = interval.low, interval.high
         if low is not None and high is not None:

@@ -96,9 +96,20 @@ def _uses_of(pack: Pack, key: str, ident: str, names: _Names) -> list[dict[str, 
     return out
 
 
+_PREGNANCY_TEXT = {
+    "none": "not pregnant",
+    "trimester_1": "1st trimester",
+    "trimester_2": "2nd trimester",
+    "trimester_3": "3rd trimester",
+    "trimester_unstated": "pregnant, trimester not stated",
+}
+
+
 def _interval_text(interval: Interval, unit: str) -> str:
     who = "anyone" if interval.sex == "any" else interval.sex
     ages = f"age {interval.age_min:g}" + (f" to under {interval.age_max:g}" if interval.age_max else "+")
+    if interval.pregnancy is not None:
+        ages += ", " + " or ".join(_PREGNANCY_TEXT[p] for p in interval.pregnancy)
     if interval.low is not None and interval.high is not None:
         span = f"{interval.low:g} to {interval.high:g} {unit}"
     elif interval.low is not None:

@@ -8,7 +8,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from hemedx.cases.censored import Censored, normalise_comparator, parse_censored
-from hemedx.cases.model import CASE_ID_PATTERN, Case, CaseFile, LabEntry, Stage
+from hemedx.cases.model import (
+    CASE_ID_PATTERN,
+    Case,
+    CaseFile,
+    LabEntry,
+    Stage,
+    pregnancy_of,
+    pregnancy_problem,
+)
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.rules.units import probable_unit, to_canonical
@@ -175,6 +183,10 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
                 f"'{parsed.answer.subtype}' is not a subtype of {dx.id} (allowed: {allowed})",
                 did_you_mean(parsed.answer.subtype, subtypes),
             )
+    problem = pregnancy_problem(parsed.patient)
+    if problem is not None:
+        key, message, hint = problem
+        raise doc.error(("patient", key), message, hint)
     sources = {s.id for s in pack.sources}
     for i, point in enumerate(parsed.teaching_points):
         for j, cite in enumerate(point.cites):
@@ -199,6 +211,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         difficulty=parsed.difficulty,
         raw=doc.data,
         provenance=parsed.provenance,
+        pregnancy=pregnancy_of(parsed.patient),
     )
 
 

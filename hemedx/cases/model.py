@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hemedx.cases.censored import Censored
 from hemedx.cases.derive import derive_labs
-from hemedx.rules.model import Cite, FindingState, Sex
+from hemedx.rules.model import Cite, FindingState, Pregnancy, Sex
 
 CASE_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 FindingValue = Literal["present", "absent", "unknown"]
@@ -33,10 +33,62 @@ class LabEntry(_Strict):
 
 
 class PatientFile(_Strict):
-    """Age in years and sex; both are needed to pick the right reference interval."""
+    """Age in years, sex and pregnancy: what picks the right reference interval."""
 
     age: Annotated[float, Field(ge=0, le=120)]
     sex: Sex
+    pregnant: bool = Field(False, description="Pregnancy lowers the haemoglobin anaemia cut-off (WHO 2024)")
+    # Either, as the report states it; both must then agree. Needs pregnant: true.
+    trimester: Literal[1, 2, 3] | None = Field(None, description="Needs pregnant: true")
+    gestation_weeks: Annotated[float, Field(ge=0, le=44)] | None = Field(
+        None, description="Completed weeks; needs pregnant: true (trimester 2 from 14, 3 from 28)"
+    )
+
+
+# Gestational weeks at which the second and third trimesters begin: the usual obstetric convention (first
+# trimester to 13 weeks 6 days, second 14 weeks 0 days to 27 weeks 6 days); some sources differ by a week.
+SECOND_TRIMESTER_WEEKS = 14
+THIRD_TRIMESTER_WEEKS = 28
+# Below this age a pregnancy in a case file is taken for a typing error (an input plausibility guard).
+MIN_PREGNANCY_AGE = 10
+
+
+def trimester_of(weeks: float) -> int:
+    """The trimester a gestational age in completed weeks falls in."""
+    return 1 if weeks < SECOND_TRIMESTER_WEEKS else 2 if weeks < THIRD_TRIMESTER_WEEKS else 3
+
+
+def pregnancy_problem(patient: PatientFile) -> tuple[str, str, str] | None:
+    """(field, what is wrong, what would be right) for a pregnancy that cannot be, or None."""
+    if not patient.pregnant:
+        for key in ("trimester", "gestation_weeks"):
+            if getattr(patient, key) is not None:
+                return key, f"{key} is given but pregnant is not true", "add pregnant: true or remove " + key
+        return None
+    if patient.sex != "female":
+        return "pregnant", f"pregnant: true needs sex female (got {patient.sex})", "sex: female"
+    if patient.age < MIN_PREGNANCY_AGE:
+        return "pregnant", f"pregnant: true at age {patient.age:g} is not plausible", "check the age"
+    weeks, stated = patient.gestation_weeks, patient.trimester
+    if weeks is not None and stated is not None and trimester_of(weeks) != stated:
+        return (
+            "trimester",
+            f"trimester {stated} disagrees with gestation_weeks {weeks:g} (trimester {trimester_of(weeks)})",
+            "give one of them, or make them agree: trimester 2 starts at 14 weeks, trimester 3 at 28",
+        )
+    return None
+
+
+def pregnancy_of(patient: PatientFile) -> Pregnancy:
+    """The engine's pregnancy state for a (valid) patient: a trimester when one is stated or implied."""
+    if not patient.pregnant:
+        return "none"
+    trimester = patient.trimester
+    if trimester is None and patient.gestation_weeks is not None:
+        trimester = trimester_of(patient.gestation_weeks)
+    if trimester is None:
+        return "trimester_unstated"
+    return ("trimester_1", "trimester_2", "trimester_3")[trimester - 1]
 
 
 class StageFile(_Strict):
@@ -117,6 +169,7 @@ class Snapshot:
     censored: dict[str, Censored] = field(default_factory=dict)  # labs known only as a bound
     derived: dict[str, str] = field(default_factory=dict)  # derived lab -> its arithmetic
     lab_conflicts: tuple[str, ...] = ()  # measured values that disagree with what they imply
+    pregnancy: Pregnancy = "none"
 
     @classmethod
     def with_derived(
@@ -127,6 +180,7 @@ class Snapshot:
         labs: dict[str, float],
         tests: dict[str, str],
         censored: dict[str, Censored] | None = None,
+        pregnancy: Pregnancy = "none",
     ) -> Snapshot:
         """A snapshot whose derivable labs (``hemedx.cases.derive``) are filled in from ``labs``."""
         censored = censored or {}
@@ -140,6 +194,7 @@ class Snapshot:
             censored,
             result.arithmetic,
             result.conflicts,
+            pregnancy,
         )
 
     def lab(self, name: str) -> float | Censored | None:
@@ -165,7 +220,7 @@ class Snapshot:
             new_l.pop(key, None)
             new_t.pop(key, None)
             new_c.pop(key, None)
-        return Snapshot.with_derived(self.age, self.sex, new_f, new_l, new_t, new_c)
+        return Snapshot.with_derived(self.age, self.sex, new_f, new_l, new_t, new_c, self.pregnancy)
 
 
 @dataclass(frozen=True)
@@ -186,6 +241,7 @@ class Case:
     difficulty: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     provenance: str | None = None  # set for a case made from a real record (synthetic false)
+    pregnancy: Pregnancy = "none"
 
     def snapshot(self, upto: int | None = None) -> Snapshot:
         """Facts known after stage ``upto`` (0-based, inclusive); all stages when None."""
@@ -205,4 +261,4 @@ class Case:
                 labs.pop(key, None)
                 censored[key] = bound
             tests.update(stage.tests)
-        return Snapshot.with_derived(self.age, self.sex, findings, labs, tests, censored)
+        return Snapshot.with_derived(self.age, self.sex, findings, labs, tests, censored, self.pregnancy)

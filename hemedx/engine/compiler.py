@@ -1,9 +1,10 @@
 """Compile pack rules into flat conjunctions ("variants") that any matcher can run.
 
 Each rule's ``when`` is expanded into disjunctive normal form: ``any`` and ``at_least N of`` become
-several variants, ``lower_limit``/``upper_limit`` become one variant per reference-interval band (with the
-band's sex/age as a patient constraint), and ``param:NAME`` becomes its number. Leaves on the same fact
-are merged into one pattern, because durable_rules never binds one fact to two patterns of a rule.
+several variants, ``lower_limit``/``upper_limit`` become one variant per reference-interval band (with
+the band's sex, age and pregnancy as a patient constraint), and ``param:NAME`` becomes its number.
+Leaves on the same fact are merged into one pattern, because durable_rules never binds one fact to two
+patterns of a rule.
 The output is plain data with no durable_rules in it, so the compiled form can be inspected and tested.
 """
 
@@ -159,6 +160,8 @@ def _merge(items: list[tuple[tuple[Any, Any], Interval | None]]) -> tuple[Patter
                 band_constraints.append(("age", "gte", float(band.age_min)))
             if band.age_max is not None:
                 band_constraints.append(("age", "lt", float(band.age_max)))
+            if band.pregnancy is not None:
+                band_constraints.append(("pregnancy", "in", tuple(band.pregnancy)))
             if band_constraints:
                 add(("patient", "patient"), band_constraints)
     patterns = []

@@ -38,7 +38,7 @@ from hemedx.engine.compiler import CompiledPack, Pattern, Variant
 from hemedx.engine.facts import Fact, finding_id
 from hemedx.engine.trace import Firing, Outcome
 from hemedx.errors import EngineError
-from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Pack
+from hemedx.rules.model import PREGNANCY_STATES, AlertRule, CriteriaRule, EvidenceRule, Pack
 
 # Result codes of the binding's assert calls (durable/engine.py Ruleset._handle_result).
 ASSERTED, NOT_HANDLED, ALREADY_OBSERVED = 0, 1, 2
@@ -321,6 +321,8 @@ def hash_collision(pack: Pack, compiled: CompiledPack) -> tuple[str, str, str] |
         ">=",
         "sex",
         "age",
+        "pregnancy",
+        *PREGNANCY_STATES,
         "sid",
         "case",
         "patient",

@@ -46,7 +46,8 @@ def example_snapshot(pack: Pack, facts: ExampleFacts) -> Snapshot:
             values[key] = float(raw)
     age = float(facts.patient.get("age", DEFAULT_AGE))
     sex = str(facts.patient.get("sex", DEFAULT_SEX))
-    return Snapshot(age, sex, dict(facts.findings), values, dict(facts.tests))
+    pregnancy = facts.patient.get("pregnancy", "none")
+    return Snapshot(age, sex, dict(facts.findings), values, dict(facts.tests), pregnancy=pregnancy)
 
 
 def run_examples(engine: Engine, rule_ids: set[str] | None = None) -> list[ExampleResult]:

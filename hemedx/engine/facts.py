@@ -19,11 +19,20 @@ def finding_id(name: str, state: str) -> str:
     return f"f:{name}:{state}"
 
 
+def patient_fact(snapshot: Snapshot) -> Fact:
+    """The patient as one fact: what reference bands and patient conditions match against."""
+    return {
+        "id": "patient",
+        "kind": "patient",
+        "sex": snapshot.sex,
+        "age": float(snapshot.age),
+        "pregnancy": snapshot.pregnancy,
+    }
+
+
 def snapshot_facts(snapshot: Snapshot) -> list[Fact]:
     """The initial facts of one evaluation, in a fixed order (patient, findings, labs, tests)."""
-    facts: list[Fact] = [
-        {"id": "patient", "kind": "patient", "sex": snapshot.sex, "age": float(snapshot.age)}
-    ]
+    facts: list[Fact] = [patient_fact(snapshot)]
     for name in sorted(snapshot.findings):
         state = snapshot.findings[name]
         facts.append(

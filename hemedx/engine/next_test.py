@@ -24,6 +24,7 @@ from typing import Any
 from hemedx.cases.model import Snapshot
 from hemedx.engine.compiler import CompiledPack, matches
 from hemedx.engine.evidence import evidence_model
+from hemedx.engine.facts import patient_fact
 from hemedx.engine.ranking import Ranking
 from hemedx.rules.model import EvidenceRule, Frequency, Pack, SyndromeRule
 
@@ -168,7 +169,7 @@ def suggest(
     model = _model(pack, compiled, ranking.uniform_priors)
     states = {name: state for name, (state, _) in ranking.findings.items()}
     done = set(snapshot.labs) | set(snapshot.censored) | set(snapshot.tests) | set(snapshot.findings)
-    patient = {"kind": "patient", "sex": snapshot.sex, "age": float(snapshot.age)}
+    patient = patient_fact(snapshot)
     now = [next(d.probability for d in ranking.differential if d.id == dx) for dx in model.dx]
     t_index = model.dx.index(target) if target is not None else None
     h_now = _uncertainty(now, t_index)

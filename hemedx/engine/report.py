@@ -414,7 +414,12 @@ def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, st
     if pattern.kind == "patient":
         parts = []
         for prop, op, value in pattern.constraints:
-            parts.append(f"sex {value}" if prop == "sex" else f"age {snap.age:g} {_OP_TEXT[op]} {value:g}")
+            if prop == "sex":
+                parts.append(f"sex {value}")
+            elif prop == "pregnancy":
+                parts.append(f"pregnancy {snap.pregnancy.replace('_', ' ')}")
+            else:
+                parts.append(f"age {snap.age:g} {_OP_TEXT[op]} {value:g}")
         return "patient: " + ", ".join(parts)
     label = labels.get(pattern.name, pattern.name)
     if pattern.kind == "finding":

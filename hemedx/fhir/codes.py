@@ -29,6 +29,14 @@ SYNTHEA_MARKERS = ("synthetichealth.github.io/synthea", "github.com/synthetichea
 # SNOMED CT qualifiers for a qualitative result (the FHIR R4 observation value examples use them).
 SNOMED_POSITIVE = "10828004"
 SNOMED_NEGATIVE = "260385009"
+# Pregnancy, as the HL7 International Patient Summary records it (IPS ValueSet pregnancy-status-uv-ips and
+# its LOINC-to-SNOMED ConceptMap): the status Observation and its answers, SNOMED equivalents accepted.
+PREGNANCY_STATUS = "82810-3"
+PREGNANT = {(LOINC, "LA15173-0"), (SNOMED, "77386006")}
+NOT_PREGNANT = {(LOINC, "LA26683-5"), (SNOMED, "60001007")}
+# LOINC codes whose component is Gestational age (HL7 Europe gestational-age-loinc ValueSet), in weeks.
+GESTATIONAL_AGE = ("11884-4", "11885-1")
+HEMEDX_PATIENT = f"{HEMEDX}/patient"  # code "trimester": a trimester stated without gestational weeks
 
 
 @dataclass(frozen=True)

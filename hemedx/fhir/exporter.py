@@ -46,6 +46,8 @@ def export_bundle(case: Case, pack: Pack) -> dict[str, Any]:
         return full
 
     patient = add("patient", {"resourceType": "Patient", "gender": case.sex, "birthDate": _birth(case.age)})
+    for key, resource in _pregnancy(case.raw.get("patient") or {}, patient):
+        add(key, resource)
     meta = {k: case.raw[k] for k in _META_KEYS if k in case.raw}
     meta.setdefault("id", case.id)
     add(
@@ -162,3 +164,34 @@ def _birth(age: float) -> str:
     if float(age).is_integer() and age >= 2:
         return FIRST_DAY.replace(year=FIRST_DAY.year - int(age)).isoformat()
     return (FIRST_DAY - timedelta(days=round(age * 365.25))).isoformat()
+
+
+def _pregnancy(patient: dict[str, Any], subject: str) -> list[tuple[str, dict[str, Any]]]:
+    """Pregnancy as IPS records it: a status Observation, and the gestational age or trimester if stated."""
+    if not patient.get("pregnant"):
+        return []
+
+    def observation(code: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": code,
+            "subject": {"reference": subject},
+            "effectiveDateTime": FIRST_DAY.isoformat(),
+            **value,
+        }
+
+    status = {"coding": [{"system": C.LOINC, "code": C.PREGNANCY_STATUS, "display": "Pregnancy status"}]}
+    out = [("pregnancy", observation(status, {"valueCodeableConcept": _PREGNANT}))]
+    weeks, trimester = patient.get("gestation_weeks"), patient.get("trimester")
+    if weeks is not None:
+        code = {"coding": [{"system": C.LOINC, "code": C.GESTATIONAL_AGE[0], "display": "Gestational age"}]}
+        quantity = {"value": weeks, "unit": "wk", "system": C.UCUM, "code": "wk"}
+        out.append(("pregnancy/weeks", observation(code, {"valueQuantity": quantity})))
+    if trimester is not None:
+        code = {"coding": [{"system": C.HEMEDX_PATIENT, "code": "trimester"}], "text": "Trimester"}
+        out.append(("pregnancy/trimester", observation(code, {"valueInteger": trimester})))
+    return out
+
+
+_PREGNANT = {"coding": [{"system": C.LOINC, "code": "LA15173-0", "display": "Pregnant"}], "text": "Pregnant"}

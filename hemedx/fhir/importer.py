@@ -1,4 +1,6 @@
-"""Turn a FHIR Bundle (already parsed from JSON) into a hemedx case document, keeping only age and sex.
+"""Turn a FHIR Bundle (already parsed from JSON) into a hemedx case document; of the patient, age and sex.
+
+Pregnancy status and gestational age are read too: they pick the haemoglobin cut-off.
 
 Observations are mapped through the pack's codes (``hemedx.fhir.codes``), converted to canonical units,
 grouped into stages by date (days after the first, never calendar dates), and checked as a case file is.
@@ -114,7 +116,7 @@ class _Importer:
         if ignored:
             counts = ", ".join(f"{n} {t}" for t, n in sorted(ignored.items()))
             self.notes.append(f"ignored resources hemedx does not read: {counts}")
-        document = self.document(meta, patient, age, stages, marked, case_id, bundle)
+        document = self.document(meta, patient, age, stages, marked, case_id, bundle, resources)
         case = parse_case(Document(data=document, file=self.source), self.pack)
         return ImportResult(document, case, tuple(self.unmapped), tuple(self.notes))
 
@@ -233,7 +235,9 @@ class _Importer:
                             f"{name} result[{j}].reference", f"'{ref.reference}' is not in the bundle"
                         )
                     report_of[id(target[1])] = (name, r)
-        observations = [(n, r) for n, r in resources if isinstance(r, Observation)]
+        observations = [
+            (n, r) for n, r in resources if isinstance(r, Observation) and _pregnancy_item(r) is None
+        ]
         for name, obs in observations:
             if obs.status in _SKIPPED_STATUS:
                 self.notes.append(f"{name}: skipped (status {obs.status})")
@@ -398,6 +402,48 @@ class _Importer:
             f"{name} value[x]", f"no result of {test.id} matches", f"one of: {', '.join(test.values)}"
         )
 
+    # --- pregnancy ---------------------------------------------------------------------------------------
+
+    def pregnancy(self, resources: list[Any]) -> dict[str, Any]:
+        """``pregnant``, ``gestation_weeks`` and ``trimester``, each from its latest Observation.
+
+        The case model then checks that they agree with each other and with the patient's sex and age.
+        """
+        latest: dict[str, tuple[str, str, Observation]] = {}
+        for name, obs in resources:
+            item = _pregnancy_item(obs) if isinstance(obs, Observation) else None
+            if item is None or obs.status in _SKIPPED_STATUS:
+                continue
+            when = obs.effectiveDateTime or obs.effectiveInstant or obs.issued or ""
+            if item not in latest or when >= latest[item][0]:
+                latest[item] = (when, name, obs)
+        out: dict[str, Any] = {}
+        if "status" in latest:
+            _, name, obs = latest["status"]
+            concept = obs.valueCodeableConcept
+            codings = {(c.system or "", c.code or "") for c in concept.coding} if concept else set()
+            if codings & C.PREGNANT:
+                out["pregnant"] = True
+            elif not codings & C.NOT_PREGNANT:
+                self.notes.append(f"{name}: pregnancy status neither pregnant nor not pregnant; left out")
+        if "weeks" in latest:
+            _, name, obs = latest["weeks"]
+            q = obs.valueQuantity
+            unit = q.code or q.unit if q else None
+            if q is None or q.value is None or unit not in ("wk", "d"):
+                raise self.error(
+                    f"{name} valueQuantity", "a gestational age needs a value in weeks", "unit wk (or d)"
+                )
+            out["gestation_weeks"] = q.value if unit == "wk" else round(q.value / 7, 1)
+        if "trimester" in latest:
+            _, name, obs = latest["trimester"]
+            if obs.valueInteger not in (1, 2, 3):
+                raise self.error(f"{name} valueInteger", f"trimester {obs.valueInteger!r}", "1, 2 or 3")
+            out["trimester"] = obs.valueInteger
+        if ("gestation_weeks" in out or "trimester" in out) and "pregnant" not in out:
+            out["pregnant"] = True  # a gestational age says as much as a status would
+        return out
+
     # --- the case document ---------------------------------------------------------------------------------
 
     def age(self, patient: tuple[str, Patient], first: date) -> float:
@@ -418,6 +464,7 @@ class _Importer:
         synthetic: bool,
         case_id: str | None,
         bundle: Bundle,
+        resources: list[Any],
     ) -> dict[str, Any]:
         sex = patient[1].gender
         first = stages[0].day
@@ -447,7 +494,7 @@ class _Importer:
             provenance = None if synthetic else RECORD_PROVENANCE
         if provenance:
             doc["provenance"] = provenance
-        doc["patient"] = {"age": age, "sex": sex}
+        doc["patient"] = {"age": age, "sex": sex, **self.pregnancy(resources)}
         for key in ("presentation",):
             if meta.get(key):
                 doc[key] = meta[key]
@@ -456,6 +503,17 @@ class _Importer:
             if meta.get(key):
                 doc[key] = meta[key]
         return doc
+
+
+def _pregnancy_item(obs: Observation) -> str | None:
+    """Which pregnancy fact an Observation records ("status", "weeks", "trimester"), or None."""
+    if _has(obs.code, C.LOINC, C.PREGNANCY_STATUS):
+        return "status"
+    if any(_has(obs.code, C.LOINC, code) for code in C.GESTATIONAL_AGE):
+        return "weeks"
+    if _has(obs.code, C.HEMEDX_PATIENT, "trimester"):
+        return "trimester"
+    return None
 
 
 def _has_value(obs: Observation) -> bool:

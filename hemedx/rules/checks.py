@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from hemedx.errors import PathPart
 from hemedx.rules.conditions import COUNT_CAP, count_alternatives, walk
 from hemedx.rules.model import (
+    PREGNANCY_STATES,
     AlertRule,
     Cite,
     EvidenceRule,
@@ -84,6 +85,8 @@ def _problems(pack: Pack) -> Iterator[Problem]:
     def unknown(kind: str, value: str, pool: Any) -> tuple[str, str | None]:
         return f"unknown {kind} '{value}'", did_you_mean(value, pool)
 
+    for lab in vocab.labs:
+        yield from _band_overlaps(lab)
     for section, items in (("lab", vocab.labs), ("diagnosis", pack.diagnoses)):
         for item in items:
             for path, cite in walk_cites(item):
@@ -288,14 +291,50 @@ def _example_problems(
                         did_you_mean(value, tests[key].values),
                     )
             for key, value in facts.patient.items():
-                if key not in ("age", "sex") or (key == "sex" and value not in ("female", "male")):
+                if (
+                    key not in ("age", "sex", "pregnancy")
+                    or (key == "sex" and value not in ("female", "male"))
+                    or (key == "pregnancy" and value not in PREGNANCY_STATES)
+                ):
                     yield (
                         "rule",
                         rule.id,
                         (*base, "patient", key),
-                        "patient takes age (years) and sex (female|male)",
+                        "patient takes age (years), sex (female|male) and pregnancy ("
+                        + "|".join(PREGNANCY_STATES)
+                        + ")",
                         None,
                     )
+
+
+def _band_overlaps(lab: Any) -> Iterator[Problem]:
+    """Two bands giving the same limit to one patient: the compiler would apply both at once."""
+    every = set(PREGNANCY_STATES)
+    for j, later in enumerate(lab.reference):
+        for i, earlier in enumerate(lab.reference[:j]):
+            if not _sides(earlier, later):
+                continue  # one band gives the low limit, the other the high one
+            sexes = {earlier.sex, later.sex}
+            if len(sexes - {"any"}) > 1:
+                continue
+            top = min(x.age_max if x.age_max is not None else float("inf") for x in (earlier, later))
+            if max(earlier.age_min, later.age_min) >= top:
+                continue
+            shared = set(earlier.pregnancy or every) & set(later.pregnancy or every)
+            if not shared:
+                continue
+            limits = "/".join(_sides(earlier, later))
+            yield (
+                "lab",
+                lab.id,
+                ("reference", j),
+                f"reference bands {i} and {j} of '{lab.id}' give one patient two {limits} limits",
+                "narrow sex, age_min/age_max or pregnancy so that each patient falls in one band",
+            )
+
+
+def _sides(a: Any, b: Any) -> list[str]:
+    return [side for side in ("low", "high") if getattr(a, side) is not None and getattr(b, side) is not None]
 
 
 def _investigation_problems(

@@ -9,7 +9,7 @@ that silently does nothing. Cross-references (ids that must exist elsewhere in t
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -31,6 +31,9 @@ Category = Literal[
 ]
 FindingState = Literal["present", "absent"]
 Sex = Literal["female", "male"]
+# A patient's pregnancy as the engine sees it: "none", a trimester, or pregnant with the trimester not stated.
+Pregnancy = Literal["none", "trimester_1", "trimester_2", "trimester_3", "trimester_unstated"]
+PREGNANCY_STATES: tuple[str, ...] = get_args(Pregnancy)
 Synonym = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/+-]*$", max_length=40)]
 Short = Annotated[str, Field(min_length=1, max_length=12)]
 
@@ -113,6 +116,8 @@ class Interval(Strict):
     sex: Sex | Literal["any"] = "any"
     age_min: Annotated[float, Field(ge=0)] = 0
     age_max: Annotated[float, Field(gt=0)] | None = None  # exclusive
+    # Which pregnancy states the band is for (None: any). Pregnancy lowers the haemoglobin cut-off.
+    pregnancy: Annotated[list[Pregnancy], Field(min_length=1)] | None = None
     low: float | None = None
     high: float | None = None
     basis: Literal["published", "teaching_estimate"] = "published"
@@ -129,7 +134,18 @@ class Interval(Strict):
             raise ValueError("low must be below high")
         if self.age_max is not None and self.age_max <= self.age_min:
             raise ValueError("age_max must be above age_min")
+        if self.pregnancy is not None and self.sex == "male" and self.pregnancy != ["none"]:
+            raise ValueError("a band for pregnancy needs sex female or any")
         return self
+
+    def applies_to(self, sex: str, age: float, pregnancy: str = "none") -> bool:
+        """Whether this band is the one for a patient of this sex, age and pregnancy state."""
+        return (
+            self.sex in ("any", sex)
+            and self.age_min <= age
+            and (self.age_max is None or age < self.age_max)
+            and (self.pregnancy is None or pregnancy in self.pregnancy)
+        )
 
 
 class Lab(Strict):

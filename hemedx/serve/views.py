@@ -73,7 +73,8 @@ def _case_head(material: CaseMaterial, session: Session, pos: Position, deck: li
         "case": case_code(case.id),  # the id names the answer (cases list: codes)
         "title": case.title,
         "disclaimer": disclaimer_for(case),
-        "patient": f"{case.age:g}-year-old {case.sex}",
+        "patient": f"{case.age:g}-year-old {case.sex}"
+        + (f", pregnant ({case.pregnancy.replace('_', ' ')})" if case.pregnancy != "none" else ""),
         "presentation": " ".join(case.presentation.split()) if case.presentation else None,
         "stage": pos.stage,
         "stages": len(material.stages),

@@ -107,3 +107,78 @@ def test_aplastic_anaemia_cites_the_current_bsh_guideline_and_the_eltrombopag_fo
 def test_itp_management_cites_the_2019_international_consensus_report():
     hits = [c for t, c in _points("itp", "management") if "corticosteroids" in t]
     assert hits and all("provan-2019-icr-itp" in c for c in hits)
+
+
+def _pack_text() -> str:
+    parts = [r.explanation or "" for r in PACK.rules]
+    parts += [tp.text for d in PACK.diagnoses for tp in d.teaching_points]
+    return " ".join(" ".join(parts).split())
+
+
+def test_pnh_clones_in_mds_are_weighed_as_the_source_says():
+    """Rho & Wells 2018: GPI-deficient cells in up to 5 % of MDS (the 0.1.0 pack said 0.15)."""
+    rule = next(r for r in PACK.rules if r.id == "ev.pnh_clone_detected")
+    mds = rule.then.evidence["mds"]
+    assert getattr(mds, "p", mds) <= 0.05
+    assert "rho-2018-clones" in {c.source for c in getattr(mds, "cites", [])}
+
+
+def test_b12_deficiency_is_taught_as_possibly_normocytic_and_without_anaemia():
+    hits = [c for t, c in _points("megaloblastic_anemia", "pitfall") if "not always macrocytic" in t]
+    assert hits and all("devalia-2014-bsh-b12" in c for c in hits)
+    assert any("neurological damage" in t for t, _ in _points("megaloblastic_anemia", "pitfall"))
+
+
+def test_aml_is_named_in_who_2022_terms():
+    """WHO 2016 'AML with myelodysplasia-related changes' is 'AML, myelodysplasia-related' in 2022."""
+    text = _pack_text()
+    assert "myelodysplasia-related changes" not in text
+    assert text.count("AML-MRC") == text.count("formerly AML-MRC")
+
+
+def test_the_all_blast_convention_has_a_published_source():
+    rule = next(r for r in PACK.rules if r.id == "crit.al.all")
+    cited = {c.source for c in rule.cites}
+    assert "who-2017-b-all" in cited and not cited <= SEEDS
+
+
+def test_a_pre_marrow_work_up_is_not_taught_to_keep_aplastic_anaemia_leading():
+    """In a child pancytopenia before the marrow is leukaemia more often than AA (Weinzierl & Arber 2013)."""
+    assert "keeps aplastic anaemia leading" not in _pack_text()
+
+
+def test_duffy_null_neutrophil_limits_are_taught_from_a_source():
+    hits = [
+        {c.source for c in tp.cites} for d in PACK.diagnoses for tp in d.teaching_points if "Duffy" in tp.text
+    ]
+    assert hits and all("merz-2023-duffy" in cites for cites in hits)
+
+
+def test_fostamatinib_is_taught_for_chronic_itp_from_its_licence():
+    hits = [c for t, c in _points("itp", "management") if "Fostamatinib" in t and "chronic" in t]
+    assert hits and all("fda-tavalisse-label" in c for c in hits)
+
+
+def test_the_eltrombopag_combination_cites_its_first_report():
+    hits = [c for t, c in _points("aplastic_anemia", "management") if "first reported the combination" in t]
+    assert hits and all("townsley-2017-eltrombopag" in c for c in hits)
+
+
+def test_the_primary_secondary_aiha_split_cites_the_2022_danish_paper():
+    """Hansen 2020 gives incidence; the 1460 primary / 1078 secondary split is in Hansen 2022."""
+    hits = [c for t, c in _points("aiha", "cause") if "secondary" in t]
+    assert hits and all("hansen-2022-survival" in c and "hansen-2020-denmark" not in c for c in hits)
+
+
+def test_medicalcriteria_is_not_cited_for_the_automated_reticulocyte_cut_off():
+    """The page prints the manual 20 x 10^9/L, not the automated 60 the pack's parameter uses."""
+    param = PACK.info.parameters["saa_reticulocyte_cutoff"]
+    assert param.value == 60
+    assert all("20" in (c.locator or "") for c in param.cites if c.source == "medicalcriteria-aa")
+    using = [r for r in PACK.rules if "param:saa_reticulocyte_cutoff" in r.model_dump_json()]
+    assert using and not [r.id for r in using if "medicalcriteria-aa" in {c.source for c in r.cites}]
+
+
+def test_ema_binding_is_taught_with_the_2011_hs_guideline_update():
+    hits = [c for t, c in _points("hereditary_spherocytosis", "diagnosis") if "EMA" in t]
+    assert hits and all("hs-2011-bcsh-update" in c for c in hits)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import replace
 
 import pytest
 
 from hemedx import get_engine, load_pack
 from hemedx.cases.censored import Censored
 from hemedx.cases.library import load_library
-from hemedx.cases.model import Snapshot
+from hemedx.cases.model import MIN_PREGNANCY_AGE, Snapshot
+from hemedx.rules.model import PREGNANCY_STATES
 
 from support.reference_evaluator import Reference
 
@@ -43,7 +45,12 @@ def random_snapshot(rng: random.Random) -> Snapshot:
         if rng.random() < 0.15:  # some results known only as a bound, often exactly at a threshold
             censored[name] = Censored(rng.choice(["<", "<=", ">", ">="]), labs.pop(name))
     sex = rng.choice(["female", "male"])
-    return Snapshot(round(rng.uniform(1, 90)), sex, findings, labs, tests, censored)
+    age = round(rng.uniform(1, 90))
+    # Pregnancy picks its own haemoglobin band; some women of child-bearing age are pregnant.
+    pregnancy = "none"
+    if sex == "female" and MIN_PREGNANCY_AGE <= age <= 50 and rng.random() < 0.4:
+        pregnancy = rng.choice(PREGNANCY_STATES[1:])
+    return Snapshot(age, sex, findings, labs, tests, censored, pregnancy=pregnancy)
 
 
 def assert_agree(snap: Snapshot) -> None:
@@ -78,8 +85,13 @@ def test_generated_cases_agree_at_every_stage():
     from hemedx.safeyaml import Document
 
     dist = load_distributions(PACK)
-    for item in plan(dist, "all", None, GENERATED_CASES):
+    for n, item in enumerate(plan(dist, "all", None, GENERATED_CASES)):
         data = generate_case(dist, PACK, item, seed=77)
         case = parse_case(Document(data=data, file=f"{data['id']}.yaml"), PACK)
+        # The generator makes no pregnant patients; its women of child-bearing age are also run pregnant.
+        pregnant = case.sex == "female" and MIN_PREGNANCY_AGE <= case.age <= 50
         for stage in range(len(case.stages)):
-            assert_agree(case.snapshot(stage))
+            snap = case.snapshot(stage)
+            assert_agree(snap)
+            if pregnant:
+                assert_agree(replace(snap, pregnancy=PREGNANCY_STATES[1 + n % 4]))

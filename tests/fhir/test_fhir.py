@@ -381,3 +381,69 @@ def test_a_result_without_value_is_left_out_and_a_same_day_repeat_is_noted():
     assert result.case.snapshot().labs["hemoglobin"] == 7.5
     assert any("no value (Specimen haemolysed); left out" in n for n in result.notes)
     assert any("a second hemoglobin result on the same day" in n for n in result.notes)
+
+
+def _pregnant_case(tmp_path, patient):
+    from hemedx import load_case
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "id": "pregnant-export",
+                "title": "t",
+                "synthetic": True,
+                "patient": {"age": 29, "sex": "female", **patient},
+                "stages": [{"name": "Count", "labs": {"hemoglobin": 10.6}}],
+            }
+        )
+    )
+    return load_case(path, PACK)
+
+
+@pytest.mark.parametrize(
+    "patient",
+    [{"pregnant": True}, {"pregnant": True, "trimester": 2}, {"pregnant": True, "gestation_weeks": 22}],
+    ids=["status-only", "trimester", "weeks"],
+)
+def test_pregnancy_survives_export_and_import_so_the_hb_cut_off_does_not_change(tmp_path, patient):
+    case = _pregnant_case(tmp_path, patient)
+    bundle = json.loads(json.dumps(export_bundle(case, PACK)))
+    status = [e["resource"] for e in bundle["entry"] if "82810-3" in json.dumps(e["resource"].get("code"))]
+    assert status[0]["valueCodeableConcept"]["coding"][0]["code"] == "LA15173-0"  # IPS "Pregnant"
+    result = import_data(bundle)
+    assert result.unmapped == () and result.notes == ()
+    assert result.document["patient"] == {"age": 29, "sex": "female", **patient}
+    assert result.case.pregnancy == case.pregnancy != "none"
+    assert _comparable(result.case) == _comparable(case)
+
+
+def test_a_gestational_age_in_days_is_read_in_weeks_and_implies_pregnancy():
+    bundle = json.loads(json.dumps(export_bundle(load_library(PACK)[0], PACK)))
+    patient = bundle["entry"][0]["fullUrl"]
+    bundle["entry"].append(
+        {
+            "resource": {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "11884-4"}]},
+                "subject": {"reference": patient},
+                "effectiveDateTime": "2000-01-01",
+                "valueQuantity": {"value": 203, "unit": "d", "system": UCUM, "code": "d"},
+            }
+        }
+    )
+    bundle["entry"][0]["resource"]["gender"] = "female"
+    document = import_data(bundle).document
+    assert document["patient"]["pregnant"] is True and document["patient"]["gestation_weeks"] == 29.0
+
+
+def test_a_gestational_age_without_weeks_is_one_line_naming_the_observation(runner, tmp_path):
+    case = _pregnant_case(tmp_path, {"pregnant": True, "gestation_weeks": 22})
+    bundle = export_bundle(case, PACK)
+    weeks = next(e["resource"] for e in bundle["entry"] if "11884-4" in json.dumps(e["resource"].get("code")))
+    weeks["valueQuantity"] = {"value": 5, "unit": "mo"}
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle))
+    result = runner.invoke(cli, ["import", "fhir", str(path)])
+    one_line_error(result, "b.json", "valueQuantity", "gestational age needs a value in weeks", "unit wk")

@@ -77,7 +77,8 @@ class Reference:
             age_ok = interval.age_min <= snap.age and (
                 interval.age_max is None or snap.age < interval.age_max
             )
-            if sex_ok and age_ok:
+            pregnancy_ok = interval.pregnancy is None or snap.pregnancy in interval.pregnancy
+            if sex_ok and age_ok and pregnancy_ok:
                 return interval
         return None
 

@@ -177,7 +177,11 @@ def case_sheet(case: Case, pack: Pack, answer: bool) -> dict[str, Any]:
         "code": case_code(case.id),
         **({"id": case.id} if answer else {}),  # an id names the answer
         "title": case.title,
-        "patient": {"age": case.age, "sex": case.sex},
+        "patient": {
+            "age": case.age,
+            "sex": case.sex,
+            **({"pregnancy": case.pregnancy} if case.pregnancy != "none" else {}),
+        },
         "presentation": " ".join(case.presentation.split()) if case.presentation else None,
         "difficulty": case.difficulty,
         **({"tags": list(case.tags)} if answer else {}),
@@ -217,7 +221,8 @@ def render_sheet(sheet: dict[str, Any], out: Console) -> None:
     out.print(Text(sheet["title"], style="bold"), Text(f"  (case {handle})", style="dim"))
     out.print(Text(sheet["disclaimer"], style="italic dim"))
     out.print(Text(pack_line(sheet["pack"]), style="dim"))
-    out.print(f"Patient: {p['age']:g}-year-old {p['sex']}")
+    pregnant = f", pregnant ({p['pregnancy'].replace('_', ' ')})" if "pregnancy" in p else ""
+    out.print(f"Patient: {p['age']:g}-year-old {p['sex']}{pregnant}")
     if sheet["presentation"]:
         out.print()
         out.print(sheet["presentation"])
