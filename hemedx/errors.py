@@ -39,6 +39,7 @@ class InputError(HemedxError):
         column: int | None = None,
         field: Sequence[PathPart] | str | None = None,
         hint: str | None = None,
+        code: str | None = None,
     ) -> None:
         self.message = message
         self.file = file
@@ -46,6 +47,7 @@ class InputError(HemedxError):
         self.column = column
         self.field = field if isinstance(field, str) or field is None else format_path(field)
         self.hint = hint
+        self.code = code  # the ``rules check`` code, where the error is a pack problem (HX101, ...)
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -72,7 +74,7 @@ class InputError(HemedxError):
         for key, value in changes.items():
             if fields.get(key) is None:
                 fields[key] = value
-        return InputError(self.message, **fields)  # type: ignore[arg-type]
+        return InputError(self.message, code=self.code, **fields)  # type: ignore[arg-type]
 
 
 class EngineError(HemedxError):

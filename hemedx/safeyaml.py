@@ -57,11 +57,17 @@ class Document:
         return self.positions.get((), (None, None))
 
     def error(
-        self, path: tuple[PathPart, ...] | list[PathPart], message: str, hint: str | None = None
+        self,
+        path: tuple[PathPart, ...] | list[PathPart],
+        message: str,
+        hint: str | None = None,
+        code: str | None = None,
     ) -> InputError:
         """Build an :class:`InputError` located at ``path`` in this document."""
         line, column = self.where(path)
-        return InputError(message, file=self.file, line=line, column=column, field=list(path), hint=hint)
+        return InputError(
+            message, file=self.file, line=line, column=column, field=list(path), hint=hint, code=code
+        )
 
 
 def read_text(path: Path, label: str) -> str:
@@ -168,6 +174,34 @@ def parse_yaml(text: str, file: str) -> Document:
     positions: dict[tuple[PathPart, ...], tuple[int, int]] = {}
     data = _convert(node, (), positions, set(), file)
     return Document(data=data, file=file, positions=positions)
+
+
+def entry_ids(text: str, key: str) -> list[str | None]:
+    """The ``id`` of each item of the top-level list ``key``, read from the YAML nodes alone.
+
+    A file refused while it is read as data (a duplicate key, a tag, ``.nan``) can still have the item
+    named by its id ("rule 'ev.x'") instead of its index. Nothing is constructed; a file the prescan
+    refuses (aliases, deep nesting) gives no ids.
+    """
+    try:
+        _prescan(text, "")
+        root = yaml.compose(text, Loader=_Loader)
+    except (InputError, yaml.YAMLError):
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    items = next((v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+    if not isinstance(items, yaml.SequenceNode):
+        return []
+    out: list[str | None] = []
+    for item in items.value:
+        ident = None
+        if isinstance(item, yaml.MappingNode):
+            ident = next(
+                (v.value for k, v in item.value if k.value == "id" and isinstance(v, yaml.ScalarNode)), None
+            )
+        out.append(ident or None)
+    return out
 
 
 def _likely_mistake(problem: str, line: str) -> tuple[str, str | None]:

@@ -100,8 +100,7 @@ def to_input_error(
     exc: ValidationError, doc: Document, model: type[BaseModel], prefix: tuple[PathPart, ...] = ()
 ) -> InputError:
     """Describe the first validation error at its place in ``doc``."""
-    errors = sorted(exc.errors(include_url=False), key=_rank)
-    err = errors[0]
+    err = first_error(exc)
     loc = tuple(err["loc"])
     path = [*prefix, *data_path(loc, _at(doc.data, prefix))]
     kind = err["type"]
@@ -145,6 +144,11 @@ _ENTRY_NAMES = {
     "sources": "source",
     "investigations": "investigation",
 }
+
+
+def first_error(exc: ValidationError) -> Any:
+    """The error reported of all pydantic found: unknown keys, then missing keys, then the deepest value."""
+    return min(exc.errors(include_url=False), key=_rank)
 
 
 def field_label(data: Any, path: tuple[PathPart, ...] | list[PathPart]) -> str | None:

@@ -20,8 +20,8 @@ from hemedx.authoring.issues import Issue
 from hemedx.engine.engine import Engine
 from hemedx.engine.examples import DEFAULT_AGE, DEFAULT_SEX, example_snapshot
 from hemedx.errors import EngineError, InputError, PathPart, format_path
-from hemedx.rules.conditions import walk
-from hemedx.rules.model import EvidenceRule, ExampleFacts, FindingCondition, Lab
+from hemedx.rules.conditions import named
+from hemedx.rules.model import EvidenceRule, ExampleFacts, Lab
 
 if TYPE_CHECKING:
     from hemedx.authoring.lints import Context
@@ -103,7 +103,7 @@ def unused_finding(ctx: Context) -> Iterator[Issue]:
     """HX305: a finding that no rule's condition names and no diagnosis has as cardinal."""
     used = {d for dx in ctx.pack.diagnoses for d in dx.cardinal}
     for rule in ctx.pack.rules:
-        used |= {leaf.finding for _, leaf in walk(rule.when) if isinstance(leaf, FindingCondition)}
+        used |= set(named(rule.when, "finding"))
         if isinstance(rule, EvidenceRule):
             used |= set(rule.then.replaces)
     for finding in ctx.pack.vocabulary.findings:

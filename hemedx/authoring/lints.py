@@ -17,17 +17,15 @@ from typing import Any
 
 from hemedx.authoring.content_lints import CONTENT_LINTS
 from hemedx.authoring.issues import LINTS, Issue
+from hemedx.cases.generator import DISTRIBUTIONS_FILE, load_distributions
 from hemedx.engine.compiler import CompiledPack, compile_pack, shared_pattern_problem
 from hemedx.engine.durable_backend import hash_collision
 from hemedx.errors import InputError, PathPart
-from hemedx.rules.conditions import resolve, satisfiable, walk
+from hemedx.rules.conditions import leaves_about, named, resolve, satisfiable, subject, thresholds, walk
 from hemedx.rules.model import (
     EvidenceRule,
-    FindingCondition,
     Frequency,
-    LabCondition,
     Pack,
-    PatientCondition,
 )
 from hemedx.rules.reader import PackIssue, PackRead, read_pack
 from hemedx.rules.thresholds import Param
@@ -87,6 +85,8 @@ def check_pack(
         ctx = Context(raw, pack, clean=not issues)
         for lint in (*SEMANTIC_LINTS, *CONTENT_LINTS):
             issues += list(lint(ctx))
+        if not raw.issues:  # checked against a pack that loads, so an unknown id is really unknown
+            issues += _distributions_issues(folder, pack)
     unknown = sorted(set(ignore) - set(LINTS))
     if unknown:
         raise InputError(
@@ -99,6 +99,22 @@ def check_pack(
         len(pack.rules) if pack else len(raw.rules),
         kept,
     )
+
+
+def _distributions_issues(folder: Path | str | None, pack: Pack) -> list[Issue]:
+    """The generator's ``distributions.yaml``, checked as ``generate`` reads it (an overlay's merged).
+
+    A whole pack of its own without the file has nothing to check (``generate`` then needs
+    ``--distributions``); the default pack and overlays use the default's file, and an overlay's own.
+    """
+    if folder is not None and pack.info.extends is None and not (Path(folder) / DISTRIBUTIONS_FILE).is_file():
+        return []
+    try:
+        load_distributions(pack, folder=folder)
+    except InputError as err:
+        message = f"{err.field}: {err.message}" if err.field else err.message
+        return [Issue(err.code or "HX001", message, err.file, err.line, err.column, err.hint)]
+    return []
 
 
 def _issue(found: PackIssue) -> Issue:
@@ -202,8 +218,8 @@ def unreachable_finding(ctx: Context) -> Iterator[Issue]:
     for rule in ctx.pack.rules:
         if satisfiable(rule.when, available, ctx.findings):
             continue
-        for path, leaf in walk(rule.when):
-            if not isinstance(leaf, FindingCondition) or satisfiable(leaf, available, ctx.findings):
+        for path, leaf in leaves_about(rule.when, "finding"):
+            if satisfiable(leaf, available, ctx.findings):
                 continue
             state = "present or absent" if leaf.is_ == "known" else leaf.is_
             yield ctx.issue(
@@ -222,9 +238,8 @@ def derivation_cycle(ctx: Context) -> Iterator[Issue]:
     """HX203: findings derived from each other in a circle."""
     edges: dict[str, dict[str, str]] = {}  # from finding -> {to finding: first rule id}
     for rule in ctx.deriving:
-        for _, leaf in walk(rule.when):
-            if isinstance(leaf, FindingCondition):
-                edges.setdefault(leaf.finding, {}).setdefault(rule.then.finding, rule.id)
+        for finding in named(rule.when, "finding"):
+            edges.setdefault(finding, {}).setdefault(rule.then.finding, rule.id)
     order = {r.id: i for i, r in enumerate(ctx.pack.rules)}
     reported: set[frozenset[str]] = set()
     for start in sorted(edges):
@@ -266,14 +281,15 @@ def implausible_threshold(ctx: Context) -> Iterator[Issue]:
     """HX204: a lab threshold outside the lab's plausible range (or an age outside 0-120)."""
     for rule in ctx.pack.rules:
         for path, leaf in walk(rule.when):
-            if isinstance(leaf, LabCondition) and leaf.lab in ctx.labs:
-                lab = ctx.labs[leaf.lab]
+            kind, ident = subject(leaf)
+            if kind == "lab" and ident in ctx.labs:
+                lab = ctx.labs[ident]
                 low, high, what, unit = lab.plausible.min, lab.plausible.max, f"lab '{lab.id}'", lab.unit
-            elif isinstance(leaf, PatientCondition) and leaf.patient == "age":
+            elif (kind, ident) == ("patient", "age"):
                 (low, high), what, unit = AGE_RANGE, "patient age", "years"
             else:
                 continue
-            for key, limit in leaf.limits().items():
+            for key, limit in thresholds(leaf).items():
                 value = resolve(limit, ctx.params)  # no band: reference limits are checked on their own
                 if value is None:
                     continue
@@ -320,8 +336,8 @@ def double_counted_evidence(ctx: Context) -> Iterator[Issue]:
         while stack:
             node, chain = stack.pop()
             for maker in makers.get(node, []):
-                for _, leaf in walk(maker.when):
-                    if not isinstance(leaf, FindingCondition) or leaf.is_ == "known":
+                for _, leaf in leaves_about(maker.when, "finding"):
+                    if leaf.is_ == "known":
                         continue
                     part = leaf.finding
                     if part not in chain and not _replaced(part, chain, ev_by_finding):
@@ -398,9 +414,7 @@ def silent_otherwise(ctx: Context) -> Iterator[Issue]:
     for rule in ctx.pack.rules:
         dx = getattr(rule.then, "diagnosis", None)
         if dx in relevant:
-            relevant[dx] |= {
-                leaf.finding for _, leaf in walk(rule.when) if isinstance(leaf, FindingCondition)
-            }
+            relevant[dx] |= set(named(rule.when, "finding"))
     for rule in ctx.evidence:
         finding = rule.when.finding
         silent = [

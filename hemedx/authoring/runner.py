@@ -8,7 +8,7 @@ Coverage counts, per rule, in how many examples and cases it fired: a rule nothi
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from hemedx.cases.library import library_path
 from hemedx.cases.loader import load_case
 from hemedx.cases.model import Case
 from hemedx.engine.engine import Engine, get_engine
+from hemedx.engine.evaluate import scored
 from hemedx.engine.examples import example_snapshot, run_examples
 from hemedx.engine.report import rank_case
 from hemedx.errors import InputError
@@ -33,14 +34,8 @@ class Outcome:
     detail: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "passed": self.passed,
-            "where": self.where,
-            "detail": self.detail,
-        }
+        """JSON form: the fields, in this order."""
+        return asdict(self)
 
 
 @dataclass
@@ -134,7 +129,7 @@ def _fired_note(engine: Engine, rule_id: str, expect_fire: bool, index: int) -> 
 
 def _case_outcome(case: Case, pack: Pack) -> Outcome | None:
     """The answer-key test of one case, or None when the case has no key to test."""
-    if case.answer is None and "normal" not in case.tags:
+    if not scored(case):
         return None
     report = rank_case(case, pack)
     top = report["differential"][0]

@@ -19,17 +19,14 @@ from hemedx.authoring.docs import (
     rule_markdown,
 )
 from hemedx.errors import InputError
-from hemedx.rules.conditions import describe, describe_leaf, walk
+from hemedx.rules.conditions import describe, describe_leaf, named, subject, walk
 from hemedx.rules.model import (
     Cite,
     CriteriaRule,
     EvidenceRule,
-    FindingCondition,
     Frequency,
     Interval,
-    LabCondition,
     Pack,
-    TestCondition,
 )
 from hemedx.safetext import markdown_text as md
 from hemedx.suggest import did_you_mean
@@ -85,11 +82,10 @@ def _cite(pack: Pack, cite: Cite) -> dict[str, Any]:
 
 def _uses_of(pack: Pack, key: str, ident: str, names: _Names) -> list[dict[str, str]]:
     """Every rule with a condition on ``ident`` (``key`` finding, lab or test), the condition in words."""
-    types = {"finding": FindingCondition, "lab": LabCondition, "test": TestCondition}
     out = []
     for rule in pack.rules:
         for _, leaf in walk(rule.when):
-            if isinstance(leaf, types[key]) and getattr(leaf, key) == ident:
+            if subject(leaf) == (key, ident):
                 use = {"rule": rule.id, "kind": rule.kind, "condition": _plain(describe_leaf(leaf, names))}
                 if use not in out:  # the same test in several alternatives of one rule is one use
                     out.append(use)
@@ -121,12 +117,7 @@ def _interval_text(interval: Interval, unit: str) -> str:
 
 
 def _rule_data(pack: Pack, rule: Any, names: _Names) -> dict[str, Any]:
-    uses: dict[str, list[str]] = {"findings": [], "labs": [], "tests": []}
-    for _, leaf in walk(rule.when):
-        for key, plural in (("finding", "findings"), ("lab", "labs"), ("test", "tests")):
-            value = getattr(leaf, key, None)
-            if isinstance(value, str) and value not in uses[plural]:
-                uses[plural].append(value)
+    uses = {f"{kind}s": named(rule.when, kind) for kind in ("finding", "lab", "test")}
     data: dict[str, Any] = {
         "rule_kind": rule.kind,
         "label": rule.title,

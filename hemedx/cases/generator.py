@@ -247,7 +247,21 @@ def _validate(doc: Document, model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        raise to_input_error(exc, doc, model) from None
+        err = to_input_error(exc, doc, model)
+        raise InputError(
+            err.message,
+            file=err.file,
+            line=err.line,
+            column=err.column,
+            field=err.field,
+            hint=err.hint,
+            code=SCHEMA,
+        ) from None
+
+
+# ``rules check`` codes of the problems found here (hemedx.authoring.issues.LINTS): the same as for the
+# other pack files, so a distributions problem reads like any other.
+SCHEMA, UNKNOWN_ID, UNKNOWN_SOURCE, NO_CITES = "HX001", "HX101", "HX102", "HX103"
 
 
 @dataclass(frozen=True)
@@ -259,12 +273,14 @@ class _Located:
     sections: set[str]
     diagnoses: set[str]
 
-    def error(self, path: tuple[Any, ...], message: str, hint: str | None = None) -> InputError:
+    def error(
+        self, path: tuple[Any, ...], message: str, hint: str | None = None, code: str | None = None
+    ) -> InputError:
         """Located in the file the entry at ``path`` came from."""
         section = path[0] if path else None
         given = section == "diagnoses" and len(path) > 1 and path[1] in self.diagnoses
         doc = self.top if section in self.sections or given else self.base
-        return doc.error(path, message, hint)
+        return doc.error(path, message, hint, code)
 
 
 def _check_references(spec: DistributionsFile, doc: Document | _Located, pack: Pack) -> None:
@@ -278,19 +294,24 @@ def _check_references(spec: DistributionsFile, doc: Document | _Located, pack: P
         for i, source in enumerate(cites):
             if source not in sources:
                 raise doc.error(
-                    (*where, "cites", i), f"unknown source '{source}'", did_you_mean(source, sources)
+                    (*where, "cites", i),
+                    f"unknown source '{source}'",
+                    did_you_mean(source, sources),
+                    UNKNOWN_SOURCE,
                 )
 
     def check_basis(entry: Any, where: tuple[Any, ...], profile_basis: str | None) -> None:
         check_cites(entry.cites, where)
         if not entry.cites and (entry.basis or profile_basis) != "teaching_estimate":
-            raise doc.error(where, "no cites: say 'basis: teaching_estimate' here or on the profile")
+            raise doc.error(
+                where, "no cites: say 'basis: teaching_estimate' here or on the profile", code=NO_CITES
+            )
 
     def check_dist(dist: Dist, where: tuple[Any, ...], names: set[str]) -> None:
         if dist.expr is not None:
             problem = _check_expr(dist.expr, names)
             if problem:
-                raise doc.error((*where, "expr"), problem)
+                raise doc.error((*where, "expr"), problem, code=SCHEMA)
         for key, sub in (dist.by_sex or {}).items():
             check_dist(sub, (*where, "by_sex", key), names)
 
@@ -303,20 +324,27 @@ def _check_references(spec: DistributionsFile, doc: Document | _Located, pack: P
             check_basis(p.age, (*where, "age"), basis)
         for key, lab in p.labs.items():
             if key not in labs:
-                raise doc.error((*where, "labs", key), f"unknown lab '{key}'", did_you_mean(key, labs))
+                raise doc.error(
+                    (*where, "labs", key), f"unknown lab '{key}'", did_you_mean(key, labs), UNKNOWN_ID
+                )
             check_dist(lab, (*where, "labs", key), names)
             check_basis(lab, (*where, "labs", key), basis)
         for key, test in p.tests.items():
             if key not in tests:
-                raise doc.error((*where, "tests", key), f"unknown test '{key}'", did_you_mean(key, tests))
+                raise doc.error(
+                    (*where, "tests", key), f"unknown test '{key}'", did_you_mean(key, tests), UNKNOWN_ID
+                )
             for value in test.values:
                 if value not in tests[key].values:
                     raise doc.error(
                         (*where, "tests", key, "values", value),
                         f"'{value}' is not a result of {key} (allowed: {', '.join(tests[key].values)})",
+                        code=UNKNOWN_ID,
                     )
             if not sum(test.values.values()) > 0:
-                raise doc.error((*where, "tests", key, "values"), "result probabilities sum to zero")
+                raise doc.error(
+                    (*where, "tests", key, "values"), "result probabilities sum to zero", code=SCHEMA
+                )
             check_basis(test, (*where, "tests", key), basis)
         for section in ("findings", "marrow_findings"):
             for key, entry in getattr(p, section).items():
@@ -325,6 +353,7 @@ def _check_references(spec: DistributionsFile, doc: Document | _Located, pack: P
                         (*where, section, key),
                         f"unknown (or derived) finding '{key}'",
                         did_you_mean(key, findings),
+                        UNKNOWN_ID,
                     )
                 if isinstance(entry, FindingSpec):
                     check_cites(entry.cites, (*where, section, key))
@@ -333,22 +362,27 @@ def _check_references(spec: DistributionsFile, doc: Document | _Located, pack: P
                             raise doc.error(
                                 (*where, section, key, "tiers", t_index),
                                 "a tier needs a known lab and exactly one of below/above",
+                                code=SCHEMA,
                             )
 
     check_profile(spec.baseline, ("baseline",), set())
     for key in [*spec.noise.decoys]:
         if key not in findings:
-            raise doc.error(("noise", "decoys"), f"unknown finding '{key}'", did_you_mean(key, findings))
+            raise doc.error(
+                ("noise", "decoys"), f"unknown finding '{key}'", did_you_mean(key, findings), UNKNOWN_ID
+            )
     for key, unit in spec.noise.alternative_units.items():
         lab = labs.get(key)
         if lab is None or unit not in [a.unit for a in lab.alternative_units]:
             raise doc.error(
-                ("noise", "alternative_units", key), f"'{unit}' is not an alternative unit of {key}"
+                ("noise", "alternative_units", key),
+                f"'{unit}' is not an alternative unit of {key}",
+                code=UNKNOWN_ID,
             )
     for dx_id, dx in spec.diagnoses.items():
         where = ("diagnoses", dx_id)
         if dx_id != NORMAL and dx_id not in dxs:
-            raise doc.error(where, f"unknown diagnosis '{dx_id}'", did_you_mean(dx_id, dxs))
+            raise doc.error(where, f"unknown diagnosis '{dx_id}'", did_you_mean(dx_id, dxs), UNKNOWN_ID)
         latents = set(dx.latent)
         check_profile(dx, where, latents)
         subtypes = {s.id for s in dxs[dx_id].subtypes} if dx_id in dxs else set()
@@ -359,6 +393,7 @@ def _check_references(spec: DistributionsFile, doc: Document | _Located, pack: P
                     (*v_where, "subtype"),
                     f"'{variant.subtype}' is not a subtype of {dx_id}",
                     did_you_mean(variant.subtype, subtypes),
+                    UNKNOWN_ID,
                 )
             check_profile(variant, v_where, latents | set(variant.latent))
 
@@ -539,26 +574,49 @@ def _as_finding(entry: FindingEntry) -> FindingSpec:
 
 
 def _merge(*profiles: Profile) -> _Merged:
-    age: Dist | None = None
-    female, marrow = 0.5, 0.0
-    latent: dict[str, tuple[float, float]] = {}
-    labs: dict[str, LabSpec] = {}
-    tests: dict[str, TestSpec] = {}
-    findings: dict[str, FindingSpec] = {}
-    marrow_findings: dict[str, FindingSpec] = {}
+    """Baseline, diagnosis, variant: a later profile's value or entry replaces an earlier one."""
+
+    def last(name: str, default: Any) -> Any:
+        return next((v for p in reversed(profiles) if (v := getattr(p, name)) is not None), default)
+
+    def union(name: str, entry: Callable[[Any], Any] = lambda v: v) -> dict[str, Any]:
+        return {k: entry(v) for p in profiles for k, v in getattr(p, name).items()}
+
     tags: list[str] = []
     for p in profiles:
-        age = p.age or age
-        female = p.female if p.female is not None else female
-        marrow = p.marrow if p.marrow is not None else marrow
-        latent.update(p.latent)
-        labs.update(p.labs)
-        tests.update(p.tests)
-        findings.update({k: _as_finding(v) for k, v in p.findings.items()})
-        marrow_findings.update({k: _as_finding(v) for k, v in p.marrow_findings.items()})
         tags += [t for t in p.tags if t not in tags]
+    age = last("age", None)
     assert age is not None, "the baseline gives an age distribution"
-    return _Merged(age, female, marrow, latent, labs, tests, findings, marrow_findings, tags)
+    return _Merged(
+        age=age,
+        female=last("female", 0.5),
+        marrow=last("marrow", 0.0),
+        latent=union("latent"),
+        labs=union("labs"),
+        tests=union("tests"),
+        findings=union("findings", _as_finding),
+        marrow_findings=union("marrow_findings", _as_finding),
+        tags=tags,
+    )
+
+
+def _draw_findings(
+    rng: random.Random,
+    order: list[str],
+    entries: dict[str, FindingSpec],
+    chance: Callable[[FindingSpec], float],
+    recorded: float,
+) -> dict[str, str]:
+    """Each finding of ``entries``, in vocabulary order: present with ``chance``, then written down or not."""
+    out: dict[str, str] = {}
+    for fid in order:
+        entry = entries.get(fid)
+        if entry is None:
+            continue
+        present = rng.random() < chance(entry)
+        if rng.random() < (entry.recorded if entry.recorded is not None else recorded):
+            out[fid] = "present" if present else "absent"
+    return out
 
 
 def _lab_order(labs: dict[str, LabSpec], vocab_order: list[str]) -> list[str]:
@@ -653,24 +711,10 @@ def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dic
         values[lab_id] = _round(min(max(raw, low), high), lab.decimals, low, high)
         env[lab_id] = float(values[lab_id])
 
-    findings: dict[str, str] = {}
-    for f in vocab.findings:
-        entry = merged.findings.get(f.id)
-        if entry is None:
-            continue
-        p = next((t.p for t in entry.tiers if _tier_holds(t, env)), entry.p)
-        present = rng.random() < p
-        recorded = entry.recorded if entry.recorded is not None else 1 - spec.noise.missing_finding
-        if rng.random() < recorded:
-            findings[f.id] = "present" if present else "absent"
-    marrow_findings: dict[str, str] = {}
-    for f in vocab.findings:
-        entry = merged.marrow_findings.get(f.id)
-        if entry is None:
-            continue
-        present = rng.random() < entry.p
-        if rng.random() < (entry.recorded if entry.recorded is not None else 1.0):
-            marrow_findings[f.id] = "present" if present else "absent"
+    order = [f.id for f in vocab.findings]
+    tiered = lambda e: next((t.p for t in e.tiers if _tier_holds(t, env)), e.p)  # noqa: E731
+    findings = _draw_findings(rng, order, merged.findings, tiered, 1 - spec.noise.missing_finding)
+    marrow_findings = _draw_findings(rng, order, merged.marrow_findings, lambda e: e.p, 1.0)
     tests: dict[str, str] = {}
     for t in vocab.tests:
         test_spec = merged.tests.get(t.id)

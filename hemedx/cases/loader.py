@@ -80,11 +80,15 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         **{t: "tests" for t in tests},
     }
 
-    def misplaced(key: str, section: str, pool: Any) -> tuple[str, str | None]:
+    def vocab_entry(path: tuple[Any, ...], pool: Any) -> Any:
+        """The vocabulary entry a stage names at ``path`` (``stages.0.labs.hb``), or why it names none."""
+        section, key = path[-2], path[-1]
+        if key in pool:
+            return pool[key] if isinstance(pool, dict) else key
         other = sections.get(key)
         if other and other != section:
-            return f"'{key}' is not one of the {section}", f"it belongs under {other}"
-        return f"unknown {section[:-1]} '{key}'", did_you_mean(key, pool, aliases(pack))
+            raise doc.error(path, f"'{key}' is not one of the {section}", f"it belongs under {other}")
+        raise doc.error(path, f"unknown {section[:-1]} '{key}'", did_you_mean(key, pool, aliases(pack)))
 
     stages: list[Stage] = []
     for s_index, stage in enumerate(parsed.stages):
@@ -92,8 +96,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         present_absent: dict[str, Any] = {}
         unknown: list[str] = []
         for key, value in stage.findings.items():
-            if key not in findings:
-                raise doc.error((*base, "findings", key), *misplaced(key, "findings", findings))
+            vocab_entry((*base, "findings", key), findings)
             if value == "unknown":
                 unknown.append(key)
             else:
@@ -104,9 +107,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         given: dict[str, float] = {}
         for key, entry in stage.labs.items():
             path = (*base, "labs", key)
-            lab = labs.get(key)
-            if lab is None:
-                raise doc.error(path, *misplaced(key, "labs", labs))
+            lab = vocab_entry(path, labs)
             comparator: str | None = None
             if isinstance(entry, str):
                 bound = parse_censored(entry)
@@ -136,9 +137,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
         test_values: dict[str, str] = {}
         for key, value in stage.tests.items():
             path = (*base, "tests", key)
-            test = tests.get(key)
-            if test is None:
-                raise doc.error(path, *misplaced(key, "tests", tests))
+            test = vocab_entry(path, tests)
             if value not in test.values:
                 raise doc.error(
                     path,

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from hemedx.cli.jsonout import emit_json  # noqa: F401  (re-exported: one JSON writer for every view)
 from hemedx.engine.report import pack_line
+from hemedx.engine.shown import percent
 from hemedx.safetext import terminal_text
 
 BAR_WIDTH = 24
@@ -101,8 +102,8 @@ def console(stderr: bool = False, listing: bool = False) -> Console:
 
 
 def pct(p: float) -> str:
-    """A probability as a percentage a learner can read (one decimal, no false precision below 0.1 %)."""
-    return "<0.1%" if 0 < p < 0.0005 else f"{p * 100:.1f}%"
+    """A probability as a percentage a learner can read (no false precision below 0.1 % or above 99.9 %)."""
+    return percent(p)
 
 
 def bar(p: float, width: int = BAR_WIDTH) -> str:
@@ -502,8 +503,10 @@ def render_why_not(report: dict[str, Any], out: Console) -> None:
         out.print("   this diagnosis has no criterion set in the pack")
     for c in w["criteria"]:
         out.print(f"   {'✓' if c['met'] else '✗'} {c['text']} {cite_marks(c['cites'])}  ({c['rule']})")
-    next_test_lines(out, w["settle"], title="Test that would settle it")
-    _references(out, report)
+    numbers = next_test_lines(out, w["settle"], title="Test that would settle it")
+    for part in ("against", "expected_unknown", "criteria"):
+        numbers |= {n for line in w[part] for n in _cited_numbers(line["cites"])}
+    references_for(out, report["references"], numbers)  # only what this answer cited, numbers unchanged
 
 
 def render_what_if(before: dict[str, Any], after: dict[str, Any], out: Console) -> None:

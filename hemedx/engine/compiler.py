@@ -19,7 +19,7 @@ from hemedx.cases.censored import compare
 from hemedx.engine.facts import lab_fact_value
 from hemedx.errors import InputError
 from hemedx.rules.checks import expansion_problem
-from hemedx.rules.conditions import dnf, needs_band, resolve
+from hemedx.rules.conditions import dnf, needs_band, resolve, thresholds
 from hemedx.rules.model import (
     FindingCondition,
     Interval,
@@ -120,8 +120,8 @@ def _expand_bands(leaves: list[Any], labs: dict[str, Any], params: dict[str, flo
     """Resolve thresholds: numbers stay, params become numbers, reference limits fan out per band."""
     options: list[list[tuple[Any, Interval | None]]] = []
     for leaf in leaves:
-        if isinstance(leaf, (LabCondition, PatientCondition)):
-            limits = leaf.limits()
+        limits = thresholds(leaf)
+        if limits:
             bands: list[Interval | None] = list(labs[leaf.lab].reference) if needs_band(leaf) else [None]
             choices = []
             for band in bands:

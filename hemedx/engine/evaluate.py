@@ -77,9 +77,11 @@ def evaluate_case(case: Case, pack: Pack) -> CaseResult:
     subtype_correct = None
     if expected_subtype is not None:
         subtype_correct = top1 and ranking.differential[0].subtype == expected_subtype
-    why = None if top1 else explain_miss(ranking, expected, case.tags)
+    why = None if top1 else explain_miss(ranking, expected, case.tags, pack.kb.labels)
     if top1 and subtype_correct is False:
-        why = f"subtype {ranking.differential[0].subtype or 'not decided'} instead of {expected_subtype}"
+        kb = pack.kb
+        got = kb.subtype_label(expected or "", ranking.differential[0].subtype) or "not decided"
+        why = f"subtype {got} instead of {kb.subtype_label(expected or '', expected_subtype)}"
     return CaseResult(
         case=case.id,
         expected=expected,
@@ -94,8 +96,24 @@ def evaluate_case(case: Case, pack: Pack) -> CaseResult:
     )
 
 
-def explain_miss(ranking: Ranking, expected: str | None, tags: Sequence[str] = ()) -> str:
-    """Say in one line why the top diagnosis beat the answer: criteria, the findings that tipped it, gaps."""
+def scored(case: Case) -> bool:
+    """Whether a case has something to score: an answer key, or the tag ``normal`` (nothing should fit).
+
+    A case without a key for another reason (``incomplete``: the work-up is unfinished) is shown, not
+    scored, exactly as ``rules test`` skips it.
+    """
+    return case.answer is not None or "normal" in case.tags
+
+
+def explain_miss(
+    ranking: Ranking, expected: str | None, tags: Sequence[str] = (), labels: dict[str, str] | None = None
+) -> str:
+    """Say in one line why the top diagnosis beat the answer: criteria, the findings that tipped it, gaps.
+
+    Diagnoses and findings by their labels (``labels``: finding ids to labels), as a teacher reads them.
+    """
+    labels = labels or {}
+    dx = {d.id: d.label for d in ranking.differential}
     notes = [
         t for t in tags if t.startswith("decoy") or t in ("no-marrow", "incomplete", "low-reticulocytes")
     ]
@@ -108,32 +126,36 @@ def explain_miss(ranking: Ranking, expected: str | None, tags: Sequence[str] = (
             else "no answer key, so"
         )
         in_play = "; ".join(
-            f"{', '.join(d.cardinal_present)} put {d.id} in play ({d.probability:.1%})"
+            f"{', '.join(labels.get(f, f) for f in d.cardinal_present)} put {d.label} in play"
+            f" ({d.probability:.1%})"
             for d in ranking.differential
             if d.in_play
         )
         return f"{reason} nothing should fit; but {in_play}{suffix}"
     if not ranking.supported:
-        return f"nothing in the differential is in play (no cardinal finding of {expected} present){suffix}"
+        return (
+            f"nothing in the differential is in play (no cardinal finding of {dx.get(expected, expected)}"
+            f" present){suffix}"
+        )
     exp = next(d for d in ranking.differential if d.id == expected)
     rank_no = [d.id for d in ranking.differential].index(expected) + 1
-    parts = [f"{top.id} {top.probability:.1%} over {expected} {exp.probability:.1%} (rank {rank_no})"]
+    parts = [f"{top.label} {top.probability:.1%} over {exp.label} {exp.probability:.1%} (rank {rank_no})"]
     yes = {True: "yes", False: "no"}
-    parts.append(f"criteria met: {top.id} {yes[top.criteria_met]}, {expected} {yes[exp.criteria_met]}")
+    parts.append(f"criteria met: {top.label} {yes[top.criteria_met]}, {exp.label} {yes[exp.criteria_met]}")
     if not exp.in_play:
-        parts.append(f"{expected} not in play (no cardinal finding)")
-    tipping = _tipping_findings(top, exp)
+        parts.append(f"{exp.label} not in play (no cardinal finding)")
+    tipping = _tipping_findings(top, exp, labels)
     if tipping:
         parts.append("tipped by " + ", ".join(tipping))
     prior_ratio = top.prior / exp.prior if exp.prior else math.inf
     if prior_ratio >= 2:
         parts.append(f"prior ×{prior_ratio:.1f}")
     if exp.expected_unknown:
-        parts.append("not known: " + ", ".join(exp.expected_unknown[:4]))
+        parts.append("not known: " + ", ".join(labels.get(f, f) for f in exp.expected_unknown[:4]))
     return "; ".join(parts) + suffix
 
 
-def _tipping_findings(top: Any, exp: Any, limit: int = 3) -> list[str]:
+def _tipping_findings(top: Any, exp: Any, labels: dict[str, str], limit: int = 3) -> list[str]:
     """Findings whose factors favour ``top`` over ``exp`` most (log ratio), as 'finding state ×ratio'."""
 
     def factors(ranked: Any) -> dict[tuple[str, str], float]:
@@ -146,7 +168,7 @@ def _tipping_findings(top: Any, exp: Any, limit: int = 3) -> list[str]:
         if ratio > 1.5:
             shifts.append((ratio, key))
     shifts.sort(key=lambda item: (-item[0], item[1]))
-    return [f"{finding} {state} ×{ratio:.3g}" for ratio, (finding, state) in shifts[:limit]]
+    return [f"{labels.get(f, f)} {state} ×{ratio:.3g}" for ratio, (f, state) in shifts[:limit]]
 
 
 # --------------------------------------------------------------------------------------------- many cases
@@ -227,12 +249,13 @@ def _r(x: float, digits: int = 6) -> float:
     return 0.0 if value == 0 else value
 
 
-def summarise(results: Sequence[CaseResult], pack: Pack) -> dict[str, Any]:
+def summarise(results: Sequence[CaseResult], pack: Pack, not_scored: Sequence[str] = ()) -> dict[str, Any]:
     """Top-1/top-3/subtype accuracy, confusion matrix, Brier score, calibration by decile and the misses.
 
     Brier score and calibration use the cases with an answer key only (a normal case has no correct
     diagnosis to put probability on). The Brier score is the multi-class original: the mean over cases of
-    the sum over diagnoses of (p - outcome)^2, from 0 (perfect) to 2.
+    the sum over diagnoses of (p - outcome)^2, from 0 (perfect) to 2. ``not_scored`` names the cases
+    left out because :func:`scored` says they have nothing to score.
     """
     n = len(results)
     dx_ids = [d.id for d in pack.diagnoses]
@@ -265,6 +288,7 @@ def summarise(results: Sequence[CaseResult], pack: Pack) -> dict[str, Any]:
     misses = [r for r in results if not r.top1]
     return {
         "cases": n,
+        "not_scored": list(not_scored),
         "answered": len(answered),
         "top1": _r(sum(r.top1 for r in results) / n) if n else 0.0,
         "top3": _r(sum(r.top3 for r in results) / n) if n else 0.0,

@@ -7,6 +7,7 @@ from typing import Any
 from hemedx.cases.censored import Censored
 from hemedx.cases.model import Snapshot
 from hemedx.rules.model import Pack
+from hemedx.rules.units import with_unit
 
 
 def lab_shown(value: float | Censored | None, decimals: int) -> str:
@@ -35,7 +36,7 @@ def lab_entries(pack: Pack, snap: Snapshot) -> list[dict[str, Any]]:
                 "value": value.bound if isinstance(value, Censored) else value,
                 "comparator": value.comparator if isinstance(value, Censored) else None,
                 "unit": lab.unit,
-                "shown": f"{lab_shown(value, lab.decimals)} {lab.unit}",
+                "shown": with_unit(lab_shown(value, lab.decimals), lab.unit),
                 "origin": "derived" if name in snap.derived else "censored" if censored else "measured",
                 "arithmetic": snap.derived.get(name),
             }

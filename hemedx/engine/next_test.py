@@ -146,6 +146,27 @@ def investigations(pack: Pack) -> tuple[Investigation, ...]:
     return tuple(out)
 
 
+def awaited(pack: Pack, snapshot: Snapshot, ranking: Ranking) -> Investigation | None:
+    """The first investigation, in work-up order, that would settle a cardinal finding, when none is known.
+
+    When no cardinal finding of any diagnosis has a state yet (history and examination only), the honest
+    verdict is "this waits for the blood count", not "nothing fits"; ``None`` when something is known.
+    """
+    cardinal = {c for d in pack.diagnoses for c in d.cardinal}
+    if any(c in ranking.findings for c in cardinal):
+        return None
+    done = set(snapshot.labs) | set(snapshot.censored) | set(snapshot.tests) | set(snapshot.findings)
+    table = investigations(pack)
+    performed = {inv.id for inv in table if any(x in done for x in inv.orders)}
+    present = {inv.id for inv in table}
+    for inv in table:
+        if inv.id in performed or any(first in present and first not in performed for first in inv.after):
+            continue
+        if cardinal.intersection(inv.reveals):
+            return inv
+    return None
+
+
 def entropy(probs: list[float]) -> float:
     """Shannon entropy in bits."""
     return -sum(p * math.log2(p) for p in probs if p > 0)

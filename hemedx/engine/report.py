@@ -16,12 +16,14 @@ from hemedx.engine.compiler import Pattern
 from hemedx.engine.engine import Engine, get_engine
 from hemedx.engine.evidence import Contribution
 from hemedx.engine.lab_notes import lab_entries, lab_shown
+from hemedx.engine.next_test import Investigation, awaited, suggest
 from hemedx.engine.next_test import entry as next_test_entry
-from hemedx.engine.next_test import suggest
 from hemedx.engine.ranking import EvidenceLine, Ranking, evidence_line
+from hemedx.engine.shown import percent
 from hemedx.engine.undetermined import undetermined
 from hemedx.engine.whynot import why_not as explain_why_not
 from hemedx.rules.model import Pack
+from hemedx.rules.units import with_unit
 
 DISCLAIMER = "hemedx is a teaching aid for synthetic cases only. It is not for clinical use."
 RECORD_DISCLAIMER = (
@@ -258,7 +260,7 @@ def build_report(
         "outside_differential": outside,
         "title": case.title,
         "stage": stage,
-        "summary": _summary(ranking, dx_by_id),
+        "summary": _summary(ranking, dx_by_id, None if ranking.supported else awaited(pack, snap, ranking)),
         "findings": findings,
         "conflicts": list(ranking.conflicts),
         "priors": "uniform" if ranking.uniform_priors else "pack",
@@ -269,14 +271,27 @@ def build_report(
     }
 
 
-def _summary(ranking: Ranking, diagnoses: dict[str, Any]) -> str:
-    """The verdict, read before any table: it never names the outside hypothesis as a diagnosis."""
+def _summary(ranking: Ranking, diagnoses: dict[str, Any], waiting: Investigation | None = None) -> str:
+    """The verdict, read before any table: it never names the outside hypothesis as a diagnosis.
+
+    ``waiting`` is the investigation the differential waits for when no cardinal finding is known yet:
+    "nothing fits" would then read as "not a blood disease" before the count has even been taken.
+    """
     top = ranking.differential[0]
     if ranking.outside_id is not None and top.id == ranking.outside_id:
         return (
             f"The findings point outside this differential ({top.label.lower()}: "
-            f"{top.probability * 100:.1f}%). No listed diagnosis explains them well; "
+            f"{percent(top.probability)}). No listed diagnosis explains them well; "
             "look at the alerts and the findings that point elsewhere."
+        )
+    if not ranking.supported and waiting is not None:
+        what = waiting.label
+        if what[1:2].islower():  # "Full blood count" -> "full blood count"; keep "PNH flow cytometry"
+            what = what[0].lower() + what[1:]
+        return (
+            "Too early to judge: none of this differential's cardinal findings is known yet, so it "
+            f"waits for the {what}. The probabilities below rest "
+            "on the history and examination alone and only compare the hypotheses with each other."
         )
     if not ranking.supported:
         return (
@@ -288,7 +303,7 @@ def _summary(ranking: Ranking, diagnoses: dict[str, Any]) -> str:
     if label and not label[:2].isupper():  # "Severe" -> "severe", but "APL ..." stays
         label = label[0].lower() + label[1:]
     sub = f" ({label})" if label else ""
-    return f"Most probable: {top.label}{sub}, {top.probability * 100:.1f}%."
+    return f"Most probable: {top.label}{sub}, {percent(top.probability)}."
 
 
 def _alerts(
@@ -330,10 +345,10 @@ def _fact_text(
     if kind == "finding":
         return f"{label} {ranking.findings.get(name, ('unknown',))[0]}"
     if kind == "test":
-        return f"{label}: {snap.tests.get(name)}"
+        return f"{label}: {_test_value(pack, name, snap.tests.get(name))}"
     lab = pack.kb.labs[name]
     value = snap.labs.get(name)
-    return f"{label} {value:.{lab.decimals}f} {lab.unit}" if value is not None else label
+    return f"{label} {with_unit(f'{value:.{lab.decimals}f}', lab.unit)}" if value is not None else label
 
 
 def _outside(
@@ -409,6 +424,11 @@ def _findings(
     return out
 
 
+def _test_value(pack: Pack, test: str, value: str | None) -> str | None:
+    """A test result as the learner reads it ('IgG and C3d'), not its id ('igg_c3d')."""
+    return pack.kb.tests[test].value_labels.get(value, value) if value is not None else None
+
+
 def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, str]) -> str:
     """Say in words which fact satisfied a pattern, with the value and the threshold."""
     if pattern.kind == "patient":
@@ -430,10 +450,10 @@ def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, st
             else f"{label} {pattern.constraints[0][2]}"
         )
     if pattern.kind == "test":
-        return f"{label}: {snap.tests.get(pattern.name)}"
+        return f"{label}: {_test_value(pack, pattern.name, snap.tests.get(pattern.name))}"
     lab = pack.kb.labs[pattern.name]
     value = snap.lab(pattern.name)
     limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
     shown = lab_shown(value, lab.decimals)
     derived = " (derived)" if pattern.name in snap.derived else ""
-    return f"{label} {shown} {lab.unit}{derived} ({limits})"
+    return f"{label} {with_unit(shown, lab.unit)}{derived} ({limits})"

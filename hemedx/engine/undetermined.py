@@ -9,6 +9,7 @@ from hemedx.cases.model import Snapshot
 from hemedx.engine.compiler import CompiledPack, matches
 from hemedx.engine.facts import snapshot_facts
 from hemedx.rules.model import Pack
+from hemedx.rules.units import with_unit
 
 _OP_WORDS = {"lt": "below", "lte": "at most", "gt": "above", "gte": "at least"}
 
@@ -42,7 +43,7 @@ def undetermined(pack: Pack, compiled: CompiledPack, snap: Snapshot, fired: set[
 
 
 def _note(rule_id: str, lab: Any, value: Censored, op: str, threshold: float) -> dict[str, Any]:
-    shown = f"{value.shown(lab.decimals)} {lab.unit}"
+    shown = with_unit(value.shown(lab.decimals), lab.unit)
     return {
         "lab": lab.id,
         "label": lab.label,

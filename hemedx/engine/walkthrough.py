@@ -11,7 +11,7 @@ from typing import Any
 from hemedx.cases.model import Case, Stage
 from hemedx.engine.report import Citations, rank_case
 from hemedx.rules.model import Pack
-from hemedx.rules.units import as_written
+from hemedx.rules.units import as_written, with_unit
 
 
 def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
@@ -44,7 +44,7 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
         )
     for name, value in stage.labs.items():
         lab = labs[name]
-        shown = f"{value:.{lab.decimals}f}"
+        shown = with_unit(f"{value:.{lab.decimals}f}", lab.unit)
         out.append(
             {
                 "kind": "lab",
@@ -52,12 +52,12 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
                 "label": lab.label,
                 "value": value,
                 "unit": lab.unit,
-                "display": f"{lab.label}: {as_written(lab, f'{shown} {lab.unit}', stage.as_given(name))}",
+                "display": f"{lab.label}: {as_written(lab, shown, stage.as_given(name))}",
             }
         )
     for name, bound in stage.censored.items():
         lab = labs[name]
-        shown = bound.shown(lab.decimals)
+        shown = with_unit(bound.shown(lab.decimals), lab.unit)
         given = stage.as_given(name)
         out.append(
             {
@@ -67,7 +67,7 @@ def revealed(stage: Stage, pack: Pack) -> list[dict[str, Any]]:
                 "value": bound.bound,
                 "comparator": bound.comparator,
                 "unit": lab.unit,
-                "display": f"{lab.label}: {as_written(lab, f'{shown} {lab.unit}', given, bound.comparator)}",
+                "display": f"{lab.label}: {as_written(lab, shown, given, bound.comparator)}",
             }
         )
     for name, value in stage.tests.items():

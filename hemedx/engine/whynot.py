@@ -22,6 +22,7 @@ from hemedx.engine.next_test import entry as next_test_entry
 from hemedx.engine.next_test import suggest
 from hemedx.engine.ranking import Ranking
 from hemedx.rules.model import CriteriaRule, Pack
+from hemedx.rules.units import with_unit
 
 Cite = Callable[[Iterable[tuple[str, str | None]]], list[dict[str, Any]]]
 _OP_TEXT = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
@@ -181,7 +182,9 @@ def _check(
         text = f"{name} {state} (now {now})"
     elif pattern.kind == "lab":
         lab = pack.kb.labs[pattern.name]
-        limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
+        limits = " and ".join(
+            f"{_OP_TEXT[op]} {with_unit(f'{v:g}', lab.unit)}" for _, op, v in pattern.constraints
+        )
         value = snap.lab(pattern.name)
         if value is None:
             status = "unknown"
@@ -191,8 +194,10 @@ def _check(
                 if any(compare(value, op, v) is None for _, op, v in pattern.constraints)
                 else status
             )
-        now = "not measured" if value is None else f"now {lab_shown(value, lab.decimals)}"
-        text = f"{name} {limits} {lab.unit} ({now})"
+        now = (
+            "not measured" if value is None else f"now {with_unit(lab_shown(value, lab.decimals), lab.unit)}"
+        )
+        text = f"{name} {limits} ({now})"
     else:
         test = pack.kb.tests[pattern.name]
         allowed = next(v for p, _, v in pattern.constraints if p == "value")

@@ -15,6 +15,7 @@ from typing import Any
 from hemedx.cases.library import case_code
 from hemedx.cases.model import Case
 from hemedx.engine.report import disclaimer_for, pack_line
+from hemedx.engine.shown import percent
 from hemedx.present.alerts import alert_line
 from hemedx.present.units import units_as_written
 
@@ -52,7 +53,7 @@ class _Refs:
 
 
 def _pct(p: float) -> str:
-    return "<0.1%" if 0 < p < 0.0005 else f"{p * 100:.1f}%"
+    return percent(p)
 
 
 def presentation_data(case: Case, stages: list[dict[str, Any]]) -> dict[str, Any]:

@@ -5,13 +5,16 @@ patient). What the rest of hemedx does with a tree is one of a few folds, each a
 :func:`functools.singledispatch` function with one implementation per node type:
 
 - :func:`walk` - every leaf with its path inside the rule (cross-reference checks, lints);
+  :func:`subject` says what a leaf tests (``("lab", "hb")``), :func:`leaves_about` and :func:`named` keep
+  the leaves or ids of one kind, :func:`thresholds` gives a leaf's numeric comparisons;
 - :func:`count_alternatives` - how many conjunctions the tree expands into, counted without building them;
 - :func:`dnf` - the conjunctions themselves (the compiler);
 - :func:`holds` - the tree's truth given a verdict per leaf (:func:`satisfiable` is ``holds`` with
   "can this leaf ever hold?");
 - :func:`describe` - plain-language Markdown for the generated catalogue and ``rules show``.
 
-Adding a node type means one registration per fold here, never a search for isinstance ladders.
+Adding a node type means one registration per fold here, never a search for isinstance ladders or
+leaf-type filters elsewhere.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from hemedx.rules.model import (
     CountOf,
     FindingCondition,
     LabCondition,
+    NumericBounds,
     Pack,
     PatientCondition,
     TestCondition,
@@ -77,6 +81,28 @@ def walk(cond: Any, path: Path = ("when",)) -> Iterator[tuple[Path, Leaf]]:
 def leaves(cond: Any) -> Iterator[Leaf]:
     """Every leaf condition of ``cond``, in authored order."""
     return (leaf for _, leaf in walk(cond))
+
+
+# Each leaf type names what it tests in the field its kind is named after (``{lab: hb, below: 10}``).
+_KIND = {FindingCondition: "finding", LabCondition: "lab", TestCondition: "test", PatientCondition: "patient"}
+
+
+def subject(leaf: Any) -> tuple[str, str]:
+    """What a leaf tests: ``("finding", id)``, ``("lab", id)``, ``("test", id)`` or ``("patient", "age")``."""
+    kind = _KIND.get(type(leaf))
+    if kind is None:
+        raise TypeError(f"not a leaf condition: {type(leaf).__name__}")
+    return kind, getattr(leaf, kind)
+
+
+def leaves_about(cond: Any, kind: str) -> Iterator[tuple[Path, Leaf]]:
+    """The leaves of ``cond`` on one kind of fact (``finding``, ``lab``, ``test``, ``patient``), with path."""
+    return ((path, leaf) for path, leaf in walk(cond) if subject(leaf)[0] == kind)
+
+
+def named(cond: Any, kind: str) -> list[str]:
+    """The ids of one kind of fact that ``cond`` tests, each once, in authored order."""
+    return list(dict.fromkeys(subject(leaf)[1] for _, leaf in leaves_about(cond, kind)))
 
 
 # --- expansion -------------------------------------------------------------------------------------------
@@ -201,9 +227,20 @@ def satisfiable(cond: Any, available: Collection[tuple[str, str]], known: Collec
 # --- thresholds ------------------------------------------------------------------------------------------
 
 
-def needs_band(cond: LabCondition | PatientCondition) -> bool:
+@singledispatch
+def thresholds(leaf: Any) -> dict[str, Limit]:
+    """A leaf's numeric comparisons (``{"below": limit}``); none for findings, tests and the patient's sex."""
+    return {}
+
+
+@thresholds.register
+def _(leaf: NumericBounds) -> dict[str, Limit]:
+    return leaf.limits()
+
+
+def needs_band(leaf: Any) -> bool:
     """Whether a comparison uses a reference limit, so it fans out over the lab's reference bands."""
-    return any(isinstance(limit, RefLimit) for limit in cond.limits().values())
+    return any(isinstance(limit, RefLimit) for limit in thresholds(leaf).values())
 
 
 def resolve(limit: Limit, params: Mapping[str, float], band: Any = None) -> float | None:

@@ -45,8 +45,8 @@ from hemedx.rules.model import (
     Test,
     Vocabulary,
 )
-from hemedx.safeyaml import Document, load_file, read_bytes, refuse_special_file
-from hemedx.schema_errors import field_label, to_input_error
+from hemedx.safeyaml import Document, entry_ids, load_file, read_bytes, read_text, refuse_special_file
+from hemedx.schema_errors import field_label, first_error, to_input_error
 from hemedx.suggest import did_you_mean
 
 MAX_PACK_FILES = 500
@@ -208,13 +208,32 @@ _SECTION_OF = {
 }
 
 
+_ENTRY_AT = re.compile(r"^([a-z_]+)\[(\d+)\](.*)$")
+
+
+def _load(file: Path) -> Document:
+    """Read one pack file; an entry the YAML reader refuses is named by its id, not ``rules[2]``."""
+    try:
+        return load_file(file)
+    except InputError as err:
+        m = _ENTRY_AT.match(err.field or "")
+        if m:
+            ids = entry_ids(read_text(file, "YAML"), m[1])
+            index = int(m[2])
+            if index < len(ids) and ids[index]:
+                named = field_label({m[1]: [{"id": i} for i in ids]}, [m[1], index])
+                rest = m[3][1:] if m[3].startswith(".") else m[3]
+                err.field = f"{named} {rest}" if rest else named
+        raise
+
+
 def _read_folder(folder: Path) -> PackRead:
     raw = PackRead(folder)
     info_file = folder / "pack.yaml"
     if not info_file.is_file():
         raise InputError("a pack folder needs a pack.yaml (id, title, version)", file=str(info_file))
     raw.files = pack_files(folder)
-    docs = {file: load_file(file) for file in raw.files}  # not YAML at all: InputError, exit status 2
+    docs = {file: _load(file) for file in raw.files}  # not YAML at all: InputError, exit status 2
 
     info_doc = docs[info_file]
     # Decided from the document itself, so an overlay whose pack.yaml has a mistake is still read as an
@@ -255,12 +274,10 @@ def _read_folder(folder: Path) -> PackRead:
     return raw
 
 
-def _schema_code(err: InputError) -> str:
-    """HX103 for a missing or empty ``cites``, HX001 for any other schema error."""
-    last = (err.field or "").rsplit(".", 1)[-1]
-    cites = err.message == "missing required field 'cites'" or (
-        last.startswith("cites") and "at least 1" in err.message
-    )
+def _schema_code(exc: ValidationError) -> str:
+    """HX103 for a missing or empty ``cites``, HX001 for any other schema error (the one reported)."""
+    err = first_error(exc)
+    cites = bool(err["loc"]) and err["loc"][-1] == "cites" and err["type"] in ("missing", "too_short")
     return "HX103" if cites else "HX001"
 
 
@@ -276,8 +293,7 @@ def _validate_whole(raw: PackRead, doc: Document, model: type[BaseModel]) -> Any
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        err = to_input_error(exc, doc, model)
-        raw._add(_schema_code(err), err)
+        raw._add(_schema_code(exc), to_input_error(exc, doc, model))
         return None
 
 
@@ -314,8 +330,8 @@ def _validate_lists(raw: PackRead, doc: Document, sections: dict[str, Any]) -> d
                 obj = adapter.validate_python(item) if adapter else model.model_validate(item)
             except ValidationError:
                 ident = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
-                err = _item_error(doc, key, i, _WRAPPERS[key])
-                raw._add(_schema_code(err), err, ident if section == "rule" else None)
+                code, err = _item_error(doc, key, i, _WRAPPERS[key])
+                raw._add(code, err, ident if section == "rule" else None)
                 continue
             if (section, obj.id) in raw.where and section in ("rule", "source", "diagnosis"):
                 first_doc, first_path = raw.where[(section, obj.id)]
@@ -347,8 +363,8 @@ _WRAPPERS: dict[str, type[BaseModel]] = {
 }
 
 
-def _item_error(doc: Document, key: str, index: int, wrapper: type[BaseModel]) -> InputError:
-    """Validate item ``index`` of ``doc[key]`` alone, as if it were the file's only item.
+def _item_error(doc: Document, key: str, index: int, wrapper: type[BaseModel]) -> tuple[str, InputError]:
+    """Validate item ``index`` of ``doc[key]`` alone, as if it were the file's only item: (code, error).
 
     The schema-error helper then sees a document of the shape its model expects (so its hints name the
     fields allowed at that place), and positions are mapped back to the item's real place in the file.
@@ -362,13 +378,14 @@ def _item_error(doc: Document, key: str, index: int, wrapper: type[BaseModel]) -
     try:
         wrapper.model_validate(view.data)
     except ValidationError as exc:
-        err = to_input_error(exc, view, wrapper)
+        code, err, first = _schema_code(exc), to_input_error(exc, view, wrapper), first_error(exc)
         field_path = err.field or ""
         kind = item.get("kind") if isinstance(item, dict) else None
-        if "found using 'kind'" in err.message and isinstance(kind, str):
+        wrong_kind = first["type"] == "union_tag_invalid" and first["ctx"]["discriminator"] == "'kind'"
+        if wrong_kind and isinstance(kind, str):
             # A wrong rule kind: point at the kind itself and name the kinds there are.
             line, column = view.where((key, 0, "kind"))
-            return InputError(
+            return code, InputError(
                 f"unknown rule kind '{kind}'",
                 file=doc.file,
                 line=line,
@@ -378,7 +395,7 @@ def _item_error(doc: Document, key: str, index: int, wrapper: type[BaseModel]) -
             )
         if field_path.startswith(f"{key}[0]"):
             field_path = f"{key}[{index}]" + field_path.removeprefix(f"{key}[0]")
-        return InputError(
+        return code, InputError(
             err.message, file=err.file, line=err.line, column=err.column, field=field_path, hint=err.hint
         )
     raise AssertionError("an item that failed on its own validated inside its file")  # pragma: no cover
@@ -486,20 +503,9 @@ def _index_of(doc: Document, key: str, ident: str, fallback: int, same_section: 
     return hits[0] if hits else fallback
 
 
-def _reference_code(message: str) -> str:
-    """The ``rules check`` code of a cross-reference problem of :mod:`hemedx.rules.checks`."""
-    if message.startswith("unknown source"):
-        return "HX102"
-    if "alternatives (limit" in message:
-        return "HX205"
-    if message.startswith("unknown ") or "is not a subtype" in message or "is not a result" in message:
-        return "HX101"
-    return "HX105"
-
-
 def _reference_issues(raw: PackRead, pack: Pack) -> None:
     """Every broken reference and expansion limit of the assembled pack, located in its file."""
-    for section, ident, sub, message, hint in iter_problems(pack):
+    for section, ident, sub, message, hint, code in iter_problems(pack):
         located = raw.where.get((section, ident))
         if located is None:
             err = InputError(message, field=sub or None, hint=hint)
@@ -510,4 +516,4 @@ def _reference_issues(raw: PackRead, pack: Pack) -> None:
             err = InputError(
                 message, file=doc.file, line=line, column=column, field=field_label(doc.data, full), hint=hint
             )
-        raw._add(_reference_code(message), err, ident if section == "rule" else None, with_field=False)
+        raw._add(code, err, ident if section == "rule" else None, with_field=False)

@@ -111,6 +111,14 @@ def _centre(lab: Lab) -> float:
     return math.sqrt(low * high)
 
 
+def with_unit(shown: str, unit: str) -> str:
+    """'9.1 g/dL'; a titre (stored as its reciprocal) reads as the dilution a report prints, '1:1024'."""
+    if unit != "titre":
+        return f"{shown} {unit}"
+    comparator = shown[:1] if shown[:1] in "<>" else ""
+    return f"{comparator}1:{shown[len(comparator) :]}"
+
+
 def as_written(lab: Lab, canonical: str, given: tuple[float, str] | None, comparator: str = "") -> str:
     """A lab value in the unit the case wrote, with the canonical value beside: '91 g/L (9.1 g/dL)'.
 

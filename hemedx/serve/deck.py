@@ -6,11 +6,12 @@ restart and identical to ``hemedx rank --json``. No I/O and no web code here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hemedx.cases.model import Case
 from hemedx.engine.report import rank_case
+from hemedx.engine.shown import percent
 from hemedx.engine.walkthrough import answer as answer_key
 from hemedx.engine.walkthrough import revealed
 from hemedx.engine.whatif import Change, apply
@@ -51,7 +52,7 @@ def last_step(stages: int) -> int:
 
 def pct(p: float) -> str:
     """A probability as a learner reads it (never a bare 0.0 % for something possible)."""
-    return "<0.1%" if 0 < p < 0.0005 else f"{p * 100:.1f}%"
+    return percent(p)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class CaseMaterial:
     stages: list[StageMaterial]
     answer: dict[str, Any]
     references: list[dict[str, Any]]
+    labels: dict[str, str] = field(default_factory=dict)  # diagnosis id -> label, as the class reads it
+    subtype_labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (diagnosis, subtype) -> label
 
 
 def build_case(case: Case, pack: Pack, uniform_priors: bool = False) -> CaseMaterial:
@@ -88,7 +91,9 @@ def build_case(case: Case, pack: Pack, uniform_priors: bool = False) -> CaseMate
         stages.append(StageMaterial(stage.name, stage.note, shown, report))
     last = dict(stages[-1].report)
     key = units_as_written(answer_key(case, pack, last))
-    return CaseMaterial(case, stages, key, last["references"])
+    labels = {d.id: OUTSIDE_LABEL if d.id == OUTSIDE else d.label for d in pack.diagnoses}
+    subtypes = {(d.id, t.id): t.label for d in pack.diagnoses for t in d.subtypes}
+    return CaseMaterial(case, stages, key, last["references"], labels, subtypes)
 
 
 def diagnosis_label(entry: dict[str, Any]) -> str:

@@ -1,7 +1,9 @@
 """A session's results for a gradebook: each student's picks and score per stage, and a class summary.
 
 The JSON is the full record; the CSV has one row per student, case and stage (plus a ``total`` row per
-student and case), which spreadsheet and LMS gradebook imports read as plain columns.
+student and case), which spreadsheet and LMS gradebook imports read as plain columns. Diagnoses and
+subtypes come twice: ids (stable, for tools) and labels (what the teacher reads), in separate columns
+and fields; the label columns come before the last column, the pack.
 """
 
 from __future__ import annotations
@@ -16,8 +18,18 @@ from hemedx.serve.views import agreement, case_score, class_stats, stage_score
 
 CSV_COLUMNS = [
     "session", "student", "nickname", "case", "stage", "stage_name",
-    "pick_1", "pick_2", "pick_3", "subtype", "points", "max", "pack",
+    "pick_1", "pick_2", "pick_3", "subtype", "points", "max",
+    "case_title", "pick_1_label", "pick_2_label", "pick_3_label", "subtype_label", "pack",
 ]  # fmt: skip
+
+
+def _label(material: CaseMaterial, dx: str | None) -> str | None:
+    return material.labels.get(dx, dx) if dx else None
+
+
+def _subtype_label(material: CaseMaterial, dx: str | None, subtype: str | None) -> str | None:
+    """The label of the subtype a student chose for their first pick (the id when the pack has none)."""
+    return material.subtype_labels.get((dx, subtype), subtype) if dx and subtype else None
 
 
 def session_results(session: Session, deck: list[CaseMaterial], store: Store) -> dict[str, Any]:
@@ -36,11 +48,18 @@ def session_results(session: Session, deck: list[CaseMaterial], store: Store) ->
             for i, st in enumerate(material.stages):
                 a = mine.get(i)
                 score = stage_score(material, i, a.picks if a else ())
+                picks = list(a.picks) if a else []
+                subtype = a.subtype if a else None
                 stages.append(
-                    {"stage": i, "name": st.name, "picks": list(a.picks) if a else [],
-                     "subtype": a.subtype if a else None, "points": score["points"], "max": score["max"]}
+                    {"stage": i, "name": st.name, "picks": picks,
+                     "pick_labels": [_label(material, dx) for dx in picks], "subtype": subtype,
+                     "subtype_label": _subtype_label(material, picks[0] if picks else None, subtype),
+                     "points": score["points"], "max": score["max"]}
                 )  # fmt: skip
-            cases.append({"case": material.case.id, "stages": stages, "score": case_score(material, mine)})
+            cases.append(
+                {"case": material.case.id, "title": material.case.title, "stages": stages,
+                 "score": case_score(material, mine)}
+            )  # fmt: skip
         people.append({"student": s.id, "nickname": s.nickname, "cases": cases})
     summary = []
     for ci, material in enumerate(deck):
@@ -51,6 +70,7 @@ def session_results(session: Session, deck: list[CaseMaterial], store: Store) ->
                 "case": material.case.id,
                 "title": material.case.title,
                 "answer": material.answer["diagnosis"],
+                "answer_label": _label(material, material.answer["diagnosis"]),
                 "mean_points": round(sum(totals) / len(totals), 2) if totals else None,
                 "max": people[0]["cases"][ci]["score"]["max"] if people else None,
                 "stages": [
@@ -58,6 +78,7 @@ def session_results(session: Session, deck: list[CaseMaterial], store: Store) ->
                         "stage": i,
                         "name": st.name,
                         "engine_top3": st.order[:3],
+                        "engine_top3_labels": [_label(material, dx) for dx in st.order[:3]],
                         **class_stats(material, i, here, len(students)),
                         "agreement": agreement(material, i, here),
                     }
@@ -92,14 +113,16 @@ def to_csv(data: dict[str, Any]) -> str:
         for case in person["cases"]:
             for st in case["stages"]:
                 picks = [*st["picks"], "", "", ""][:3]
+                labels = [*(x or "" for x in st["pick_labels"]), "", "", ""][:3]
                 writer.writerow(
                     [data["session"], person["student"], nick, case["case"], st["stage"], st["name"],
-                     *picks, st["subtype"] or "", st["points"], st["max"], _pack_cell(data)]
+                     *picks, st["subtype"] or "", st["points"], st["max"],
+                     case["title"], *labels, st["subtype_label"] or "", _pack_cell(data)]
                 )  # fmt: skip
             score = case["score"]
             writer.writerow(
                 [data["session"], person["student"], nick, case["case"], "total", f"bonus {score['bonus']}",
-                 "", "", "", "", score["points"], score["max"], _pack_cell(data)]
+                 "", "", "", "", score["points"], score["max"], case["title"], *[""] * 4, _pack_cell(data)]
             )  # fmt: skip
     return out.getvalue()
 
@@ -107,7 +130,7 @@ def to_csv(data: dict[str, Any]) -> str:
 SUMMARY_COLUMNS = [
     "session", "case", "stage", "stage_name", "answered", "students", "top_first_pick",
     "top_first_pick_share", "engine_top", "first_pick_is_engine_top", "engine_top_listed",
-    "mean_top3_overlap", "mean_points", "pack",
+    "mean_top3_overlap", "mean_points", "case_title", "top_first_pick_label", "engine_top_label", "pack",
 ]  # fmt: skip
 
 
@@ -125,6 +148,7 @@ def to_summary_csv(data: dict[str, Any]) -> str:
                 [data["session"], case["case"], st["stage"], st["name"], st["answered"], st["students"],
                  top["diagnosis"] if top else "", top["share"] if top else "", st["engine_top3"][0],
                  a["first_pick_is_engine_top"], a["engine_top_listed"], a["mean_top3_overlap"],
-                 round(sum(points) / len(points), 2) if points else "", _pack_cell(data)]
+                 round(sum(points) / len(points), 2) if points else "", case["title"],
+                 top["label"] if top else "", st["engine_top3_labels"][0], _pack_cell(data)]
             )  # fmt: skip
     return out.getvalue()

@@ -1,7 +1,7 @@
-"""``hemedx rules check``: one broken-pack fixture per lint code, YAML error classes, overlays, the CLI.
+"""``hemedx rules check``: one broken pack per lint code, YAML error classes, overlays, the CLI.
 
-Every fixture under tests/fixtures/broken_packs/ is tests/fixtures/packs/mini with one deliberate problem;
-each test asserts the code, the file, the line and the message of what is reported.
+Each lint case of tests/fixtures/lint_cases.yaml is tests/fixtures/packs/mini with a few edits (data, not
+a copied pack) making one deliberate problem; the test asserts the code, file, line and message reported.
 """
 
 from __future__ import annotations
@@ -19,173 +19,21 @@ from hemedx.authoring.issues import Issue
 from hemedx.cli import cli
 from hemedx.errors import InputError
 
-from support.helpers import FIXTURES, MINI_PACK, ROOT
+from support.helpers import LINT_CASES, MINI_PACK, ROOT, broken_pack
 
 MINI = MINI_PACK
-BROKEN = FIXTURES / "broken_packs"
-
-# fixture -> (code, file inside the pack, line, column, words in the message, words in the suggestion)
-CASES = {
-    "schema_unknown_field": (
-        "HX001",
-        "rules/interpretation.yaml",
-        5,
-        5,
-        "unknown field 'explain'",
-        "did you mean 'explanation'?",
-    ),
-    "unknown_id": (
-        "HX101",
-        "rules/syndrome.yaml",
-        30,
-        12,
-        "unknown finding 'anaemia'",
-        "did you mean 'anemia'?",
-    ),
-    "unknown_source": (
-        "HX102",
-        "rules/evidence.yaml",
-        31,
-        14,
-        "unknown source 'src-c'",
-        "did you mean 'src-b'?",
-    ),
-    "missing_citation": ("HX103", "rules/interpretation.yaml", 58, 5, "missing required field 'cites'", None),
-    "duplicate_rule_id": (
-        "HX104",
-        "rules/syndrome.yaml",
-        24,
-        5,
-        "duplicate rule id 'interp.anemia'",
-        "interpretation.yaml:2",
-    ),
-    "bad_reference": (
-        "HX105",
-        "rules/syndrome.yaml",
-        30,
-        29,
-        "'is: known' is only for evidence rules",
-        "present",
-    ),
-    "hash_collision": (
-        "HX107",
-        "vocabulary.yaml",
-        2,
-        6,
-        "ids 'spot_1127660' and 'spot_723999' share a durable_rules hash; rename one of them",
-        None,
-    ),
-    "unsatisfiable": (
-        "HX201",
-        "rules/criteria.yaml",
-        20,
-        5,
-        "'crit.aa.very_severe' can never fire: every alternative",
-        "below",
-    ),
-    "unreachable_finding": (
-        "HX202",
-        "rules/criteria.yaml",
-        32,
-        12,
-        "'crit.aiha.warm' can never fire: it needs 'hemolysis' present",
-        "make the finding observable",
-    ),
-    "derivation_cycle": (
-        "HX203",
-        "rules/syndrome.yaml",
-        11,
-        12,
-        "derivation cycle: anemia → pancytopenia → anemia"
-        " (rules syn.pancytopenia, syn.anemia_from_pancytopenia)",
-        None,
-    ),
-    "implausible_threshold": (
-        "HX204",
-        "rules/interpretation.yaml",
-        62,
-        32,
-        "at_least 200 is outside the plausible range of lab 'marrow_blasts' (0 to 100 %):"
-        " the condition is never true",
-        "in %",
-    ),
-    "too_many_alternatives": (
-        "HX205",
-        "rules/criteria.yaml",
-        30,
-        5,
-        "expands into 343 alternatives",
-        "split",
-    ),
-    "double_counted": (
-        "HX301",
-        "rules/evidence.yaml",
-        7,
-        5,
-        "'pancytopenia' is derived from 'thrombocytopenia' present",
-        "add 'thrombocytopenia' to replaces",
-    ),
-    "unsupported_diagnosis": (
-        "HX302",
-        "diagnoses.yaml",
-        18,
-        5,
-        "no rule supports diagnosis 'itp'",
-        "evidence rule",
-    ),
-    "placeholder": (
-        "HX106",
-        "rules/interpretation.yaml",
-        15,
-        29,
-        "rule 'interp.no_anemia': cites[0].locator is a TODO placeholder ('TODO table')",
-        "write the real text",
-    ),
-    "draft_rule": (
-        "HX304",
-        "rules/syndrome.yaml",
-        13,
-        5,
-        "rule 'syn.pancytopenia' is a draft: the engine runs it like a teaching rule",
-        "status: reviewed",
-    ),
-    "unused_finding": (
-        "HX305",
-        "vocabulary.yaml",
-        3,
-        6,
-        "finding 'splenomegaly' is used by no rule and is no diagnosis's cardinal finding",
-        "context_only: true",
-    ),
-    "normal_cardinal": (
-        "HX306",
-        "diagnoses.yaml",
-        6,
-        30,
-        "cardinal finding 'thrombocytopenia' of diagnosis 'aplastic_anemia' is present with every lab inside"
-        " its reference interval",
-        "name an abnormal finding",
-    ),
-    "silent_otherwise": (
-        "HX303",
-        "rules/evidence.yaml",
-        8,
-        7,
-        "'pancytopenia' is a cardinal or criteria finding of acute_leukemia, but rule 'ev.pancytopenia'"
-        " gives it no frequency: the 'otherwise' value (0.1) is used silently",
-        "add 'acute_leukemia: <p>'",
-    ),
-}
 
 
 def _rel(issue: Issue, folder: Path) -> str:
     return Path(issue.file or "").resolve().relative_to(folder.resolve()).as_posix()
 
 
-@pytest.mark.parametrize("fixture", sorted(CASES))
-def test_each_lint_has_a_broken_pack_that_triggers_exactly_it(fixture: str) -> None:
-    code, file, line, column, message, suggestion = CASES[fixture]
-    folder = BROKEN / fixture
+@pytest.mark.parametrize("fixture", sorted(LINT_CASES))
+def test_each_lint_has_a_broken_pack_that_triggers_exactly_it(fixture: str, tmp_path: Path) -> None:
+    expect = LINT_CASES[fixture]["expect"]
+    code, file, line, column = expect["code"], expect["file"], expect["line"], expect["column"]
+    message, suggestion = expect["message"], expect.get("suggestion")
+    folder = broken_pack(tmp_path, fixture)
     result = check_pack(folder)
     assert [i.code for i in result.issues] == [code], [i.text() for i in result.issues]
     issue = result.issues[0]
@@ -197,7 +45,7 @@ def test_each_lint_has_a_broken_pack_that_triggers_exactly_it(fixture: str) -> N
 
 
 def test_every_lint_code_has_a_fixture_and_docs() -> None:
-    assert {c[0] for c in CASES.values()} == set(LINTS)
+    assert {c["expect"]["code"] for c in LINT_CASES.values()} == set(LINTS)
     docs = lints_markdown()
     for code, info in LINTS.items():
         assert f"## {code} {info.name}" in docs
@@ -406,24 +254,23 @@ def test_an_overlay_is_checked_together_with_the_default_pack(tmp_path: Path) ->
     assert issues[0].suggestion == "did you mean 'pancytopenia'?"
 
 
-def test_ignore_skips_a_code_and_rejects_unknown_codes() -> None:
-    assert check_pack(BROKEN / "double_counted", ignore={"HX301"}).issues == []
+def test_ignore_skips_a_code_and_rejects_unknown_codes(tmp_path: Path) -> None:
+    assert check_pack(broken_pack(tmp_path, "double_counted"), ignore={"HX301"}).issues == []
     with pytest.raises(InputError, match="unknown lint code 'HX999'"):
         check_pack(MINI, ignore={"HX999"})
 
 
-def test_cli_check_text_json_and_exit_codes() -> None:
+def test_cli_check_text_json_and_exit_codes(tmp_path: Path) -> None:
     runner = CliRunner()
     clean = runner.invoke(cli, ["rules", "check", "--rules", str(MINI)])
     assert clean.exit_code == 0 and clean.stdout.startswith("All checks passed: pack 'mini'")
-    broken = runner.invoke(cli, ["rules", "check", "--rules", str(BROKEN / "unknown_source")])
+    broken = runner.invoke(cli, ["rules", "check", "--rules", str(broken_pack(tmp_path, "unknown_source"))])
     assert broken.exit_code == 1
     first = broken.stdout.splitlines()[0]
     assert first.endswith("evidence.yaml:31:14: HX102 unknown source 'src-c' (did you mean 'src-b'?)")
     assert broken.stdout.splitlines()[-1].startswith("Found 1 issue (1 error, 0 warnings)")
-    data = json.loads(
-        runner.invoke(cli, ["rules", "check", "--json", "--rules", str(BROKEN / "unknown_id")]).stdout
-    )
+    unknown_id = str(broken_pack(tmp_path, "unknown_id"))
+    data = json.loads(runner.invoke(cli, ["rules", "check", "--json", "--rules", unknown_id]).stdout)
     assert data["summary"] == {"issues": 1, "errors": 1, "warnings": 0}
     issue = data["issues"][0]
     assert (issue["code"], issue["name"], issue["line"], issue["column"], issue["rule"]) == (
@@ -434,7 +281,7 @@ def test_cli_check_text_json_and_exit_codes() -> None:
         "syn.hemolysis",
     )
     ignored = runner.invoke(
-        cli, ["rules", "check", "--ignore", "hx301", "--rules", str(BROKEN / "double_counted")]
+        cli, ["rules", "check", "--ignore", "hx301", "--rules", str(broken_pack(tmp_path, "double_counted"))]
     )
     assert ignored.exit_code == 0
 
@@ -513,16 +360,17 @@ def test_todo_anywhere_a_learner_reads_is_an_error_and_context_only_must_be_true
     assert [i["name"] for i in json.loads(cli_result.stdout)["issues"]] == ["placeholder", "unused-finding"]
 
 
-def test_a_draft_rule_is_reported_and_still_runs() -> None:
+def test_a_draft_rule_is_reported_and_still_runs(tmp_path: Path) -> None:
     from hemedx.engine.engine import get_engine
     from hemedx.engine.examples import example_snapshot
     from hemedx.rules import load_pack
     from hemedx.rules.model import ExampleFacts
 
-    pack = load_pack(BROKEN / "draft_rule")
+    draft = broken_pack(tmp_path, "draft_rule")
+    pack = load_pack(draft)
     assert next(r for r in pack.rules if r.id == "syn.pancytopenia").status == "draft"
     low = ExampleFacts(labs={"hemoglobin": 7, "platelets": 20, "anc": 0.3})
     ranking = get_engine(pack).rank(example_snapshot(pack, low))
     assert "syn.pancytopenia" in ranking.fired_rules  # a draft changes what learners see
-    check = CliRunner().invoke(cli, ["rules", "check", "--rules", str(BROKEN / "draft_rule")])
+    check = CliRunner().invoke(cli, ["rules", "check", "--rules", str(draft)])
     assert check.exit_code == 1 and "HX304 rule 'syn.pancytopenia' is a draft" in check.stdout

@@ -125,6 +125,19 @@ def test_coverage_json_and_fail_under(tmp_path: Path) -> None:
     assert "Never fired" in gate.stdout and "below --fail-under 100%" in gate.stderr
 
 
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_coverage_text_never_cuts_a_rule_id(width: int) -> None:
+    """The id is what an author greps for: whole at every width (a table when it fits, else blocks)."""
+    result = RUNNER.invoke(cli, ["rules", "coverage"], env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    table = result.stdout.split("\n\n")[0]
+    assert max(len(line) for line in table.splitlines()) <= width
+    tokens = set(table.split())
+    assert {r.id for r in DEFAULT.rules} <= tokens
+    assert ("Fires/not" in table) == (width >= 80)  # the table at 80 and wider, blocks below
+
+
 # --- rules diff ------------------------------------------------------------------------------------------
 
 
@@ -414,3 +427,9 @@ def test_the_evidence_matrix_marks_published_estimated_and_implicit_cells():
     implicit = next((r, d) for r in evidence for d in ids if d not in r.then.evidence)
     cells = [c.strip() for c in rows[implicit[0].id].strip("|").split("|")][3:]
     assert cells[ids.index(implicit[1])] == f"({implicit[0].then.otherwise:g})"
+    estimate = next(
+        (r, d, v) for r in evidence for d, v in r.then.evidence.items() if not isinstance(v, Frequency)
+    )
+    cells = [c.strip() for c in rows[estimate[0].id].strip("|").split("|")][3:]
+    assert cells[ids.index(estimate[1])] == f"{estimate[2]:g}"  # a teaching estimate: no mark, no brackets
+    assert "teaching estimate" in text.split("| Rule |")[0]  # the legend says what each form means

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from hemedx.cases.library import case_code, library_ids, library_path
@@ -52,10 +53,19 @@ def test_case_codes_are_unique_stable_and_never_an_id():
     )  # depends on the id alone: adding cases moves nothing
 
 
-def test_cases_list_text(runner):
-    result = runner.invoke(cli, ["cases", "list", "--answers"])
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_cases_list_answers_shows_whole_ids_and_labelled_answer_keys(runner, width):
+    """The teacher's view: every id whole (never cut with '…'), answer keys and subtypes as labels."""
+    result = runner.invoke(cli, ["cases", "list", "--answers"], env={"COLUMNS": str(width)})
     assert result.exit_code == 0
-    assert "aa-severe-young-woman" in result.stdout and "Aplastic anaemia (severe)" in result.stdout
+    out = result.stdout
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= width
+    words = set(out.split())
+    assert set(library_ids()) <= words
+    assert "Aplastic anaemia — Severe:" in out and "Aplastic anaemia — Non-severe:" in out
+    keys = "\n".join(line for line in out.splitlines() if "tags:" not in line)  # tags are ids on purpose
+    assert "non severe" not in keys and "non_severe" not in keys and "aplastic_anemia" not in keys
+    assert "tags: incomplete, pancytopenia, adult" in out  # what quiz --tag takes
 
 
 def test_cases_list_hides_ids_and_answer_keys_unless_asked(runner):
@@ -145,21 +155,61 @@ def test_evaluate_library_json_contract(runner):
     assert result.exit_code == 0
     s = json.loads(result.stdout)
     assert {"cases", "top1", "top3", "brier", "misses"} <= set(s)
-    assert s["cases"] == len(library_ids()) and s["top1"] >= 0.95
+    assert s["cases"] + len(s["not_scored"]) == len(library_ids()) and s["top1"] >= 0.95
     assert all({"case", "expected", "top3", "why"} <= set(m) for m in s["misses"])
 
 
 def test_evaluate_text_is_quiet_when_piped(runner):
     result = runner.invoke(cli, ["evaluate", "--library", "--jobs", "1"])
     assert result.exit_code == 0
-    assert "top-1" in result.stdout and "Confusion matrix" in result.stdout and "why:" in result.stdout
+    assert "top-1" in result.stdout and "Confusion matrix" in result.stdout and "Misses:" in result.stdout
     assert "evaluating" not in result.output  # no progress bar off a terminal
 
 
-def test_evaluate_needs_something_and_fail_under(runner):
+def test_evaluate_needs_something_and_fail_under(runner, tmp_path):
     assert runner.invoke(cli, ["evaluate"]).exit_code == 2
-    result = runner.invoke(cli, ["evaluate", "--library", "--jobs", "1", "--fail-under", "1.0"])
-    assert result.exit_code == 1
+    miss = _demo_with_answer(tmp_path, {"diagnosis": "itp"})
+    result = runner.invoke(cli, ["evaluate", str(miss), "aa-severe-young-woman", "--fail-under", "0.9"])
+    assert result.exit_code == 1, result.output
+    result = runner.invoke(cli, ["evaluate", str(miss), "aa-severe-young-woman", "--fail-under", "0.5"])
+    assert result.exit_code == 0, result.output
+
+
+def _demo_with_answer(tmp_path, answer):
+    """The demo case with another answer key: a deliberate miss."""
+    data = yaml.safe_load((library_path() / "aa-severe-young-woman.yaml").read_text())
+    data["id"], data["answer"] = "deliberate-miss", answer
+    path = tmp_path / f"miss-{'-'.join(answer.values())}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_evaluate_misses_name_diagnoses_subtypes_and_findings_by_label(runner, tmp_path):
+    """A teacher reads the miss lines: labels, never raw ids (the ids stay in --json)."""
+    miss = _demo_with_answer(tmp_path, {"diagnosis": "itp"})
+    text = " ".join(runner.invoke(cli, ["evaluate", str(miss), "--misses", "5"]).stdout.split())
+    assert "deliberate-miss: expected Immune thrombocytopenia; got Aplastic anaemia (Severe) " in text
+    assert "why: Aplastic anaemia " in text and "over Immune thrombocytopenia" in text
+    for raw in ("aplastic_anemia", "itp ", "acute_leukemia", "severe_anemia", "hypocellular_marrow"):
+        assert raw not in text, raw
+    sub = _demo_with_answer(tmp_path, {"diagnosis": "aplastic_anemia", "subtype": "very_severe"})
+    text = " ".join(runner.invoke(cli, ["evaluate", str(sub)]).stdout.split())
+    assert "deliberate-miss: Aplastic anaemia Very severe -> Severe" in text, text
+    data = json.loads(runner.invoke(cli, ["evaluate", str(miss), "--json"]).stdout)
+    assert data["misses"][0]["expected"] == "itp"  # ids for tools
+    assert data["misses"][0]["top3"][0]["diagnosis"] == "aplastic_anemia"
+
+
+def test_evaluate_library_does_not_score_the_incomplete_case_just_as_rules_test(runner):
+    """The deliberately unfinished case has no key: shown as not scored, never counted as a miss."""
+    evaluated = json.loads(runner.invoke(cli, ["evaluate", "--library", "--json", "--jobs", "1"]).stdout)
+    assert evaluated["not_scored"] == ["pancytopenia-awaiting-marrow-incomplete"]
+    assert "pancytopenia-awaiting-marrow-incomplete" not in {m["case"] for m in evaluated["misses"]}
+    tested = json.loads(runner.invoke(cli, ["rules", "test", "--json"]).stdout)
+    assert tested["failed"] == 0
+    assert "pancytopenia-awaiting-marrow-incomplete" not in {t["name"] for t in tested["tests"]}
+    text = runner.invoke(cli, ["evaluate", "--library", "--jobs", "1"]).stdout
+    assert "Not scored: 1" in text
 
 
 def test_generate_then_evaluate_the_folder_equals_in_memory(runner, tmp_path):

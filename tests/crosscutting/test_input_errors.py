@@ -992,7 +992,7 @@ BROKEN_RULES = [
         "    title: Extra rule\n",
         "    title: Extra rule\n    title: Again\n",
         "Again",
-        ["rules[0]", "duplicate key 'title'", "first given on line 4"],
+        ["rule 'test.extra': duplicate key 'title'", "first given on line 4"],
         id="duplicate-key",
     ),
     pytest.param(
@@ -1016,7 +1016,7 @@ BROKEN_RULES = [
         "otherwise: 0.2",
         "otherwise: .nan",
         ".nan",
-        ["rules[0].then.otherwise", "not a finite number"],
+        ["rule 'test.extra' then.otherwise", "not a finite number"],
         id="nan",
     ),
     pytest.param(
@@ -1024,7 +1024,7 @@ BROKEN_RULES = [
         "    title: Extra rule\n",
         "    title: !!python/object/apply:os.system [true]\n",
         "python",
-        ["rules[0].title", "not allowed"],
+        ["rule 'test.extra' title", "not allowed"],
         id="python-tag",
     ),
 ]

@@ -37,3 +37,16 @@ def test_layer_imports_only_downwards(layer):
     for path in (PACKAGE / layer).rglob("*.py"):
         bad = imported_packages(path) - ALLOWED[layer] - SHARED
         assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
+
+
+def test_shared_modules_import_only_each_other():
+    for name in sorted(SHARED):
+        bad = imported_packages(PACKAGE / f"{name}.py") - SHARED
+        assert not bad, f"{name}.py imports {sorted(bad)}: a shared module must not depend on a layer"
+
+
+def test_every_top_level_module_is_a_layer_or_shared():
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert modules == SHARED, "a new top-level module: add it to SHARED (or move it into a layer)"
+    assert packages == set(ALLOWED) | {"cli", "schema"}

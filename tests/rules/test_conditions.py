@@ -19,8 +19,12 @@ from hemedx.rules.conditions import (
     dnf,
     holds,
     leaves,
+    leaves_about,
+    named,
     resolve,
     satisfiable,
+    subject,
+    thresholds,
     walk,
 )
 from hemedx.rules.model import Condition, Interval
@@ -112,6 +116,40 @@ def test_thresholds_are_parsed_into_typed_values_once():
     assert resolve(Param("missing"), {}) is None
 
 
+def test_subject_names_what_each_leaf_tests_and_filters_keep_one_kind():
+    c = cond(
+        {
+            "all": [
+                {"finding": "a"},
+                {"any": [{"lab": "hb", "below": 10}, {"finding": "b", "is": "absent"}]},
+                {"at_least": 1, "of": [{"test": "dat", "is": "negative"}, {"patient": "age", "below": 18}]},
+                {"finding": "a", "is": "absent"},
+                {"patient": "sex", "is": "female"},
+            ]
+        }
+    )
+    assert [subject(leaf) for leaf in leaves(c)] == [
+        ("finding", "a"),
+        ("lab", "hb"),
+        ("finding", "b"),
+        ("test", "dat"),
+        ("patient", "age"),
+        ("finding", "a"),
+        ("patient", "sex"),
+    ]
+    assert [path for path, _ in leaves_about(c, "finding")] == [
+        ("when", "all", 0),
+        ("when", "all", 1, "any", 1),
+        ("when", "all", 3),
+    ]
+    assert named(c, "finding") == ["a", "b"]  # each once, first use first
+    assert named(c, "lab") == ["hb"] and named(c, "test") == ["dat"]
+    by_subject = {subject(leaf): thresholds(leaf) for leaf in leaves(c)}
+    assert by_subject[("lab", "hb")] == {"below": Number(10.0)}
+    assert by_subject[("patient", "age")] == {"below": Number(18.0)}
+    assert by_subject[("finding", "a")] == by_subject[("test", "dat")] == by_subject[("patient", "sex")] == {}
+
+
 def test_describe_reads_a_rule_of_the_default_pack_in_words():
     pack = load_pack()
     rule = next(r for r in pack.rules if r.id == "interp.hemoglobin.low")
@@ -136,8 +174,20 @@ def test_describe_reads_a_rule_of_the_default_pack_in_words():
     ]
 
 
-def _branch_ladders(path: Path) -> list[int]:
-    """Lines of ``isinstance(x, AllOf/AnyOf/CountOf)`` outside the algebra."""
+NODE_TYPES = {
+    "AllOf",
+    "AnyOf",
+    "CountOf",
+    "FindingCondition",
+    "LabCondition",
+    "TestCondition",
+    "PatientCondition",
+    "NumericBounds",
+}
+
+
+def _type_ladders(path: Path) -> list[int]:
+    """Lines of ``isinstance(x, <a condition node type>)`` outside the algebra (branches and leaves)."""
     out = []
     for node in ast.walk(ast.parse(path.read_text())):
         if (
@@ -146,7 +196,7 @@ def _branch_ladders(path: Path) -> list[int]:
             and len(node.args) == 2
         ):
             names = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)}
-            if names & {"AllOf", "AnyOf", "CountOf"}:
+            if names & NODE_TYPES:
                 out.append(node.lineno)
     return out
 
@@ -155,6 +205,6 @@ def test_only_the_algebra_walks_the_condition_tree():
     found = {
         str(p.relative_to(PACKAGE)): lines
         for p in PACKAGE.rglob("*.py")
-        if p.name != "conditions.py" and (lines := _branch_ladders(p))
+        if p.name != "conditions.py" and (lines := _type_ladders(p))
     }
     assert found == {}

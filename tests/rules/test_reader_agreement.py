@@ -1,11 +1,15 @@
-"""``rules check`` reports an error exactly when the pack cannot be loaded or run: one reader, one verdict.
+"""``rules check`` reports an error exactly when the pack cannot be loaded, run or generated from.
+
+One reader, one verdict: "generated from" is the generator's distributions.yaml, which ``rules check``
+reads as ``generate`` does (a mutation that drops a subtype or a lab's alternative unit breaks it).
 
 Random mutations of the default pack and of small overlays (a key deleted, an id duplicated, a reference
 broken, a number out of range, a rule that expands too far, rules that overflow one durable condition,
 ids whose durable hashes collide, the differential emptied, harmless edits) are checked with
-``check_pack`` and loaded with ``load_pack`` + ``get_engine``. The semantic lints HX201-HX204 flag rules
-that load but teach badly, so they are left out of the comparison. Example counts are small so the file
-runs in a few seconds; hypothesis keeps a failing example if one is ever found.
+``check_pack`` and loaded with ``load_pack`` + ``get_engine`` + ``load_distributions``. The semantic
+lints HX201-HX204 flag rules that load but teach badly, so they are left out of the comparison. Example
+counts are small so the file runs in a few seconds; hypothesis keeps a failing example if one is ever
+found.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from hypothesis import strategies as st
 
 from hemedx import get_engine, load_pack
 from hemedx.authoring.lints import check_pack
+from hemedx.cases.generator import load_distributions
 from hemedx.errors import EngineError, InputError
 from hemedx.rules import default_pack_path
 
@@ -200,7 +205,7 @@ def _write(folder: Path, files: Files) -> None:
 
 
 def _verdicts(files: Files) -> tuple[list[str], str | None]:
-    """(the errors rules check reports that mean "cannot run", why loading or compiling failed)."""
+    """(the errors rules check reports that mean "cannot run", why loading, compiling, generating failed)."""
     with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {"HEMEDX_NO_CACHE": "1"}):
         folder = Path(tmp) / "pack"
         _write(folder, files)
@@ -214,7 +219,9 @@ def _verdicts(files: Files) -> tuple[list[str], str | None]:
         if checked is not None:
             errors.append(checked)
         try:
-            get_engine(load_pack(folder))
+            pack = load_pack(folder)
+            get_engine(pack)
+            load_distributions(pack, folder=folder)
         except (InputError, EngineError) as exc:
             return errors, str(exc)
         return errors, None

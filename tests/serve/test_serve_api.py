@@ -323,6 +323,44 @@ def test_export_command_writes_csv_and_json(tmp_path):
     assert r.exit_code == 2 and "--csv or --json" in r.output
 
 
+def test_exports_give_the_teacher_labels_beside_the_machine_ids(tmp_path):
+    """A gradebook reader sees 'Aplastic anaemia' and the case title; ids stay in their own columns."""
+    import csv
+    import io
+
+    db = tmp_path / "class.sqlite3"
+    room, session = make_room(db, [CASE])
+    room.test_session = session
+    s, _ = join(room, "ada")
+    advance(teacher(room), session.id)
+    picks = ["aplastic_anemia", "outside"]
+    s.put(f"/api/s/{session.id}/answer", json={"stage": 0, "picks": picks, "subtype": "very_severe"})
+    room.store.close()
+    runner = CliRunner()
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, ["serve", "export", session.id, "--csv",
+                                                                 "--db", str(db)]).output)))  # fmt: skip
+    first = rows[0]
+    assert (first["pick_1"], first["pick_1_label"]) == ("aplastic_anemia", "Aplastic anaemia")
+    assert first["pick_2_label"] == "Something outside this differential" and first["pick_3_label"] == ""
+    assert (first["subtype"], first["subtype_label"]) == ("very_severe", "Very severe")
+    title = resolve_case(CASE, load_pack()).title
+    assert first["case_title"] == title and rows[-1]["case_title"] == title and rows[-1]["stage"] == "total"
+    out = runner.invoke(cli, ["serve", "export", session.id, "--csv", "--summary", "--db", str(db)]).output
+    summary = next(csv.DictReader(io.StringIO(out)))
+    assert (
+        summary["top_first_pick"] == "aplastic_anemia"
+        and summary["top_first_pick_label"] == "Aplastic anaemia"
+    )
+    assert summary["engine_top"] == "acute_leukemia" and summary["engine_top_label"] == "Acute leukaemia"
+    data = json.loads(runner.invoke(cli, ["serve", "export", session.id, "--json", "--db", str(db)]).output)
+    stage = data["students"][0]["cases"][0]["stages"][0]
+    assert stage["pick_labels"] == ["Aplastic anaemia", "Something outside this differential"]
+    assert stage["subtype_label"] == "Very severe" and data["students"][0]["cases"][0]["title"] == title
+    case = data["summary"][0]
+    assert case["answer"] == "aplastic_anemia" and case["answer_label"] == "Aplastic anaemia"
+    assert case["stages"][0]["engine_top3_labels"][0] == "Acute leukaemia"
+
+
 def test_the_store_commits_before_returning(tmp_path):
     store = SQLiteStore(tmp_path / "x.sqlite3")
     session = store.create_session([CASE], "class")

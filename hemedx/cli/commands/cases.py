@@ -68,22 +68,20 @@ def list_cases(rules_dir: Path | None, as_json: bool, answers: bool) -> None:
     if as_json:
         emit_json(entries)
         return
-    labels = pack.kb.diagnosis_labels
     out = console()
-    table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
-    columns = (
-        ("Code", "Id", "Diagnosis", "Difficulty", "Stages", "Title")
-        if answers
-        else ("Code", "Difficulty", "Stages", "Title")
-    )
-    for column in columns:
-        table.add_column(column, no_wrap=column != "Title")
-    for e in entries:
-        row = [e["code"], e["difficulty"] or "", str(e["stages"]), e["title"]]
-        if answers:
-            row[1:1] = [e["id"], _answer_text(e, labels)]
-        table.add_row(*row)
-    out.print(table)
+    if answers:  # the teacher's view, one block a case: the id whole (never cut), key, title and tags
+        for e in entries:
+            out.print(Text(f"{e['code']}  {e['id']}", style="bold"))
+            out.print(f"       {_answer_text(e, pack)}: {e['title']}")
+            if e["tags"]:
+                out.print(Text(f"       tags: {', '.join(e['tags'])}", style="dim"))
+    else:
+        table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
+        for column in ("Code", "Difficulty", "Stages", "Title"):
+            table.add_column(column, no_wrap=column != "Title")
+        for e in entries:
+            table.add_row(e["code"], e["difficulty"] or "", str(e["stages"]), e["title"])
+        out.print(table)
     hidden = "" if answers else "; ids and answer keys hidden (add --answers to show them)"
     out.print(
         Text(
@@ -94,11 +92,13 @@ def list_cases(rules_dir: Path | None, as_json: bool, answers: bool) -> None:
     )
 
 
-def _answer_text(entry: dict[str, Any], labels: dict[str, str]) -> str:
+def _answer_text(entry: dict[str, Any], pack: Pack) -> str:
+    """'Aplastic anaemia — Non-severe': the labels, as ``cases show --answer`` prints the key."""
     if not entry["diagnosis"]:
         return "(no answer key)"
-    dx = labels.get(entry["diagnosis"], "(none: nothing should fit)")
-    return f"{dx} ({entry['subtype'].replace('_', ' ')})" if entry["subtype"] else dx
+    dx = pack.kb.diagnosis_labels.get(entry["diagnosis"], entry["diagnosis"])
+    sub = pack.kb.subtype_label(entry["diagnosis"], entry["subtype"])
+    return f"{dx} — {sub}" if sub else dx
 
 
 @cases.command("show")

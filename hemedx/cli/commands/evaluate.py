@@ -17,11 +17,12 @@ from rich.text import Text
 
 from hemedx.cases.generator import load_distributions, plan
 from hemedx.cases.library import load_library, resolve_cases
+from hemedx.cases.model import Case
 from hemedx.cli import cli
 from hemedx.cli.commands.generate import distributions_option
 from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json
-from hemedx.engine.evaluate import GeneratedItem, Item, evaluate_cases, summarise
+from hemedx.engine.evaluate import NORMAL, GeneratedItem, Item, evaluate_cases, scored, summarise
 from hemedx.engine.report import pack_line
 from hemedx.errors import InputError
 from hemedx.rules.vocab import short_label
@@ -82,8 +83,9 @@ def evaluate(
     """Run many cases and report accuracy, confusion, Brier score, calibration and every miss.
 
     Top-1, top-3 and subtype accuracy; each miss with its top three and why. PATHS are case files,
-    folders of case files or library ids. A case without an answer key counts as correct when nothing
-    in the differential fits. Uses every core; --jobs 1 gives the same numbers serially.
+    folders of case files or library ids. A case without an answer key tagged 'normal' counts as correct
+    when nothing in the differential fits; one without a key for another reason (tagged 'incomplete') is
+    listed as not scored, as rules test skips it. Uses every core; --jobs 1 gives the same numbers serially.
     """
     if not (paths or library or generated):
         raise InputError("nothing to evaluate", hint="give case files or folders, --library or --generated N")
@@ -93,13 +95,15 @@ def evaluate(
         items.extend(resolve_cases(list(paths), pack))
     if library:
         items.extend(load_library(pack))
+    not_scored = [i.id for i in items if isinstance(i, Case) and not scored(i)]
+    items = [i for i in items if not isinstance(i, Case) or scored(i)]
     dist = None
     if generated:
         dist = load_distributions(pack, distributions_file, rules_dir)
         items.extend(GeneratedItem(p, seed) for p in plan(dist, diagnosis, None, generated))
     with _progress(len(items)) as advance:
         results = evaluate_cases(items, pack, dist, jobs=jobs or os.cpu_count(), progress=advance)
-    summary = summarise(results, pack)
+    summary = summarise(results, pack, not_scored)
     if as_json:
         emit_json(summary)
     else:
@@ -109,6 +113,7 @@ def evaluate(
             shorts={d.id: short_label(d) for d in pack.diagnoses},
             out=console(),
             show_misses=show_misses,
+            subtype_label=pack.kb.subtype_label,
         )
     if fail_under is not None and summary["top1"] < fail_under:
         raise click.exceptions.Exit(1)
@@ -143,8 +148,19 @@ def render_summary(
     out: Console,
     show_misses: int = 50,
     shorts: dict[str, str] | None = None,
+    subtype_label: Callable[[str, str | None], str | None] | None = None,
 ) -> None:
-    """The evaluation as text: headline figures, per diagnosis, confusion matrix, calibration, misses."""
+    """The evaluation as text: headline figures, per diagnosis, confusion matrix, calibration, misses.
+
+    Diagnoses and subtypes by their labels (a teacher reads this); ids stay in ``--json``.
+    """
+
+    def dx(d: str | None) -> str:
+        return "Normal (nothing should fit)" if d == NORMAL else pack_labels.get(d or "", d or "")
+
+    def sub(d: str | None, s: str | None) -> str | None:
+        return (subtype_label(d or "", s) if subtype_label else None) or s
+
     out.print(
         Text(
             "Evaluation (synthetic teaching cases; the figures test the pack, not clinical truth)",
@@ -164,7 +180,7 @@ def render_summary(
     for col, justify in (("Diagnosis", "left"), ("Cases", "right"), ("Top-1", "right"), ("Top-3", "right")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in s["per_diagnosis"]:
-        table.add_row(row["diagnosis"], str(row["cases"]), _pct(row["top1"]), _pct(row["top3"]))
+        table.add_row(dx(row["diagnosis"]), str(row["cases"]), _pct(row["top1"]), _pct(row["top3"]))
     out.print(table)
     out.print()
     _confusion(s["confusion"]["matrix"], shorts or {}, out)
@@ -182,14 +198,25 @@ def render_summary(
         cal.add_row(b["bin"], str(b["n"]), _pct(b["mean_predicted"]), _pct(b["observed"]))
     out.print(cal)
     misses: Sequence[dict[str, Any]] = s["misses"]
+    if s.get("not_scored"):
+        out.print()
+        out.print(
+            Text(
+                f"Not scored: {len(s['not_scored'])} (no answer key and not tagged normal, as in"
+                f" rules test): {', '.join(s['not_scored'])}",
+                style="dim",
+            )
+        )
     out.print()
     out.print(Text(f"Misses: {len(misses)}", style="bold"))
     for m in misses[:show_misses]:
-        expected = m["expected"] or "nothing fits (no answer key)"
+        expected = dx(m["expected"]) if m["expected"] else "nothing fits (no answer key)"
         if m["expected_subtype"]:
-            expected += f" ({m['expected_subtype']})"
+            expected += f" ({sub(m['expected'], m['expected_subtype'])})"
         top3 = ", ".join(
-            f"{t['diagnosis']}{' (' + t['subtype'] + ')' if t['subtype'] else ''} {_pct(t['probability'])}"
+            dx(t["diagnosis"])
+            + (f" ({sub(t['diagnosis'], t['subtype'])})" if t["subtype"] else "")
+            + f" {_pct(t['probability'])}"
             for t in m["top3"]
         )
         out.print(f"  {m['case']}: expected {expected}; got {top3}")
@@ -202,8 +229,8 @@ def render_summary(
         out.print(Text(f"Subtype misses: {len(s['subtype_misses'])}", style="bold"))
         for m in s["subtype_misses"][:show_misses]:
             out.print(
-                f"  {m['case']}: {m['diagnosis']} {m['expected_subtype']}"
-                f" -> {m['predicted_subtype'] or 'none'}"
+                f"  {m['case']}: {dx(m['diagnosis'])} {sub(m['diagnosis'], m['expected_subtype'])}"
+                f" -> {sub(m['diagnosis'], m['predicted_subtype']) or 'none'}"
             )
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
@@ -134,20 +136,7 @@ def coverage_cmd(
         emit_json(cov.as_dict())
     else:
         out = console()
-        table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1))
-        for name, justify in (("Rule", "left"), ("Kind", "left"), ("Examples", "right"), ("Cases", "right")):
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
-        table.add_column("Fires/does-not-fire examples", justify="right")
-        for row in cov.rules:
-            style = "red" if not row["fired"] else ""
-            table.add_row(
-                Text(row["id"], style=style),
-                row["kind"],
-                str(row["fired_examples"]),
-                str(row["fired_cases"]),
-                f"{row['fires_examples']}/{row['does_not_fire_examples']}",
-            )
-        out.print(table)
+        _coverage_rows(cov.rules, out)
         out.print()
         for title, ids in (
             ("Never fired", cov.never_fired),
@@ -167,6 +156,34 @@ def coverage_cmd(
     if fail_under is not None and cov.percent < fail_under:
         console(stderr=True).print(f"Coverage {cov.percent:.1f}% is below --fail-under {fail_under:g}%")
         ctx.exit(1)
+
+
+def _coverage_rows(rows: list[dict[str, Any]], out: Console) -> None:
+    """One row per rule, the id never cut: a table when the widest id fits beside the numbers, else blocks."""
+    widest = max((len(row["id"]) for row in rows), default=4)
+    numbers = ("Kind", "Examples", "Cases", "Fires/not")
+    kind = max((len(row["kind"]) for row in rows), default=4)
+    if widest + kind + len("Examples") + len("Cases") + len("Fires/not") + 4 <= out.width:
+        table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1, 0, 0))
+        table.add_column("Rule", no_wrap=True, min_width=widest)
+        for name in numbers:
+            table.add_column(name, justify="left" if name == "Kind" else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(
+                Text(row["id"], style="red" if not row["fired"] else ""),
+                row["kind"],
+                str(row["fired_examples"]),
+                str(row["fired_cases"]),
+                f"{row['fires_examples']}/{row['does_not_fire_examples']}",
+            )
+        out.print(table)
+        return
+    for row in rows:  # narrow: the id on its own line, what it did under it
+        out.print(Text(row["id"], style="red" if not row["fired"] else "bold"))
+        out.print(
+            f"    {row['kind']}; fired in {row['fired_examples']} examples and {row['fired_cases']} cases;"
+            f" {row['fires_examples']} fires / {row['does_not_fire_examples']} does-not-fire examples"
+        )
 
 
 def _pack_arg(value: str) -> Path | None:
