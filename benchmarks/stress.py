@@ -36,9 +36,30 @@ def main() -> None:
     for s in snaps * 20:  # warm-up so caches and the allocator settle before the baseline
         engine.rank(s)
     baseline = rss_mb()
-    samples = []
+    samples: list[dict[str, float]] = []
     start = time.perf_counter()
     step = max(args.cases // 20, 1)
+
+    def figures(done: int) -> dict:
+        final = samples[-1]["rss_mb"] if samples else baseline
+        return {
+            "cases": args.cases,
+            "evaluated": done,
+            "complete": done == args.cases,
+            "baseline_rss_mb": round(baseline, 1),
+            "final_rss_mb": final,
+            "rss_growth_mb": round(final - baseline, 1),
+            "seconds": round(time.perf_counter() - start, 1),
+            "samples": samples,
+        }
+
+    def record(done: int) -> None:  # after every sample, so a run cut short still leaves its figures
+        if args.json_out:
+            args.json_out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = args.json_out.with_suffix(".tmp")
+            tmp.write_text(json.dumps(figures(done), indent=2) + "\n")
+            tmp.replace(args.json_out)
+
     for i in range(args.cases):
         k = i % len(snaps)
         if engine.rank(snaps[k]) != expected[k]:
@@ -48,18 +69,9 @@ def main() -> None:
                 {"cases": i + 1, "rss_mb": round(rss_mb(), 1), "s": round(time.perf_counter() - start, 1)}
             )
             print(samples[-1], flush=True)
-    figures = {
-        "cases": args.cases,
-        "baseline_rss_mb": round(baseline, 1),
-        "final_rss_mb": samples[-1]["rss_mb"] if samples else baseline,
-        "rss_growth_mb": round((samples[-1]["rss_mb"] if samples else baseline) - baseline, 1),
-        "seconds": round(time.perf_counter() - start, 1),
-        "samples": samples,
-    }
-    print(json.dumps({k: v for k, v in figures.items() if k != "samples"}))
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(figures, indent=2) + "\n")
+            record(i + 1)
+    record(args.cases)
+    print(json.dumps({k: v for k, v in figures(args.cases).items() if k != "samples"}))
 
 
 if __name__ == "__main__":

@@ -629,13 +629,16 @@ def _lab_order(labs: dict[str, LabSpec], vocab_order: list[str]) -> list[str]:
         return out & set(labs)
 
     pending = [lab for lab in vocab_order if lab in labs]
+    needs = {lab: deps(labs[lab]) for lab in pending}  # each expression's names looked up once per case
     done: list[str] = []
+    finished: set[str] = set()
     while pending:
-        ready = [lab for lab in pending if deps(labs[lab]) <= set(done)]
-        if not ready:
+        ready = next((lab for lab in pending if needs[lab] <= finished), None)
+        if ready is None:
             raise InputError(f"generator distributions: circular expressions among {', '.join(pending)}")
-        done.append(ready[0])
-        pending.remove(ready[0])
+        done.append(ready)
+        finished.add(ready)
+        pending.remove(ready)
     return done
 
 

@@ -13,6 +13,7 @@ import click
 from hemedx import __version__
 from hemedx.cli.environment import Environment
 from hemedx.cli.status import ExitStatus, is_closed_pipe, run_command, silence_stdout
+from hemedx.rules.kb import freeze_long_lived
 
 # Commands that live in a module not named after them; any other command is in commands/<name>.py.
 _HOMES = {
@@ -98,4 +99,5 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    freeze_long_lived()  # one command per process: the pack and engine are never scanned by the GC
     cli(prog_name="hemedx")

@@ -32,10 +32,11 @@ from collections.abc import Callable
 from typing import Any
 
 import durable_rules_engine as _binding
+import orjson
 
 from hemedx.engine.compiler import CompiledPack, Pattern, Variant
 from hemedx.engine.facts import Fact, finding_id
-from hemedx.engine.trace import Firing
+from hemedx.engine.trace import Firing, Outcome
 from hemedx.errors import EngineError
 from hemedx.rules.model import PREGNANCY_STATES, AlertRule, CriteriaRule, EvidenceRule, Pack
 
@@ -75,7 +76,7 @@ def _expression(pattern: Pattern) -> dict[str, Any]:
     return {"$and": terms}
 
 
-Action = Callable[[dict[str, Any]], None]
+Action = Callable[[dict[str, Any] | None], None]
 
 
 class DurableMatcher:
@@ -95,9 +96,10 @@ class DurableMatcher:
             "__case": {"all": [{"m": {"kind": "case"}}]},
             "__sink": {"all": [{"a": {"kind": "__never__"}}, {"b$not": {"$ex": {"kind": 1}}}]},
         }
-        self._actions: dict[str, Action] = {"__case": _noop, "__sink": _noop}
-        # per evidence variant: (rule id, variant name, [(state, fact id, matched), ...] it can fire on)
-        self._evidence: list[tuple[str, str, list[tuple[str, str, tuple[tuple[str, str], ...]]]]] = []
+        # variant name -> (action, whether it needs the matched facts decoded)
+        self._actions: dict[str, tuple[Action, bool]] = {"__case": (_noop, False), "__sink": (_noop, False)}
+        # (finding fact id, the firing it gives) of every evidence variant, in the order durable fires them
+        self._evidence: list[tuple[str, Firing]] = []
         self._matchable: set[tuple[str, str]] = set()  # (kind, name) of every fact a pattern can match
         for variant in compiled.variants:
             rule = rules_by_id[variant.rule_id]
@@ -108,9 +110,10 @@ class DurableMatcher:
                     (state, finding_id(finding, state))
                     for state in ((wanted,) if wanted else ("present", "absent"))
                 ]
-                self._evidence.append(
-                    (rule.id, variant.name, [(st, fid, ((alias, fid),)) for st, fid in ids])
-                )
+                self._evidence += [
+                    (fid, Firing(rule.id, variant.name, ((alias, fid),), None, "recorded", st))
+                    for st, fid in ids
+                ]
                 continue
             definition[variant.name] = {"all": [{p.alias: _expression(p)} for p in variant.patterns]}
             self._actions[variant.name] = self._action(variant, rule)
@@ -119,10 +122,14 @@ class DurableMatcher:
                 # an observed fact a rule derives again must be there, so the firing is "again", not "new"
                 self._matchable.add(("finding", rule.then.finding))
         _check_hashes(pack, compiled)
+        for rule_name in definition:  # _infer reads the name off each message without decoding it
+            if json.dumps(rule_name, ensure_ascii=False) != f'"{rule_name}"':
+                raise EngineError(f"rule name {rule_name!r} would need escaping in durable_rules")
         self._handle = _binding.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
 
-    def _action(self, variant: Variant, rule: Any) -> Action:
+    def _action(self, variant: Variant, rule: Any) -> tuple[Action, bool]:
         aliases = sorted(p.alias for p in variant.patterns)
+        fixed = _fixed_match(variant)  # the matched fact ids, when the patterns alone decide them
         then = rule.then
         if isinstance(rule, CriteriaRule):
             derived: dict[str, Any] | None = {
@@ -144,27 +151,37 @@ class DurableMatcher:
         # the fact's JSON up to its sid, built once (the sid is digits only, so it needs no escaping)
         head = json.dumps(derived, ensure_ascii=False)[:-1] + ', "sid": "' if derived else ""
         finding = (then.finding, then.state) if derived and derived["kind"] == "finding" else None
+        made: dict[str, Firing] = {}  # outcome -> firing, when the matched ids are fixed (firings are frozen)
 
-        def run(matched_facts: dict[str, Any]) -> None:
-            matched = tuple((a, matched_facts[a]["id"]) for a in aliases)
+        def firing(matched_facts: dict[str, Any] | None, outcome: Outcome) -> Firing:
+            if fixed is None:
+                assert matched_facts is not None
+                matched = tuple((a, matched_facts[a]["id"]) for a in aliases)
+                return Firing(rule.id, variant.name, matched, derived_id, outcome)
+            found = made.get(outcome)
+            if found is None:
+                found = made[outcome] = Firing(rule.id, variant.name, fixed, derived_id, outcome)
+            return found
+
+        def run(matched_facts: dict[str, Any] | None) -> None:
             if derived is None:
-                self._trace.append(Firing(rule.id, variant.name, matched, None, "recorded"))
+                self._trace.append(firing(matched_facts, "recorded"))
                 return
             if finding is not None and self._observed.get(finding[0], finding[1]) != finding[1]:
-                self._trace.append(Firing(rule.id, variant.name, matched, derived_id, "overridden"))
+                self._trace.append(firing(matched_facts, "overridden"))
                 return
             fact = head + self._sid + '"}'
             code = _binding.assert_fact(self._handle, fact)[0]
             if code == ASSERTED:
                 self._derived.append(fact)
-                outcome = "new"
+                outcome: Outcome = "new"
             elif code == ALREADY_OBSERVED:
                 outcome = "again"  # the same conclusion reached by another path
             else:
                 raise EngineError(f"durable_rules did not handle the derived fact {derived_id} (code {code})")
-            self._trace.append(Firing(rule.id, variant.name, matched, derived_id, outcome))  # type: ignore[arg-type]
+            self._trace.append(firing(matched_facts, outcome))
 
-        return run
+        return run, fixed is None
 
     def run(self, compiled: CompiledPack, facts: list[Fact], observed: dict[str, str]) -> list[Firing]:
         """Assert ``facts`` in one batch, run the agenda out, collect the firings, empty the session."""
@@ -197,11 +214,12 @@ class DurableMatcher:
         started = _binding.start_action_for_state(handle, state)
         message = started[1] if started else None
         while message:
-            for name, matched in json.loads(message).items():  # exactly one rule per message
-                try:
-                    self._actions[name](matched)
-                except Exception as exc:  # durable would bury this in the session state
-                    self._errors.append(f"{name}: {exc!r}")
+            name = message[2 : message.index('"', 2)]  # '{"NAME":{...}}': exactly one rule per message
+            try:
+                action, decode = self._actions[name]
+                action(orjson.loads(message)[name] if decode else None)
+            except Exception as exc:  # durable would bury this in the session state
+                self._errors.append(f"{name}: {exc!r}")
             message = _binding.complete_and_start_action(handle, state)
         if code != ASSERTED:
             raise EngineError(f"durable_rules rejected the case facts (code {code})")
@@ -233,12 +251,7 @@ class DurableMatcher:
         """
         present = {f["id"] for f in facts if f["kind"] == "finding"}
         present.update(f.derived for f in trace if f.derived and f.outcome in ("new", "again"))
-        return [
-            Firing(rule_id, variant, matched, None, "recorded", state)
-            for rule_id, variant, candidates in self._evidence
-            for state, fact_id, matched in candidates
-            if fact_id in present
-        ]
+        return [firing for fact_id, firing in self._evidence if fact_id in present]
 
 
 def _evidence_pattern(rule: Any, variant: Variant) -> tuple[str, str, str | None] | None:
@@ -255,7 +268,25 @@ def _evidence_pattern(rule: Any, variant: Variant) -> tuple[str, str, str | None
     return None
 
 
-def _noop(matched: dict[str, Any]) -> None:
+def _fixed_match(variant: Variant) -> tuple[tuple[str, str], ...] | None:
+    """(alias, fact id) sorted by alias when the patterns decide every matched fact's id, else None.
+
+    Fact ids are stable (hemedx.engine.facts): a lab, test or the patient has one id, a finding one per
+    state, so only a finding pattern that leaves the state open needs durable's matched facts decoded.
+    """
+    ids = []
+    for p in variant.patterns:
+        if p.kind == "finding":
+            state = next((v for prop, op, v in p.constraints if prop == "state" and op == "eq"), None)
+            if state is None:
+                return None
+            ids.append((p.alias, finding_id(p.name, state)))
+        else:
+            ids.append((p.alias, "patient" if p.kind == "patient" else f"{p.kind}:{p.name}"))
+    return tuple(sorted(ids))
+
+
+def _noop(matched: dict[str, Any] | None) -> None:
     pass
 
 

@@ -24,6 +24,7 @@ from hemedx.cases.model import Case
 from hemedx.engine.engine import get_engine
 from hemedx.engine.ranking import Ranking
 from hemedx.engine.report import pack_stamp
+from hemedx.rules.kb import freeze_long_lived
 from hemedx.rules.model import Pack
 
 NORMAL = "normal"  # the expected label of a case without an answer key
@@ -178,6 +179,7 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(pack: Pack, dist: Distributions | None) -> None:
     """Pool initializer: this process's own pack copy and engine (compiled once, never shared)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle, not each worker's
+    freeze_long_lived()  # a worker only evaluates: its pack and engine need never be scanned by the GC
     _WORKER["pack"] = pack
     _WORKER["dist"] = dist
     get_engine(pack)

@@ -12,6 +12,7 @@ present finding ``replaces``. Built once per pack content (its digest) and share
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,6 +31,9 @@ class EvidenceTable:
     p: tuple[float, ...]
     basis: tuple[str, ...]  # "published" | "teaching_estimate"
     cites: tuple[tuple[Cite, ...], ...]
+    q: tuple[float, ...]  # 1 - p: the factors when the finding is absent
+    log_p: tuple[float, ...]  # log p and log (1 - p), so a posterior takes no logarithm
+    log_q: tuple[float, ...]
 
     @property
     def finding(self) -> str:
@@ -45,6 +49,7 @@ class Contribution:
     state: str
     factors: tuple[float, ...]
     replaced_by: str | None  # the present finding whose rule replaces this one (then it is not counted)
+    log_factors: tuple[float, ...]  # log of each factor
 
     @cached_property
     def total(self) -> float:
@@ -67,9 +72,10 @@ class EvidenceModel:
             _table(rule, self.ids) for rule in pack.rules if isinstance(rule, EvidenceRule)
         )
         self.by_rule = {t.rule.id: t for t in self.tables}
-        self._asks = tuple(
-            (t, t.finding, t.rule.when.is_) for t in self.tables
-        )  # (table, finding, state asked)
+        # (table, finding, state asked, findings it replaces when present)
+        self._asks = tuple((t, t.finding, t.rule.when.is_, tuple(t.rule.then.replaces)) for t in self.tables)
+        # contributions are immutable and depend only on these three, so each is made once
+        self._made: dict[tuple[str, str, str | None], Contribution] = {}
         by_finding: dict[str, EvidenceTable] = {}
         expected: dict[str, list[str]] = {}
         for t in self.tables:
@@ -95,20 +101,27 @@ class EvidenceModel:
     def contributions(self, states: Mapping[str, str]) -> list[Contribution]:
         """The evidence lines that apply to these finding states, in pack order."""
         applied = [
-            t
-            for t, finding, asks in self._asks
+            (t, finding, s, replaces)
+            for t, finding, asks, replaces in self._asks
             if (s := states.get(finding)) is not None and asks in ("known", s)
         ]
         replaced_by: dict[str, str] = {}
-        for t in applied:
-            if states[t.finding] == "present":
-                for other in t.rule.then.replaces:
-                    replaced_by.setdefault(other, t.finding)
+        for _, finding, state, replaces in applied:
+            if state == "present":
+                for other in replaces:
+                    replaced_by.setdefault(other, finding)
         out = []
-        for t in applied:
-            state = states[t.finding]
-            factors = t.p if state == "present" else tuple(1 - p for p in t.p)
-            out.append(Contribution(t, state, factors, replaced_by.get(t.finding)))
+        made = self._made
+        for t, finding, state, _ in applied:
+            by = replaced_by.get(finding)
+            key = (t.rule.id, state, by)
+            c = made.get(key)
+            if c is None:
+                present = state == "present"
+                c = made[key] = Contribution(
+                    t, state, t.p if present else t.q, by, t.log_p if present else t.log_q
+                )
+            out.append(c)
         return out
 
     def log_scores(self, priors: tuple[float, ...], contributions: list[Contribution]) -> list[float]:
@@ -116,8 +129,7 @@ class EvidenceModel:
         scores = [math.log(p) for p in priors]
         for c in contributions:
             if c.counted:
-                for k, factor in enumerate(c.factors):
-                    scores[k] += math.log(factor)
+                scores = list(map(operator.add, scores, c.log_factors))
         return scores
 
     def posterior(
@@ -142,7 +154,16 @@ def _table(rule: EvidenceRule, ids: tuple[str, ...]) -> EvidenceTable:
         ps.append(p)
         bases.append(basis)
         cites.append(tuple((c.source, c.locator) for c in backing))
-    return EvidenceTable(rule, tuple(ps), tuple(bases), tuple(cites))
+    qs = tuple(1 - p for p in ps)
+    return EvidenceTable(
+        rule,
+        tuple(ps),
+        tuple(bases),
+        tuple(cites),
+        qs,
+        tuple(math.log(p) for p in ps),
+        tuple(math.log(q) for q in qs),
+    )
 
 
 def evidence_model(pack: Pack) -> EvidenceModel:

@@ -69,26 +69,17 @@ class RankedDiagnosis:
     @cached_property
     def evidence(self) -> tuple[EvidenceLine, ...]:
         """One line per applied evidence rule: its factor and its likelihood ratio against the rest."""
-        k, lines = self.index, []
-        for c in self.contributions:
-            factor, n = c.factors[k], len(c.factors)
-            lr = factor / ((c.total - factor) / (n - 1)) if n > 1 else 1.0
-            t = c.table
-            lines.append(
-                EvidenceLine(
-                    t.finding,
-                    c.state,
-                    t.rule.id,
-                    t.p[k],
-                    factor,
-                    lr,
-                    t.basis[k],
-                    c.counted,
-                    c.replaced_by,
-                    t.cites[k],
-                )
-            )
-        return tuple(lines)
+        return tuple(evidence_line(c, self.index) for c in self.contributions)
+
+
+def evidence_line(c: Contribution, k: int) -> EvidenceLine:
+    """The evidence line of one contribution for the hypothesis at place ``k`` in pack order."""
+    factor, n = c.factors[k], len(c.factors)
+    lr = factor / ((c.total - factor) / (n - 1)) if n > 1 else 1.0
+    t = c.table
+    return EvidenceLine(
+        t.finding, c.state, t.rule.id, t.p[k], factor, lr, t.basis[k], c.counted, c.replaced_by, t.cites[k]
+    )
 
 
 @dataclass(frozen=True)
@@ -160,7 +151,8 @@ def rank(
     findings, conflicts = resolve_findings(observed, firings)
     kb = pack.kb
     model = evidence_model(pack)
-    order, dx_ids = kb.rule_order, model.ids
+    static = kb.derived("ranking", lambda: _Static(pack))
+    dx_ids = model.ids
 
     contributions = model.contributions({name: state for name, (state, _) in findings.items()})
     priors = model.priors(age, uniform_priors)
@@ -171,15 +163,15 @@ def rank(
     criteria: dict[str, list[str]] = {dx: [] for dx in dx_ids}
     subtypes: dict[str, dict[str, str]] = {dx: {} for dx in dx_ids}
     fired_ids = {f.rule_id for f in firings if f.outcome != "overridden"}
-    fired_in_order = tuple(sorted(fired_ids, key=order.__getitem__))
+    fired_in_order = tuple(sorted(fired_ids, key=kb.rule_order.__getitem__))
     for rule_id in fired_in_order:
-        rule = kb.rules[rule_id]
-        if isinstance(rule, CriteriaRule):
-            dx = rule.then.diagnosis
-            if rule.then.criteria:
+        concludes = static.criteria.get(rule_id)
+        if concludes is not None:
+            dx, counts, subtype = concludes
+            if counts:
                 criteria[dx].append(rule_id)
-            if rule.then.subtype:
-                subtypes[dx].setdefault(rule.then.subtype, rule_id)
+            if subtype:
+                subtypes[dx].setdefault(subtype, rule_id)
 
     expected: dict[str, list[str]] = {dx: [] for dx in dx_ids}
     for finding, wanting in model.expected.items():
@@ -188,29 +180,30 @@ def rank(
                 expected[dx].append(finding)
 
     ranked = []
-    for k, d in enumerate(pack.diagnoses):
-        chosen = next((s.id for s in d.subtypes if s.id in subtypes[d.id]), None)
-        cardinal = tuple(c for c in d.cardinal if findings.get(c, ("",))[0] == "present")
+    for k, (dx, label, subtype_ids, cardinals) in enumerate(static.diagnoses):
+        found = subtypes[dx]
+        chosen = next((s for s in subtype_ids if s in found), None)
+        cardinal = tuple(c for c in cardinals if findings.get(c, ("",))[0] == "present")
         ranked.append(
             RankedDiagnosis(
-                id=d.id,
-                label=d.label,
+                id=dx,
+                label=label,
                 prior=priors[k],
                 probability=probabilities[k],
                 log_score=log_scores[k],
                 subtype=chosen,
-                subtype_rule=subtypes[d.id].get(chosen) if chosen else None,
-                criteria_met=bool(criteria[d.id]),
-                criteria_rules=tuple(criteria[d.id]),
+                subtype_rule=found.get(chosen) if chosen else None,
+                criteria_met=bool(criteria[dx]),
+                criteria_rules=tuple(criteria[dx]),
                 in_play=bool(cardinal),
                 cardinal_present=cardinal,
-                expected_unknown=tuple(expected[d.id]),
+                expected_unknown=tuple(expected[dx]),
                 contributions=applied,
                 index=k,
             )
         )
     ranked.sort(key=lambda r: (-r.probability, r.id))
-    outside_id = next((d.id for d in pack.diagnoses if d.is_outside), None)
+    outside_id = static.outside_id
     return Ranking(
         supported=any(r.in_play for r in ranked) and ranked[0].id != outside_id,
         differential=tuple(ranked),
@@ -219,18 +212,33 @@ def rank(
         fired_rules=fired_in_order,
         conflicts=tuple(conflicts),
         uniform_priors=uniform_priors,
-        alerts=_alerts(kb, firings, fired_in_order),
+        alerts=_alerts(kb, firings, [r for r in fired_in_order if r in static.alerts]),
         outside_id=outside_id,
     )
 
 
-def _alerts(kb: KnowledgeBase, firings: list[Firing], fired: tuple[str, ...]) -> tuple[Alert, ...]:
-    """Fired alert rules, emergencies first; ``because`` lists the facts the first match used."""
+class _Static:
+    """What ranking reads from a pack on every case, looked up once per pack and process."""
+
+    def __init__(self, pack: Pack) -> None:
+        # criteria rule id -> (diagnosis, whether it states criteria, the subtype it names)
+        self.criteria = {
+            r.id: (r.then.diagnosis, bool(r.then.criteria), r.then.subtype)
+            for r in pack.rules
+            if isinstance(r, CriteriaRule)
+        }
+        self.alerts = frozenset(r.id for r in pack.rules if isinstance(r, AlertRule))
+        self.diagnoses = tuple(
+            (d.id, d.label, tuple(s.id for s in d.subtypes), tuple(d.cardinal)) for d in pack.diagnoses
+        )
+        self.outside_id = next((d.id for d in pack.diagnoses if d.is_outside), None)
+
+
+def _alerts(kb: KnowledgeBase, firings: list[Firing], fired: list[str]) -> tuple[Alert, ...]:
+    """The fired alert rules ``fired`` (pack order), emergencies first; ``because``: the first match."""
     out = []
     for rule_id in fired:
         rule = kb.rules[rule_id]
-        if not isinstance(rule, AlertRule):
-            continue
         matched = min((f for f in firings if f.rule_id == rule_id), key=lambda f: f.variant).matched
         because = tuple(_fact_ref(fact_id) for _, fact_id in matched if fact_id not in ("patient", "case"))
         then = rule.then

@@ -7,17 +7,18 @@ Sources are numbered in order of first use; every line that states something car
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from hemedx import __version__
 from hemedx.cases.model import Case, Snapshot
 from hemedx.engine.compiler import Pattern
 from hemedx.engine.engine import Engine, get_engine
+from hemedx.engine.evidence import Contribution
 from hemedx.engine.lab_notes import lab_entries, lab_shown
 from hemedx.engine.next_test import Investigation, awaited, suggest
 from hemedx.engine.next_test import entry as next_test_entry
-from hemedx.engine.ranking import EvidenceLine, Ranking
+from hemedx.engine.ranking import EvidenceLine, Ranking, evidence_line
 from hemedx.engine.shown import percent
 from hemedx.engine.undetermined import undetermined
 from hemedx.engine.whynot import why_not as explain_why_not
@@ -49,6 +50,7 @@ def disclaimer_for(case: Case) -> str:
 
 
 _OP_TEXT = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
+Cites = tuple[tuple[str, str | None], ...]  # distinct (source, locator) pairs
 
 
 class Citations:
@@ -57,18 +59,26 @@ class Citations:
     def __init__(self, pack: Pack) -> None:
         self._sources = pack.kb.sources
         self._numbers: dict[str, int] = {}
+        self._lists: dict[Cites, list[dict[str, Any]]] = {}
 
     def cite(self, cites: Iterable[tuple[str, str | None]]) -> list[dict[str, Any]]:
         """Number each (source, locator) pair; duplicates within one line are dropped."""
-        out: list[dict[str, Any]] = []
-        seen: set[tuple[str, str | None]] = set()
-        for source, locator in cites:
-            if (source, locator) in seen:
-                continue
-            seen.add((source, locator))
-            n = self._numbers.setdefault(source, len(self._numbers) + 1)
-            out.append({"n": n, "source": source, "locator": locator})
-        return out
+        numbers = self._numbers
+        return [
+            {"n": numbers.setdefault(source, len(numbers) + 1), "source": source, "locator": locator}
+            for source, locator in dict.fromkeys(cites)
+        ]
+
+    def cite_shared(self, cites: Cites) -> list[dict[str, Any]]:
+        """:meth:`cite` of distinct pairs, one list for every line of this report that cites the same.
+
+        A report's lines already share marks (``outside_differential`` repeats evidence cites), so its
+        consumers treat it as read-only or, like the walkthrough's renumbering, rewrite each mark once.
+        """
+        found = self._lists.get(cites)
+        if found is None:
+            found = self._lists[cites] = self.cite(cites)
+        return found
 
     @classmethod
     def continuing(cls, pack: Pack, references: list[dict[str, Any]]) -> Citations:
@@ -83,6 +93,47 @@ class Citations:
             {"n": n, "id": sid, "citation": self._sources[sid].citation, "kind": self._sources[sid].kind}
             for sid, n in sorted(self._numbers.items(), key=lambda item: item[1])
         ]
+
+
+class _Repeated:
+    """What every report of one pack repeats, made once per pack and process (entries on first use).
+
+    An evidence entry depends only on its rule, the finding's state, the hypothesis and what replaces it,
+    so each is built once from its :class:`EvidenceLine` and copied; only its citation numbers (which
+    follow first use in each report) are made per report.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.labels = engine.pack.kb.labels
+        self.rules = engine.pack.kb.rules
+        self.variants = {v.name: v for v in engine.compiled.variants}
+        self._rule_cites: dict[str, tuple[tuple[str, str | None], ...]] = {}
+        self._evidence: dict[tuple[str, str, str | None], list[tuple[dict[str, Any], Cites]]] = {}
+
+    def rule_cites(self, rule_id: str) -> tuple[tuple[str, str | None], ...]:
+        """A rule's distinct (source, locator) pairs, in the order it cites them."""
+        found = self._rule_cites.get(rule_id)
+        if found is None:
+            rule = self.rules[rule_id]
+            pairs = dict.fromkeys((c.source, c.locator) for c in rule.cites)
+            found = self._rule_cites[rule_id] = tuple(pairs)
+        return found
+
+    def evidence(self, c: Contribution) -> list[tuple[dict[str, Any], Cites]]:
+        """Per hypothesis in pack order: the entry of contribution ``c`` without its cites, and those."""
+        key = (c.table.rule.id, c.state, c.replaced_by)
+        found = self._evidence.get(key)
+        if found is None:
+            found = []
+            for k in range(len(c.factors)):
+                line = evidence_line(c, k)
+                found.append((_evidence(line, self.labels), tuple(dict.fromkeys(line.cites))))
+            self._evidence[key] = found
+        return found
+
+
+def _repeated(engine: Engine) -> _Repeated:
+    return engine.pack.kb.derived("report", lambda: _Repeated(engine))
 
 
 def rank_case(
@@ -139,21 +190,20 @@ def build_report(
     """Assemble the JSON-ready result. Key order is fixed, so serialising it is deterministic."""
     pack = engine.pack
     cites = Citations(pack)
+    repeated = _repeated(engine)
     labels = pack.kb.labels
     dx_by_id = pack.kb.diagnoses
     rules = pack.kb.rules
-    alerts = _alerts(ranking, snap, pack, labels, cites)  # cited first: alerts are shown first
+    cite_rule = repeated.rule_cites
+    alerts = _alerts(ranking, snap, pack, labels, cites, cite_rule)  # cited first: alerts are shown first
 
     differential = []
+    rows_of: dict[int, list[list[tuple[dict[str, Any], Cites]]]] = {}
     for ranked in ranking.differential:
         dx = dx_by_id[ranked.id]
         subtype_label = pack.kb.subtype_label(ranked.id, ranked.subtype)
         criteria = [
-            {
-                "rule": rid,
-                "title": rules[rid].title,
-                "cites": cites.cite((c.source, c.locator) for c in rules[rid].cites),
-            }
+            {"rule": rid, "title": rules[rid].title, "cites": cites.cite_shared(cite_rule(rid))}
             for rid in ranked.criteria_rules
         ]
         subtype_rule = None
@@ -162,8 +212,13 @@ def build_report(
             subtype_rule = {
                 "rule": rule.id,
                 "title": rule.title,
-                "cites": cites.cite((c.source, c.locator) for c in rule.cites),
+                "cites": cites.cite_shared(cite_rule(rule.id)),
             }
+        rows = rows_of.get(id(ranked.contributions))  # every hypothesis shares one tuple of them
+        if rows is None:
+            rows = rows_of[id(ranked.contributions)] = [repeated.evidence(c) for c in ranked.contributions]
+        k = ranked.index
+        evidence = [{**row[k][0], "cites": cites.cite_shared(row[k][1])} for row in rows]
         differential.append(
             {
                 "diagnosis": ranked.id,
@@ -173,7 +228,7 @@ def build_report(
                 "subtype": ranked.subtype,
                 "subtype_label": subtype_label,
                 "criteria_met": ranked.criteria_met,
-                "evidence": [_evidence(line, labels, cites) for line in ranked.evidence],
+                "evidence": evidence,
                 "prior": _r(ranked.prior),
                 "prior_basis": "uniform" if ranking.uniform_priors else dx.prior.basis,
                 "prior_cites": []
@@ -190,7 +245,7 @@ def build_report(
             }
         )
 
-    findings = _findings(engine, snap, ranking, labels, cites)
+    findings = _findings(repeated, engine, snap, ranking, labels, cites)
     extra: dict[str, Any] = {}
     if next_test:
         dx_labels = pack.kb.diagnosis_labels
@@ -199,7 +254,7 @@ def build_report(
     if why_not is not None:
         extra["why_not"] = explain_why_not(engine, snap, ranking, why_not, labels, cites.cite)
     for note in undetermined(pack, engine.compiled, snap, set(ranking.fired_rules)):
-        note["cites"] = cites.cite((c.source, c.locator) for c in rules[note["rule"]].cites)
+        note["cites"] = cites.cite_shared(cite_rule(note["rule"]))
         extra.setdefault("undetermined", []).append(note)
     if not case.synthetic:
         extra["provenance"] = case.provenance
@@ -267,7 +322,12 @@ def _summary(ranking: Ranking, diagnoses: dict[str, Any], waiting: Investigation
 
 
 def _alerts(
-    ranking: Ranking, snap: Snapshot, pack: Pack, labels: dict[str, str], cites: Citations
+    ranking: Ranking,
+    snap: Snapshot,
+    pack: Pack,
+    labels: dict[str, str],
+    cites: Citations,
+    cite_rule: Callable[[str], Cites],
 ) -> list[dict[str, Any]]:
     """Fired alerts as the ``rank --json`` contract has them, emergencies first."""
     rules = pack.kb.rules
@@ -286,7 +346,7 @@ def _alerts(
                 "outside": alert.outside,
                 "title": rule.title,
                 "explanation": rule.explanation.strip(),
-                "cites": cites.cite((c.source, c.locator) for c in rule.cites),
+                "cites": cites.cite_shared(cite_rule(rule.id)),
             }
         )
     return out
@@ -326,7 +386,8 @@ def _outside(
     }
 
 
-def _evidence(line: EvidenceLine, labels: dict[str, str], cites: Citations) -> dict[str, Any]:
+def _evidence(line: EvidenceLine, labels: dict[str, str]) -> dict[str, Any]:
+    """The ``rank --json`` entry of one evidence line; ``cites`` (numbered per report) is filled in later."""
     return {
         "finding": line.finding,
         "label": labels.get(line.finding, line.finding),
@@ -340,17 +401,22 @@ def _evidence(line: EvidenceLine, labels: dict[str, str], cites: Citations) -> d
         "basis": line.basis,
         "counted": line.counted,
         "replaced_by": line.replaced_by,
-        "cites": cites.cite(line.cites),
+        "cites": None,
     }
 
 
 def _findings(
-    engine: Engine, snap: Snapshot, ranking: Ranking, labels: dict[str, str], cites: Citations
+    repeated: _Repeated,
+    engine: Engine,
+    snap: Snapshot,
+    ranking: Ranking,
+    labels: dict[str, str],
+    cites: Citations,
 ) -> list[dict[str, Any]]:
     """Every known finding with its origin; derived ones say which rule derived them from what."""
     pack = engine.pack
     rules = pack.kb.rules
-    variants = {v.name: v for v in engine.compiled.variants}
+    variants = repeated.variants
     first_new: dict[str, Any] = {}
     for firing in ranking.firings:
         if firing.derived and firing.derived.startswith("f:") and firing.outcome == "new":
@@ -368,7 +434,7 @@ def _findings(
             rule = rules[firing.rule_id]
             entry["rule"] = rule.id
             entry["because"] = [_describe(p, snap, pack, labels) for p in variants[firing.variant].patterns]
-            entry["cites"] = cites.cite((c.source, c.locator) for c in rule.cites)
+            entry["cites"] = cites.cite_shared(repeated.rule_cites(rule.id))
         out.append(entry)
     return out
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from hemedx.rules import pack_cache
+from hemedx.rules.kb import long_lived
 from hemedx.rules.model import Pack
 from hemedx.rules.reader import default_pack_path, pack_digest, pack_folder, read_pack
 
@@ -25,6 +26,11 @@ def load_pack(path: Path | str | None = None) -> Pack:
 
 @lru_cache(maxsize=8)
 def _load_cached(folder: str, digest: str) -> Pack:
+    with long_lived():
+        return _load(folder, digest)
+
+
+def _load(folder: str, digest: str) -> Pack:
     cached = pack_cache.load(folder, digest)  # validated by an earlier process for this very content
     if cached is not None:
         return cached

@@ -632,7 +632,7 @@ class InvestigationSpec(Strict):
     after: list[Id] = Field([], description="Investigations done first in a work-up (marrow after the count)")
 
 
-class InvestigationsFile(BaseModel, extra="forbid"):
+class InvestigationsFile(BaseModel, extra="forbid", defer_build=True):
     """``investigations.yaml``: the orderable investigations (optional; an overlay merges by id)."""
 
     investigations: list[InvestigationSpec]
@@ -664,19 +664,19 @@ class Pack(Strict):
         return copied
 
 
-class RulesFile(BaseModel, extra="forbid"):
+class RulesFile(BaseModel, extra="forbid", defer_build=True):
     """A file under ``rules/``: a list of rules."""
 
     rules: list[Rule]
 
 
-class SourcesFile(BaseModel, extra="forbid"):
+class SourcesFile(BaseModel, extra="forbid", defer_build=True):
     """``sources.yaml``: the bibliography."""
 
     sources: list[Source]
 
 
-class DiagnosesFile(BaseModel, extra="forbid"):
+class DiagnosesFile(BaseModel, extra="forbid", defer_build=True):
     """``diagnoses.yaml``: the differential."""
 
     diagnoses: list[Diagnosis]

@@ -196,7 +196,7 @@ def read_pack(path: Path | str | None = None, digest: str | None = None) -> Pack
 
 # --- one folder ------------------------------------------------------------------------------------------
 
-_RULE = TypeAdapter(Rule)
+_RULE = TypeAdapter(Rule, config=ConfigDict(defer_build=True))
 _SECTION_OF = {
     "findings": "finding",
     "labs": "lab",
@@ -353,7 +353,11 @@ _WRAPPERS: dict[str, type[BaseModel]] = {
     "diagnoses": DiagnosesFile,
     "investigations": InvestigationsFile,
     **{
-        key: create_model(f"_{key.capitalize()}File", __config__=ConfigDict(extra="forbid"), **{key: list[m]})
+        key: create_model(
+            f"_{key.capitalize()}File",
+            __config__=ConfigDict(extra="forbid", defer_build=True),
+            **{key: list[m]},
+        )
         for key, m in (("findings", Finding), ("labs", Lab), ("tests", Test))
     },
 }

@@ -105,3 +105,35 @@ def test_results_do_not_depend_on_fact_order(engine):
     backward = engine.matcher.run(engine.compiled, list(reversed(facts)), {})
     key = lambda f: (f.rule_id, f.variant, f.derived, f.state)  # noqa: E731
     assert sorted(map(key, forward)) == sorted(map(key, backward))
+
+
+def test_fact_ids_decided_by_the_patterns_are_the_ids_durable_matched():
+    """A variant whose patterns fix every matched fact's id is not decoded; those ids are durable's own."""
+    from hemedx.cases.library import load_library
+
+    pack = load_pack()
+    engine = get_engine(pack)
+    matcher = engine.matcher
+    fixed = {v.name: durable_backend._fixed_match(v) for v in engine.compiled.variants}
+    seen: dict[str, set] = {}
+    original = dict(matcher._actions)
+
+    def spying(name, action):
+        def run(matched):
+            if matched is not None:
+                seen.setdefault(name, set()).add(tuple(sorted((a, f["id"]) for a, f in matched.items())))
+            action(None if fixed.get(name) else matched)
+
+        return run, True  # decode every message
+
+    try:
+        matcher._actions = {name: spying(name, action) for name, (action, _) in original.items()}
+        snaps = [c.snapshot(i) for c in load_library(pack) for i in range(len(c.stages))]
+        spied = [engine.infer(s) for s in snaps]
+    finally:
+        matcher._actions = original
+    assert spied == [engine.infer(s) for s in snaps]  # decoding changes no firing
+    checked = [name for name in seen if fixed.get(name)]
+    assert len(checked) > 100
+    for name in checked:
+        assert seen[name] == {fixed[name]}, name

@@ -98,3 +98,19 @@ def test_at_most_256_rules_may_share_one_condition():
     binding.create_ruleset(f"binding_test_{next(_names)}", rules(256))
     with pytest.raises(binding.error, match="108"):
         binding.create_ruleset(f"binding_test_{next(_names)}", rules(257))
+
+
+def test_a_message_starts_with_the_rule_name_as_registered():
+    """_infer reads the rule's name off the message text and decodes the facts only when it needs them."""
+    handle = ruleset()
+    code, state = binding.assert_facts(handle, json.dumps([fact("case"), fact("fa", "a")]))
+    assert code == durable_backend.ASSERTED
+    started = binding.start_action_for_state(handle, state)
+    message = started[1] if started else None
+    names = []
+    while message:
+        name = message[2 : message.index('"', 2)]
+        assert message.startswith(f'{{"{name}":') and list(json.loads(message)) == [name]
+        names.append(name)
+        message = binding.complete_and_start_action(handle, state)
+    assert names == ["__case", "a_to_b"]
