@@ -70,7 +70,9 @@ def test_quiz_header_names_no_case_id():
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_demo_runs_the_pausing_demo():
     """`make demo` is `hemedx demo` without --no-pause: on a terminal it waits (the pty test shows how)."""
-    dry = subprocess.run(["make", "-n", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert dry.returncode == 0, dry.stderr
     last = dry.stdout.strip().splitlines()[-1]
     assert last.endswith("/hemedx demo") and "--no-pause" not in dry.stdout
