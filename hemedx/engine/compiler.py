@@ -59,6 +59,8 @@ class Variant:
     name: str  # unique, e.g. "crit.aa.severe#2"
     rule_id: str
     patterns: tuple[Pattern, ...]
+    # Labs whose limit here is a reference band labelled a teaching estimate: explanations must say so.
+    estimated: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -81,16 +83,19 @@ def compile_pack(pack: Pack) -> CompiledPack:
             _, _, _, message, hint = too_big
             raise InputError(message, file=pack.origin.get(f"rule:{rule.id}"), hint=hint)
         conjunctions = dnf(rule.when)
-        found: list[tuple[Pattern, ...]] = []
+        found: dict[tuple[Pattern, ...], set[str]] = {}  # insertion-ordered: variant numbers stay stable
         for leaves in conjunctions:
             for banded in _expand_bands(leaves, labs, params):
                 merged = _merge(banded)
-                if merged is not None and merged not in found:
-                    found.append(merged)
+                if merged is not None:
+                    estimated = found.setdefault(merged, set())
+                    estimated.update(
+                        leaf.lab for (leaf, _), band in banded if band and band.basis == "teaching_estimate"
+                    )
         if not found:
             unsatisfiable.append(rule.id)
-        for i, patterns in enumerate(found):
-            variants.append(Variant(f"{rule.id}#{i}", rule.id, patterns))
+        for i, (patterns, estimated) in enumerate(found.items()):
+            variants.append(Variant(f"{rule.id}#{i}", rule.id, patterns, frozenset(estimated)))
     shared = shared_pattern_problem(variants)
     if shared is not None:
         rule_id, message, hint = shared

@@ -433,7 +433,8 @@ def _findings(
         if origin == "derived" and firing is not None:
             rule = rules[firing.rule_id]
             entry["rule"] = rule.id
-            entry["because"] = [_describe(p, snap, pack, labels) for p in variants[firing.variant].patterns]
+            variant = variants[firing.variant]
+            entry["because"] = [_describe(p, snap, pack, labels, variant.estimated) for p in variant.patterns]
             entry["cites"] = cites.cite_shared(repeated.rule_cites(rule.id))
         out.append(entry)
     return out
@@ -444,8 +445,17 @@ def _test_value(pack: Pack, test: str, value: str | None) -> str | None:
     return pack.kb.tests[test].value_labels.get(value, value) if value is not None else None
 
 
-def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, str]) -> str:
-    """Say in words which fact satisfied a pattern, with the value and the threshold."""
+def _describe(
+    pattern: Pattern,
+    snap: Snapshot,
+    pack: Pack,
+    labels: dict[str, str],
+    estimated: frozenset[str] = frozenset(),
+) -> str:
+    """Say in words which fact satisfied a pattern, with the value and the threshold.
+
+    A threshold from a reference band the pack labels a teaching estimate says so, as every number must.
+    """
     if pattern.kind == "patient":
         parts = []
         for prop, op, value in pattern.constraints:
@@ -471,4 +481,5 @@ def _describe(pattern: Pattern, snap: Snapshot, pack: Pack, labels: dict[str, st
     limits = " and ".join(f"{_OP_TEXT[op]} {v:g}" for _, op, v in pattern.constraints)
     shown = lab_shown(value, lab.decimals)
     derived = " (derived)" if pattern.name in snap.derived else ""
-    return f"{label} {with_unit(shown, lab.unit)}{derived} ({limits})"
+    estimate = ", teaching estimate" if pattern.name in estimated else ""
+    return f"{label} {with_unit(shown, lab.unit)}{derived} ({limits}{estimate})"
