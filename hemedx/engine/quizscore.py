@@ -16,9 +16,12 @@ Example: the engine ranks AA 61.2 %, MDS 24.0 %, AML 9.1 %; you answer MDS, AML,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from hemedx.engine.quiz import PICKS
+from hemedx.engine.ranking import EvidenceLine, RankedDiagnosis, Ranking
+from hemedx.engine.shown import LR_DIGITS, percent_shown, rounded
 
 STAGE_MAX = 10
 DIFFERENTIAL_CAP = 7
@@ -26,25 +29,20 @@ POINT_PER_PERCENT = 10  # one point per full 10 % the picks carry
 CREDIT_FLOOR = 5.0  # percent: a pick below this carries nothing
 SUBTYPE_MAX = 5
 
-
-def shown_percent(probability: float) -> float:
-    """A probability as the quiz shows it, a percentage with one decimal: what the learner adds up."""
-    return float(f"{probability * 100:.1f}")
+CiteMarks = Callable[[Iterable[tuple[str, str | None]]], list[dict[str, Any]]]
 
 
-def score_stage(
-    picks: list[str], differential: list[dict[str, Any]], key: str | None = None
-) -> dict[str, Any]:
-    """Score one stage's picks against the engine's differential (``key``: the answer key, last stage).
+def score_stage(picks: list[str], ranking: Ranking, key: str | None = None) -> dict[str, Any]:
+    """Score one stage's picks against the engine's ranking (``key``: the answer key, last stage).
 
     Returns the target, one row per pick (its shown percentage and whether it counts), the credited
     percentage, which rule applied (``lead`` or ``differential``), the points and the maximum.
     """
-    target = key if key is not None else differential[0]["diagnosis"]
-    probability = {d["diagnosis"]: d["probability"] for d in differential}
+    target = key if key is not None else ranking.differential[0].id
+    probability = {d.id: d.probability for d in ranking.differential}
     rows = []
     for place, dx in enumerate(picks[:PICKS], 1):
-        percent = shown_percent(probability[dx])
+        percent = percent_shown(probability[dx])  # as the learner was shown it
         rows.append(
             {"diagnosis": dx, "place": place, "percent": percent, "credited": percent >= CREDIT_FLOOR}
         )
@@ -75,50 +73,60 @@ def total(stage_points: list[int], subtype_points: int, subtype_asked: bool) -> 
     return {"points": points, "max": maximum, "percent": round(100 * points / maximum, 1) if maximum else 0}
 
 
-def hint(differential: list[dict[str, Any]], target: str, first_pick: str | None) -> dict[str, Any] | None:
+def hint(
+    ranking: Ranking, target: str, first_pick: str | None, labels: Mapping[str, str], cite: CiteMarks
+) -> dict[str, Any] | None:
     """After a wrong stage: the known finding that most favours the target over your first pick.
 
-    Read from the evidence lines the engine already shows (``factor`` per diagnosis, as in ``explain``):
-    the largest ratio factor(target) / factor(your pick). Without a first pick (or when no finding
-    favours the target over it), the finding with the largest likelihood ratio for the target. ``None``
-    when your first pick is the target or no finding speaks for it.
+    Read from the evidence lines the engine shows (``factor`` per diagnosis, as in ``explain``, with the
+    shown rounding, so the learner can redo the ratio): the largest ratio factor(target) / factor(your
+    pick) over the same evidence rule. Without a first pick (or when no finding favours the target over
+    it), the finding with the largest likelihood ratio for the target. ``None`` when your first pick is
+    the target or no finding speaks for it. ``labels`` names findings; ``cite`` numbers the citations
+    as the view around the hint numbers them.
     """
     if first_pick == target:
         return None
-    by_id = {d["diagnosis"]: d for d in differential}
-    lines = [e for e in by_id[target]["evidence"] if e["counted"]]
+    by_id = {d.id: d for d in ranking.differential}
+    mine = by_id[target]
     if first_pick is not None:
-        theirs = {(e["finding"], e["state"]): e for e in by_id[first_pick]["evidence"] if e["counted"]}
-        pairs = [(e, theirs.get((e["finding"], e["state"]))) for e in lines]
-        better = [(e, o) for e, o in pairs if o is not None and 0 < o["factor"] < e["factor"]]
+        theirs = by_id[first_pick]
+        pairs = [
+            (e, rounded(e.factor), rounded(o.factor))
+            for e, o in zip(mine.evidence, theirs.evidence, strict=True)  # one line per rule, same order
+            if e.counted
+        ]
+        better = [(e, f, g) for e, f, g in pairs if 0 < g < f]
         if better:
-            e, o = max(better, key=lambda pair: (pair[0]["factor"] / pair[1]["factor"], pair[0]["finding"]))
-            return _hint(e, by_id[target], by_id[first_pick], o["factor"], e["factor"] / o["factor"])
-    helping = [e for e in lines if e["direction"] == "for"]
+            e, f, g = max(better, key=lambda row: (row[1] / row[2], row[0].finding))
+            return _hint(e, mine, theirs, g, f / g, labels, cite)
+    helping = [e for e in mine.evidence if e.counted and e.direction == "for"]
     if not helping:
         return None
-    e = max(helping, key=lambda line: (line["lr"], line["finding"]))
-    return _hint(e, by_id[target], None, None, e["lr"])
+    e = max(helping, key=lambda line: (rounded(line.lr, LR_DIGITS), line.finding))
+    return _hint(e, mine, None, None, rounded(e.lr, LR_DIGITS), labels, cite)
 
 
 def _hint(
-    line: dict[str, Any],
-    target: dict[str, Any],
-    other: dict[str, Any] | None,
+    line: EvidenceLine,
+    target: RankedDiagnosis,
+    other: RankedDiagnosis | None,
     other_factor: float | None,
     ratio: float,
+    labels: Mapping[str, str],
+    cite: CiteMarks,
 ) -> dict[str, Any]:
     """The hint as data: the finding, whom it favours over whom, and by what factor (as shown)."""
     return {
-        "finding": line["finding"],
-        "label": line["label"],
-        "state": line["state"],
-        "favours": target["diagnosis"],
-        "favours_label": target["label"],
-        "over": other["diagnosis"] if other else None,
-        "over_label": other["label"] if other else None,
-        "factor": line["factor"],
+        "finding": line.finding,
+        "label": labels.get(line.finding, line.finding),
+        "state": line.state,
+        "favours": target.id,
+        "favours_label": target.label,
+        "over": other.id if other else None,
+        "over_label": other.label if other else None,
+        "factor": rounded(line.factor),
         "over_factor": other_factor,
         "ratio": round(ratio, 2),
-        "cites": line["cites"],
+        "cites": cite(line.cites),
     }

@@ -19,7 +19,8 @@ from hemedx.engine.lab_notes import lab_entries, lab_shown
 from hemedx.engine.next_test import Investigation, awaited, suggest
 from hemedx.engine.next_test import entry as next_test_entry
 from hemedx.engine.ranking import EvidenceLine, Ranking, evidence_line
-from hemedx.engine.shown import percent
+from hemedx.engine.shown import LR_DIGITS, percent
+from hemedx.engine.shown import rounded as _r
 from hemedx.engine.undetermined import undetermined
 from hemedx.engine.whynot import why_not as explain_why_not
 from hemedx.rules.model import Pack
@@ -165,16 +166,6 @@ def ranked_report(
     engine = get_engine(pack)
     ranking = engine.rank(snap, uniform_priors=uniform_priors)
     return ranking, build_report(engine, case, snap, ranking, upto, **extra)
-
-
-def _r(x: float, digits: int = 6) -> float:
-    value = round(x, digits)
-    return 0.0 if value == 0 else value  # no "-0.0" in the output
-
-
-def probability_shown(p: float) -> float:
-    """A probability as every JSON view writes it (six decimals, never -0.0)."""
-    return _r(p)
 
 
 def build_report(
@@ -395,8 +386,8 @@ def _evidence(line: EvidenceLine, labels: dict[str, str]) -> dict[str, Any]:
         "rule": line.rule,
         "p": _r(line.p),
         "factor": _r(line.factor),
-        "lr": _r(line.lr, 4),
-        "log10_lr": _r(math.log10(line.lr), 4),
+        "lr": _r(line.lr, LR_DIGITS),
+        "log10_lr": _r(math.log10(line.lr), LR_DIGITS),
         "direction": line.direction,
         "basis": line.basis,
         "counted": line.counted,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hemedx.engine.ranking import Ranking
-from hemedx.engine.report import probability_shown
+from hemedx.engine.shown import probability_shown
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,30 @@
-"""How a probability is shown to a learner: one decimal, and never a false certainty or a false zero.
+"""How a number is shown to a learner: the JSON views' rounding, and percentages with one decimal.
 
-Posteriors multiply many likelihood ratios, so a leader reaches 0.9997 long before the work-up is done;
-"100.0 %" before the marrow would read as certainty the tool does not have, as "0.0 %" reads as impossible.
+Every view, and every score a learner redoes by hand, starts from these, so what is added up is what
+was shown. Posteriors multiply many likelihood ratios, so a leader reaches 0.9997 long before the
+work-up is done; "100.0 %" before the marrow would read as certainty the tool does not have, as
+"0.0 %" reads as impossible.
 """
 
 from __future__ import annotations
+
+LR_DIGITS = 4  # likelihood ratios (and their log10) are written with four decimals, the rest with six
+
+
+def rounded(x: float, digits: int = 6) -> float:
+    """A number as the JSON views write it (six decimals by default, never "-0.0")."""
+    value = round(x, digits)
+    return 0.0 if value == 0 else value
+
+
+def probability_shown(p: float) -> float:
+    """A probability as every JSON view writes it, and so as every table shows it."""
+    return rounded(p)
+
+
+def percent_shown(p: float) -> float:
+    """A probability's shown percentage as a number with one decimal: what a learner adds up."""
+    return float(f"{probability_shown(p) * 100:.1f}")
 
 
 def percent(p: float) -> str:

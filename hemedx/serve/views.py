@@ -14,13 +14,13 @@ from hemedx.cases.library import case_code
 from hemedx.engine.quiz import PICKS
 from hemedx.engine.quizscore import score_stage, score_subtype, total
 from hemedx.engine.report import disclaimer_for
+from hemedx.engine.shown import probability_shown
 from hemedx.rules.model import Pack
 from hemedx.serve.deck import (
     OUTSIDE,
     OUTSIDE_LABEL,
     CaseMaterial,
     Position,
-    diagnosis_label,
     engine_view,
     last_step,
     pct,
@@ -89,11 +89,10 @@ def _case_head(material: CaseMaterial, session: Session, pos: Position, deck: li
 def stage_score(material: CaseMaterial, stage: int, picks: tuple[str, ...]) -> dict[str, Any]:
     """The quiz's score of picks against the engine at that stage (the answer key at the last), labelled."""
     last = stage == len(material.stages) - 1
-    differential = material.stages[stage].report["differential"]
-    result = score_stage(list(picks), differential, material.answer["diagnosis"] if last else None)
-    labels = {d["diagnosis"]: diagnosis_label(d) for d in differential}
+    ranking = material.stages[stage].ranking
+    result = score_stage(list(picks), ranking, material.answer["diagnosis"] if last else None)
     for row in result["picks"]:
-        row["label"] = labels[row["diagnosis"]]
+        row["label"] = material.labels[row["diagnosis"]]
     return result
 
 
@@ -112,7 +111,7 @@ def case_score(material: CaseMaterial, answers: dict[int, Answer]) -> dict[str, 
 def class_stats(material: CaseMaterial, stage: int, answers: list[Answer], students: int) -> dict[str, Any]:
     """Histogram of first picks and how often each diagnosis is among a student's three (no engine)."""
     here = [a for a in answers if a.stage == stage and a.picks]
-    labels = {d["diagnosis"]: diagnosis_label(d) for d in material.stages[stage].report["differential"]}
+    labels = material.labels
     first = Counter(a.picks[0] for a in here)
     listed = Counter(dx for a in here for dx in a.picks[:PICKS])
     n = len(here)
@@ -179,13 +178,13 @@ def teacher_view(
 def answer_view(material: CaseMaterial) -> dict[str, Any]:
     """The answer key, the engine's verdict and the cited teaching points."""
     a = material.answer
-    final = material.stages[-1].report["differential"][0]
+    final = material.stages[-1].ranking.differential[0]
     return {
         "diagnosis": a["diagnosis"],
         "label": a["label"],
         "subtype": a["subtype"],
         "subtype_label": a["subtype_label"],
-        "engine_top": diagnosis_label(final),
+        "engine_top": material.labels[final.id],
         "engine_agrees": a["engine_agrees"],
         "teaching_points": a["teaching_points"],
         "references": [{"n": r["n"], "citation": r["citation"]} for r in material.references],
@@ -208,9 +207,10 @@ def student_view(
     shown_through = engine_shown_through(pos)
     view["results"] = []
     for i in range(shown_through + 1):
-        report = material.stages[i].report
+        ranking = material.stages[i].ranking
         top = [
-            {"label": diagnosis_label(d), "shown": pct(d["probability"])} for d in report["differential"][:3]
+            {"label": material.labels[d.id], "shown": pct(probability_shown(d.probability))}
+            for d in ranking.differential[:3]
         ]
         picks = own[i].picks if i in own else ()
         score = stage_score(material, i, picks)

@@ -8,16 +8,24 @@ import pytest
 from click.testing import CliRunner
 
 from hemedx import load_pack
-from hemedx.cases.library import case_code, load_library
+from hemedx.cases.library import case_code, load_library, resolve_case
 from hemedx.cli import cli
 from hemedx.engine.quiz import match_diagnosis, parse_answer
 from hemedx.engine.quizscore import hint, score_stage, score_subtype, total
+from hemedx.engine.ranking import RankedDiagnosis, Ranking
+from hemedx.engine.report import Citations
+from hemedx.engine.walkthrough import ranked_walkthrough
 
 CASE = "aa-severe-young-woman"
+ODD = "aml-high-ldh-normal-haptoglobin"  # a probability whose shown rounding differs from the raw one
 
 
 def dx(*pairs):
-    return [{"diagnosis": d, "probability": p} for d, p in pairs]
+    """A ranking with these probabilities, best first (only what scoring reads is filled in)."""
+    ranked = tuple(
+        RankedDiagnosis(d, d.upper(), 0.0, p, 0.0, None, None, False, (), False, (), ()) for d, p in pairs
+    )
+    return Ranking(True, ranked, {}, (), ())
 
 
 ENGINE = dx(("aa", 0.412), ("aml", 0.301), ("mds", 0.149), ("pnh", 0.051), ("itp", 0.049), ("aiha", 0.038))
@@ -59,23 +67,50 @@ def test_subtype_and_total():
     assert total([10, 10], 0, False) == {"points": 20, "max": 20, "percent": 100.0}
 
 
-def test_hint_is_the_finding_that_most_favours_the_target_over_your_pick():
-    runner = CliRunner()
-    stages = json.loads(runner.invoke(cli, ["walkthrough", CASE, "--json"]).stdout)
-    stage = stages[-1]
-    found = hint(stage["differential"], "aplastic_anemia", "mds")
+def test_hint_is_the_finding_that_most_favours_the_target_over_your_pick(pack):
+    ranking, stage = ranked_walkthrough(resolve_case(CASE, pack), pack)[-1]
+    cite = Citations.continuing(pack, stage["references"]).cite
+    found = hint(ranking, "aplastic_anemia", "mds", pack.kb.labels, cite)
+    # worked out again from the evidence lines the walkthrough shows
     by = {d["diagnosis"]: d for d in stage["differential"]}
     mds = {(e["finding"], e["state"]): e["factor"] for e in by["mds"]["evidence"] if e["counted"]}
-    ratios = [
-        e["factor"] / mds[(e["finding"], e["state"])]
+    shown = {
+        (e["finding"], e["state"]): e
         for e in by["aplastic_anemia"]["evidence"]
         if e["counted"] and (e["finding"], e["state"]) in mds
-    ]
-    assert found["over"] == "mds" and found["ratio"] == round(max(ratios), 2) > 1
-    assert found["ratio"] == round(found["factor"] / found["over_factor"], 2)
-    assert hint(stage["differential"], "aplastic_anemia", "aplastic_anemia") is None
-    alone = hint(stage["differential"], "aplastic_anemia", None)
+    }
+    ratios = {key: e["factor"] / mds[key] for key, e in shown.items()}
+    best = max(ratios, key=ratios.__getitem__)
+    assert found["over"] == "mds" and found["ratio"] == round(ratios[best], 2) > 1
+    assert (found["finding"], found["state"]) == best
+    assert (found["factor"], found["over_factor"]) == (shown[best]["factor"], mds[best])
+    assert found["cites"] == shown[best]["cites"]  # the marks the walkthrough prints beside that line
+    assert found["label"] == shown[best]["label"] and found["favours_label"] == by["aplastic_anemia"]["label"]
+    assert hint(ranking, "aplastic_anemia", "aplastic_anemia", pack.kb.labels, cite) is None
+    alone = hint(ranking, "aplastic_anemia", None, pack.kb.labels, cite)
     assert alone["over"] is None and alone["ratio"] > 1
+
+
+def test_a_pick_counts_with_the_percentage_the_table_shows(pack):
+    """Scored from the typed ranking, a pick still carries the rounded percentage the learner read.
+
+    At stage 2 of this case, with uniform priors, ITP's probability is 0.0195002: the table shows 1.9 %
+    (from the written 0.0195), while rounding the unrounded value would give 2.0 %.
+    """
+    case = resolve_case(ODD, pack)
+    ranking, stage = ranked_walkthrough(case, pack, uniform_priors=True)[1]
+    written = {d["diagnosis"]: d["probability"] for d in stage["differential"]}
+    raw = next(d.probability for d in ranking.differential if d.id == "itp")
+    assert f"{raw * 100:.1f}" == "2.0" and f"{written['itp'] * 100:.1f}" == "1.9"
+    scored = score_stage(["itp"], ranking)
+    assert scored["picks"][0]["percent"] == 1.9
+    for d in ranking.differential[:3]:
+        shown = float(f"{written[d.id] * 100:.1f}")
+        assert score_stage([d.id], ranking)["picks"][0]["percent"] == shown
+    feed = "aml\nitp\n" + "aml\n" * (len(case.stages) - 2) + "1\n"
+    run = CliRunner().invoke(cli, ["quiz", ODD, "--uniform-priors", "--json"], input=feed)
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout)["stages"][1]["picks"][0]["percent"] == 1.9
 
 
 def test_reading_answers(pack):
@@ -92,12 +127,8 @@ def test_reading_answers(pack):
     assert len(matches) == 5
 
 
-def stages_of(case=CASE):
-    return json.loads(CliRunner().invoke(cli, ["walkthrough", case, "--json"]).stdout)
-
-
 def test_quiz_fed_through_stdin_scores_as_computed_by_hand():
-    stages = stages_of()
+    rankings = [ranking for ranking, _ in ranked_walkthrough(resolve_case(CASE, load_pack()), load_pack())]
     answers = ["aa, aml", "", "2, 1", "aplstic anaemia, zebra", "aplastic_anemia", "mds, aa", "", "severe"]
     # the empty line is asked again; stage 3 has an unknown part, so it is asked again (the 5th line)
     result = CliRunner().invoke(cli, ["quiz", CASE], input="\n".join(answers) + "\n")
@@ -109,9 +140,7 @@ def test_quiz_fed_through_stdin_scores_as_computed_by_hand():
         ["mds", "aplastic_anemia"],
     ]
     keys = [None, None, None, "aplastic_anemia"]
-    points = [
-        score_stage(p, s["differential"], k)["points"] for p, s, k in zip(picks, stages, keys, strict=True)
-    ]
+    points = [score_stage(p, r, k)["points"] for p, r, k in zip(picks, rankings, keys, strict=True)]
     expected = total(points, 5, True)
     out = result.stdout
     assert out.count("Type at least one diagnosis") == 1 and out.count("Stage score:") == 4
@@ -132,10 +161,10 @@ def test_quiz_json_is_the_only_output_and_deterministic():
     result = json.loads(runs[0].stdout)
     assert result["case"] == case_code(CASE) and CASE not in runs[0].stdout
     assert result["status"] == "finished" and result["subtype"]["chosen"] == "severe"
-    stages = stages_of()
-    for scored, stage in zip(result["stages"], stages, strict=True):
-        key = "aplastic_anemia" if stage["index"] == len(stages) - 1 else None
-        assert scored["points"] == score_stage(["aplastic_anemia"], stage["differential"], key)["points"]
+    rankings = [ranking for ranking, _ in ranked_walkthrough(resolve_case(CASE, load_pack()), load_pack())]
+    for index, (scored, ranking) in enumerate(zip(result["stages"], rankings, strict=True)):
+        key = "aplastic_anemia" if index == len(rankings) - 1 else None
+        assert scored["points"] == score_stage(["aplastic_anemia"], ranking, key)["points"]
     assert result["score"]["max"] == 45 and result["answer"]["subtype"] == "severe"
 
 

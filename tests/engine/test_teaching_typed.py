@@ -6,8 +6,9 @@ import pytest
 
 from hemedx.cases.library import resolve_case
 from hemedx.cli.commands.teach import compare_guess
-from hemedx.engine.report import probability_shown, ranked_report
+from hemedx.engine.report import ranked_report
 from hemedx.engine.shift import moves
+from hemedx.engine.shown import probability_shown
 from hemedx.engine.walkthrough import ranked_walkthrough, walkthrough
 from hemedx.engine.whatif import apply, deltas, parse_set
 from hemedx.rules import load_pack

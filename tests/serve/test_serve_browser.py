@@ -13,7 +13,7 @@ import pytest
 from hemedx import load_pack
 from hemedx.cases.library import resolve_case
 from hemedx.engine.quizscore import STAGE_MAX, SUBTYPE_MAX, score_stage
-from hemedx.engine.report import rank_case
+from hemedx.engine.report import ranked_report
 
 from support.serve_helpers import CASE, free_port, start, stop
 
@@ -67,7 +67,11 @@ def test_a_class_through_a_whole_case(browsers, tmp_path):
     pack = load_pack()
     case = resolve_case(CASE, pack)
     labels = {d.id: d.label for d in pack.diagnoses}
-    reports = [rank_case(case, pack, upto=i, next_test=True) for i in range(len(case.stages))]
+    ranked = [
+        ranked_report(case, pack, case.snapshot(i), i, False, next_test=True) for i in range(len(case.stages))
+    ]
+    rankings = [ranking for ranking, _ in ranked]
+    reports = [report for _, report in ranked]
     orders = [[d["diagnosis"] for d in r["differential"]] for r in reports]
     plans = {  # nickname -> picks per stage
         "quokka": [o[:3] for o in orders],  # the engine's top three
@@ -156,7 +160,7 @@ def test_a_class_through_a_whole_case(browsers, tmp_path):
                 assert rect["bottom"] <= height, f"{selector} below the fold at 1024×768"
             for nick, s in students.items():
                 key = "aplastic_anemia" if i == len(orders) - 1 else None
-                expected = score_stage(plans[nick][i], reports[i]["differential"], key)["points"]
+                expected = score_stage(plans[nick][i], rankings[i], key)["points"]
                 WebDriverWait(s, 15).until(
                     lambda d, i=i: d.find_elements(By.CSS_SELECTOR, f'.result[data-stage="{i}"]')
                 )
@@ -170,8 +174,8 @@ def test_a_class_through_a_whole_case(browsers, tmp_path):
         totals = {}
         for nick, picks in plans.items():
             keys = [None] * (len(reports) - 1) + ["aplastic_anemia"]
-            stages = zip(picks, reports, keys, strict=True)
-            totals[nick] = sum(score_stage(p, r["differential"], k)["points"] for p, r, k in stages)
+            stages = zip(picks, rankings, keys, strict=True)
+            totals[nick] = sum(score_stage(p, r, k)["points"] for p, r, k in stages)
         scores = teacher.find_element(By.CSS_SELECTOR, "table.scores").text
         maximum = STAGE_MAX * len(orders) + SUBTYPE_MAX  # no student answers the subtype here
         for nick, points in totals.items():

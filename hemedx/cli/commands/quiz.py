@@ -38,8 +38,10 @@ from hemedx.engine.quizscore import (
     score_subtype,
     total,
 )
-from hemedx.engine.report import pack_stamp
-from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
+from hemedx.engine.ranking import Ranking
+from hemedx.engine.report import Citations, pack_stamp
+from hemedx.engine.shown import probability_shown
+from hemedx.engine.walkthrough import ranked_walkthrough
 from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.suggest import did_you_mean
@@ -102,12 +104,13 @@ def quiz(
         return
     pack = pack_from(rules_dir)
     c = choose_case(case, pick_random, seed, difficulty, tag, pack)
-    stages = walkthrough_stages(c, pack, uniform_priors)
+    ranked = ranked_walkthrough(c, pack, uniform_priors)
+    stages = [stage for _, stage in ranked]
     out = Console(file=io.StringIO()) if as_json else console(env)  # --json: the result is the only output
     result = new_result(c, pack)
     interrupted = False
     try:
-        run_quiz(c, stages, pack, out, Prompter(out, env.stdin), result)
+        run_quiz(c, ranked, pack, out, Prompter(out, env.stdin), result)
     except EndOfInput:
         result["status"] = "stopped"
     except KeyboardInterrupt:
@@ -167,47 +170,57 @@ def new_result(case: Case, pack: Pack) -> dict[str, Any]:
 
 
 def run_quiz(
-    case: Case, stages: list[dict[str, Any]], pack: Pack, out: Console, ask: Prompter, result: dict[str, Any]
+    case: Case,
+    stages: list[tuple[Ranking, dict[str, Any]]],
+    pack: Pack,
+    out: Console,
+    ask: Prompter,
+    result: dict[str, Any],
 ) -> None:
-    """Ask and score every stage, then the subtype question; ``result`` grows as each is scored."""
+    """Ask and score every stage, then the subtype question; ``result`` grows as each is scored.
+
+    Each stage comes with the typed ranking it shows: the score and the hint are taken on that.
+    """
     intro(out, case, pack)
     out.print()
     out.print(Text(QUIZ_RULE, style="dim"))
-    key = stages[-1]["answer"]
-    for stage in stages:
+    key = stages[-1][1]["answer"]
+    for ranking, stage in stages:
         last = stage["index"] == len(stages) - 1
-        result["stages"].append(quiz_stage(stage, pack, out, ask, key["diagnosis"] if last else None))
+        result["stages"].append(
+            quiz_stage(ranking, stage, pack, out, ask, key["diagnosis"] if last else None)
+        )
     if key["diagnosis"] and key["subtype"]:
         chosen = ask_subtype(ask, out, pack, key["diagnosis"])
         result["subtype"] = {**score_subtype(chosen, key["subtype"]), "key_label": key["subtype_label"]}
         _say_subtype(out, result["subtype"], pack, key["diagnosis"])
     result["answer"] = {k: key[k] for k in ("diagnosis", "label", "subtype", "subtype_label")}
-    render_answer(out, stages[-1])
+    render_answer(out, stages[-1][1])
 
 
 def quiz_stage(
-    stage: dict[str, Any], pack: Pack, out: Console, ask: Prompter, key: str | None
+    ranking: Ranking, stage: dict[str, Any], pack: Pack, out: Console, ask: Prompter, key: str | None
 ) -> dict[str, Any]:
     """One stage: its findings, the learner's picks, the engine's view, the score and (if wrong) a hint."""
     render_stage(out, stage, show_ranking=False)
     out.print(Text("  ".join(f"{i}. {d.label}" for i, d in enumerate(pack.diagnoses, 1)), style="dim"))
     picks = read_picks(ask, out, pack, [d.id for d in pack.diagnoses])
-    scored = score_stage(picks, stage["differential"], key)
-    labels = {d["diagnosis"]: d["label"] for d in stage["differential"]}
+    scored = score_stage(picks, ranking, key)
+    labels = {d.id: d.label for d in ranking.differential}
     for row in scored["picks"]:
         row["label"] = labels[row["diagnosis"]]
     alerts_block(out, stage["alerts"])  # revealed with the engine's view, after the learner commits
     verdict(out, stage["summary"], stage["supported"])
     top = ", ".join(
-        f"{i}. {d['label']} {pct(d['probability'])}" for i, d in enumerate(stage["differential"][:3], 1)
+        f"{i}. {d.label} {pct(probability_shown(d.probability))}"
+        for i, d in enumerate(ranking.differential[:3], 1)
     )
     out.print(Text(f"Engine: {top}", style="bold"))
     say_score(out, scored, labels)
-    found = (
-        None
-        if scored["rule"] == "lead"
-        else hint(stage["differential"], scored["target"], next(iter(picks), None))
-    )
+    found = None
+    if scored["rule"] != "lead":  # cited with the stage's numbers (the whole case's, as shown)
+        cite = Citations.continuing(pack, stage["references"]).cite
+        found = hint(ranking, scored["target"], next(iter(picks), None), pack.kb.labels, cite)
     if found:
         out.print(Text(f"Hint: {hint_text(found)}", style="cyan"))
     return {

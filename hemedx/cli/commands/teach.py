@@ -36,7 +36,8 @@ from hemedx.cli.render import (
 )
 from hemedx.engine.quiz import match_diagnosis
 from hemedx.engine.ranking import Ranking
-from hemedx.engine.report import disclaimer_for, pack_line, pack_stamp, probability_shown
+from hemedx.engine.report import disclaimer_for, pack_line, pack_stamp
+from hemedx.engine.shown import probability_shown
 from hemedx.engine.walkthrough import ranked_walkthrough
 from hemedx.engine.walkthrough import walkthrough as walkthrough_stages
 from hemedx.errors import InputError
