@@ -54,7 +54,11 @@ class CheckResult:
 
     def summary(self) -> str:
         """One line: what was checked and what was found."""
-        what = f"pack '{self.pack_id or '?'}' ({self.rules} rules)"
+        what = (
+            f"pack '{self.pack_id}' ({self.rules} rules)"
+            if self.pack_id
+            else f"{self.folder} (its pack.yaml could not be read)"
+        )
         if not self.issues:
             return f"All checks passed: {what}."
         return (

@@ -27,7 +27,8 @@ _PREFIX_KIND = {
 _WHEN = {
     "interpretation": """\
     # One lab or test against a limit: below | above | at_least | at_most a number (in the lab's unit),
-    # lower_limit / upper_limit (the reference interval for the patient's sex and age), or param:NAME.
+    # lower_limit / upper_limit (the reference interval for the patient's sex, age and pregnancy),
+    # or param:NAME.
     when: {lab: todo_lab, below: lower_limit}
     then: {finding: todo_finding}          # add `state: absent` for a rule that rules a finding out""",
     "syndrome": """\

@@ -281,7 +281,7 @@ class Labels:
         """A threshold in words: ``0.5 10^9/L``, the reference limit, or a parameter with its value."""
         if isinstance(limit, RefLimit):
             edge = "lower" if limit.side == "low" else "upper"
-            return f"the {edge} reference limit (for the patient's sex and age)"
+            return f"the {edge} reference limit (for the patient's sex, age and pregnancy)"
         if isinstance(limit, Param):
             param = self.params.get(limit.name)
             shown = f"{param.value:g} {md(param.unit)}" if param else "?"

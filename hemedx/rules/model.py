@@ -111,7 +111,7 @@ class Range(Strict):
 
 
 class Interval(Strict):
-    """A reference interval (or decision limit) for one sex and age band, with its source."""
+    """A reference interval (or decision limit) for one sex, age band and pregnancy state, with its source."""
 
     sex: Sex | Literal["any"] = "any"
     age_min: Annotated[float, Field(ge=0)] = 0

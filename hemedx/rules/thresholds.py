@@ -23,7 +23,7 @@ class Number:
 
 @dataclass(frozen=True, slots=True)
 class RefLimit:
-    """The low or high limit of the reference interval that fits the patient's sex and age."""
+    """The low or high limit of the reference interval that fits the patient's sex, age and pregnancy."""
 
     side: Literal["low", "high"]
 

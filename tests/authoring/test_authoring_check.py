@@ -374,3 +374,16 @@ def test_a_draft_rule_is_reported_and_still_runs(tmp_path: Path) -> None:
     assert "syn.pancytopenia" in ranking.fired_rules  # a draft changes what learners see
     check = CliRunner().invoke(cli, ["rules", "check", "--rules", str(draft)])
     assert check.exit_code == 1 and "HX304 rule 'syn.pancytopenia' is a draft" in check.stdout
+
+
+def test_an_overlay_whose_pack_yaml_is_invalid_is_named_by_its_folder(tmp_path: Path) -> None:
+    """Without a readable pack.yaml there is no pack id: the summary names the folder, never "pack '?'"."""
+    folder = tmp_path / "my-overlay"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text("extends: default\nbogus: 1\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["rules", "check", "--rules", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert "pack.yaml:2:1: HX001 bogus: unknown field 'bogus'" in result.stdout
+    last = result.stdout.strip().splitlines()[-1]
+    assert last == f"Found 1 issue (1 error, 0 warnings) in {folder} (its pack.yaml could not be read)."
+    assert "'?'" not in result.stdout and "0 rules" not in result.stdout

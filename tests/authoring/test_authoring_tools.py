@@ -265,7 +265,7 @@ def test_show_json_says_what_uses_an_entry_and_where_numbers_come_from() -> None
     assert {
         "rule": "interp.anemia",
         "kind": "interpretation",
-        "condition": "Haemoglobin below the lower reference limit (for the patient's sex and age)",
+        "condition": "Haemoglobin below the lower reference limit (for the patient's sex, age and pregnancy)",
     } in lab["used_by"]
     assert lab["cites"][0] == {
         "source": "src-a",

@@ -155,7 +155,7 @@ def test_describe_reads_a_rule_of_the_default_pack_in_words():
     rule = next(r for r in pack.rules if r.id == "interp.hemoglobin.low")
     lab = next(lab for lab in pack.vocabulary.labs if lab.id == "hemoglobin")
     assert describe(rule.when, Labels(pack)) == [
-        f"- {lab.label} below the lower reference limit (for the patient's sex and age)"
+        f"- {lab.label} below the lower reference limit (for the patient's sex, age and pregnancy)"
     ]
     nested = cond(
         {
