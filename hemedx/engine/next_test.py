@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +155,11 @@ def awaited(pack: Pack, snapshot: Snapshot, ranking: Ranking) -> Investigation |
     cardinal = {c for d in pack.diagnoses for c in d.cardinal}
     if any(c in ranking.findings for c in cardinal):
         return None
+    return next((inv for inv in orderable(pack, snapshot) if cardinal.intersection(inv.reveals)), None)
+
+
+def orderable(pack: Pack, snapshot: Snapshot) -> Iterator[Investigation]:
+    """Investigations in work-up order that are not done yet and whose prerequisites (``after``) are."""
     done = set(snapshot.labs) | set(snapshot.censored) | set(snapshot.tests) | set(snapshot.findings)
     table = investigations(pack)
     performed = {inv.id for inv in table if any(x in done for x in inv.orders)}
@@ -162,9 +167,7 @@ def awaited(pack: Pack, snapshot: Snapshot, ranking: Ranking) -> Investigation |
     for inv in table:
         if inv.id in performed or any(first in present and first not in performed for first in inv.after):
             continue
-        if cardinal.intersection(inv.reveals):
-            return inv
-    return None
+        yield inv
 
 
 def entropy(probs: list[float]) -> float:
@@ -189,18 +192,12 @@ def suggest(
     """Rank the investigations not yet done by expected information gain (best first, ties by id)."""
     model = _model(pack, compiled, ranking.uniform_priors)
     states = {name: state for name, (state, _) in ranking.findings.items()}
-    done = set(snapshot.labs) | set(snapshot.censored) | set(snapshot.tests) | set(snapshot.findings)
     patient = patient_fact(snapshot)
     now = [next(d.probability for d in ranking.differential if d.id == dx) for dx in model.dx]
     t_index = model.dx.index(target) if target is not None else None
     h_now = _uncertainty(now, t_index)
     out: list[Suggestion] = []
-    table = investigations(pack)
-    performed = {inv.id for inv in table if any(x in done for x in inv.orders)}
-    present = {inv.id for inv in table}
-    for inv in table:
-        if inv.id in performed or any(first in present and first not in performed for first in inv.after):
-            continue
+    for inv in orderable(pack, snapshot):
         unknown = tuple(f for f in inv.reveals if f not in states and f in model.by_finding)
         if not unknown:
             continue
