@@ -276,17 +276,21 @@ def render_rank(report: dict[str, Any], out: Console, again: str | None = None) 
 def render_explain(
     report: dict[str, Any], out: Console, top: int = 3, with_legend: bool = True, show_id: bool = True
 ) -> None:
-    """``hemedx explain``: per diagnosis the evidence for and against, criteria, unknowns, references."""
+    """``hemedx explain``: per diagnosis the evidence for and against, criteria, unknowns, references.
+
+    The reference list names only the sources cited on the lines printed (the top diagnoses, not the
+    whole report), with the report's numbers.
+    """
     header(out, report, show_id)
     out.print()
-    alerts_block(out, report["alerts"])
+    numbers = alerts_block(out, report["alerts"])
     verdict(out, report["summary"], report["supported"])
     if with_legend:
         out.print()
         legend(out)
     for rank_no, d in enumerate(report["differential"][:top], 1):
         if d.get("hypothesis") == "outside":
-            _outside_block(out, rank_no, d)
+            numbers |= _outside_block(out, rank_no, d)
             continue
         out.print()
         prior = (
@@ -298,14 +302,16 @@ def render_explain(
                 (f"{rank_no}. {d['label']}{sub}: {pct(d['probability'])}", "bold"), " ", (f"  {prior}", "dim")
             )
         )
+        numbers |= _cited_numbers(d["prior_cites"], *(c["cites"] for c in d["criteria"]))
         for c in d["criteria"]:
             out.print(f"   Criteria met: {c['title']} {cite_marks(c['cites'])}  ({c['rule']})")
         if d["subtype_rule"] and d["subtype_rule"]["rule"] not in {c["rule"] for c in d["criteria"]}:
             s = d["subtype_rule"]
             out.print(f"   Subtype: {s['title']} {cite_marks(s['cites'])}  ({s['rule']})")
+            numbers |= _cited_numbers(s["cites"])
         if not d["criteria"]:
             out.print(Text("   Criteria: not met with what is known", style="dim"))
-        _evidence_block(out, d)
+        numbers |= _evidence_block(out, d)
         if d["expected_unknown"]:
             names = ", ".join(e["label"] for e in d["expected_unknown"][:8])
             more = len(d["expected_unknown"]) - 8
@@ -323,11 +329,14 @@ def render_explain(
             because = "; ".join(f.get("because", []))
             marks = cite_marks(f.get("cites", []))
             out.print(f"   {f['label']} {f['state']} ← {because} {marks}  ({f.get('rule', '')})")
-    _lab_notes(out, report)
-    _references(out, report)
+            numbers |= _cited_numbers(f.get("cites", []))
+    numbers |= _lab_notes(out, report)
+    if numbers:
+        out.print()
+    references_for(out, report["references"], numbers)
 
 
-def _outside_block(out: Console, rank_no: int, d: dict[str, Any]) -> None:
+def _outside_block(out: Console, rank_no: int, d: dict[str, Any]) -> set[int]:
     """The open-world hypothesis: what points away from the listed diagnoses (never a diagnosis)."""
     out.print()
     prior = f"prior {pct(d['prior'])} ({d['prior_basis'].replace('_', ' ')}){cite_marks(d['prior_cites'])}"
@@ -337,10 +346,10 @@ def _outside_block(out: Console, rank_no: int, d: dict[str, Any]) -> None:
         )
     )
     out.print(Text("   Not a diagnosis: the findings below fit the listed diagnoses badly.", style="dim"))
-    _evidence_block(out, d)
+    return _cited_numbers(d["prior_cites"]) | _evidence_block(out, d)
 
 
-def _lab_notes(out: Console, report: dict[str, Any]) -> None:
+def _lab_notes(out: Console, report: dict[str, Any]) -> set[int]:
     """Derived labs with their arithmetic, measured-vs-derived conflicts, and undetermined cut-offs."""
     derived = [lab for lab in report.get("labs", []) if lab["origin"] == "derived"]
     if derived:
@@ -356,9 +365,11 @@ def _lab_notes(out: Console, report: dict[str, Any]) -> None:
         out.print(Text("Undetermined (a censored value on both sides of a cut-off)", style="bold"))
         for note in notes:
             out.print(f"   {note['text']} {cite_marks(note['cites'])}")
+    return _cited_numbers(*(note["cites"] for note in notes))
 
 
-def _evidence_block(out: Console, d: dict[str, Any]) -> None:
+def _evidence_block(out: Console, d: dict[str, Any]) -> set[int]:
+    """The counted evidence for and against one diagnosis; returns the citation numbers printed."""
     groups = {"for": [], "against": [], "neutral": []}
     for e in d["evidence"]:
         groups[e["direction"]].append(e)
@@ -375,6 +386,7 @@ def _evidence_block(out: Console, d: dict[str, Any]) -> None:
             f"{e['label']} (within {labels.get(e['replaced_by'], e['replaced_by'])})" for e in replaced
         )
         out.print(Text(f"   Not counted twice: {names}", style="dim"))
+    return _cited_numbers(*(e["cites"] for e in groups["for"] + groups["against"]))
 
 
 def _evidence_line(e: dict[str, Any], sign: str) -> str:
@@ -383,15 +395,6 @@ def _evidence_line(e: dict[str, Any], sign: str) -> str:
         f"     {sign} {e['label']} {e['state']}: ×{e['factor']:.3g} (LR {e['lr']:.2g},"
         f" p={e['p']:g}{estimate}) {cite_marks(e['cites'])}  ({e['rule']})"
     )
-
-
-def _references(out: Console, report: dict[str, Any]) -> None:
-    if not report["references"]:
-        return
-    out.print()
-    out.print(Text("References", style="bold"))
-    for ref in report["references"]:
-        out.print(f"  [{ref['n']}] {ref['citation']}")
 
 
 # --- teaching views: walkthrough, next test, why not, what if ------------------------------------------

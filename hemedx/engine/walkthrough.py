@@ -154,14 +154,15 @@ def ranked_walkthrough(
     return list(zip(rankings, out, strict=True))
 
 
-def renumber(stages: list[dict[str, Any]], pack: Pack) -> Citations:
+def renumber(stages: list[dict[str, Any]], pack: Pack, whole: Citations | None = None) -> Citations:
     """One reference numbering for the whole case: a source keeps its number from stage to stage.
 
     Each stage's report numbers its sources from 1; here one :class:`Citations` numbers them in order of
-    first use across the stages, and every citation mark and reference list is rewritten to match.
-    Returns that numbering (the answer's teaching points continue it).
+    first use across the stages (continuing ``whole`` when given, e.g. a walkthrough already shown), and
+    every citation mark and reference list is rewritten to match. Returns that numbering (the answer's
+    teaching points continue it).
     """
-    whole = Citations(pack)
+    whole = whole if whole is not None else Citations(pack)
     for stage in stages:
         local = {ref["n"]: ref["id"] for ref in stage["references"]}
         order = [local[n] for n in sorted(local)]

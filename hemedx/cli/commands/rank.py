@@ -150,14 +150,16 @@ def demo(env: Environment, rules_dir: Path | None, case: str, no_pause: bool) ->
     """
     from hemedx.cli.commands.teach import key_pause, run_walkthrough
     from hemedx.cli.render import console, render_explain
-    from hemedx.engine.walkthrough import ranked_walkthrough
+    from hemedx.engine.report import Citations
+    from hemedx.engine.walkthrough import ranked_walkthrough, renumber
 
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
     out = console(env)
     waits = not no_pause and env.interactive
     pause = key_pause(out) if waits else None
-    if not run_walkthrough(c, ranked_walkthrough(c, pack), pack, out, answers=None, pause=pause):
+    staged = ranked_walkthrough(c, pack)
+    if not run_walkthrough(c, staged, pack, out, answers=None, pause=pause):
         return
     if pause is not None:
         out.print()
@@ -166,4 +168,6 @@ def demo(env: Environment, rules_dir: Path | None, case: str, no_pause: bool) ->
         except EOFError:
             return
     out.print()
-    render_explain(rank_case(c, pack), out, top=1, with_legend=False, show_id=False)
+    report = rank_case(c, pack)
+    renumber([report], pack, Citations.continuing(pack, staged[-1][1]["references"]))  # [n] as above
+    render_explain(report, out, top=1, with_legend=False, show_id=False)
