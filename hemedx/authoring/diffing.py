@@ -44,6 +44,12 @@ def diff_packs(
         "threshold": threshold,
         "rules": _changes(old.rules, new.rules),
         "diagnoses": _changes(old.diagnoses, new.diagnoses),
+        # a reference band, a unit or a source's note changes what a learner reads as much as a rule does
+        "findings": _changes(old.vocabulary.findings, new.vocabulary.findings),
+        "labs": _changes(old.vocabulary.labs, new.vocabulary.labs),
+        "tests": _changes(old.vocabulary.tests, new.vocabulary.tests),
+        "sources": _changes(old.sources, new.sources),
+        "investigations": _changes(old.investigations, new.investigations),
         "parameters": [
             k
             for k in sorted({*old.info.parameters, *new.info.parameters})
@@ -51,13 +57,24 @@ def diff_packs(
         ],
         "cases": [],
         "cases_compared": 0,
+        "explanations_changed": [],  # cases ranked alike whose explanation (citations, wording) differs
     }
     for file in case_files(cases_folder):
         out["cases_compared"] += 1
-        change = _case_change(file, old, new, threshold)
+        before, after = _rank(file, old), _rank(file, new)
+        change = _case_change(file, before, after, threshold)
         if change is not None:
             out["cases"].append(change)
+        elif _explained(before) != _explained(after):
+            out["explanations_changed"].append(file.stem)
     return out
+
+
+def _explained(report: dict[str, Any] | str) -> dict[str, Any] | str:
+    """A report without what names the pack itself (its digest changes with any edit)."""
+    if isinstance(report, str):
+        return report
+    return {k: v for k, v in report.items() if k not in ("pack", "hemedx_version")}
 
 
 def _rank(file: Path, pack: Pack) -> dict[str, Any] | str:
@@ -67,8 +84,9 @@ def _rank(file: Path, pack: Pack) -> dict[str, Any] | str:
         return f"does not load: {exc}"
 
 
-def _case_change(file: Path, old_pack: Pack, new_pack: Pack, threshold: float) -> dict[str, Any] | None:
-    old, new = _rank(file, old_pack), _rank(file, new_pack)
+def _case_change(
+    file: Path, old: dict[str, Any] | str, new: dict[str, Any] | str, threshold: float
+) -> dict[str, Any] | None:
     if isinstance(old, str) or isinstance(new, str):
         if old == new:
             return None

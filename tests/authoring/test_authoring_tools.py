@@ -175,11 +175,32 @@ def test_diff_shows_changed_cases_and_rules(tmp_path: Path) -> None:
     assert "probabilities" not in json.loads(big.stdout)["cases"][0]
 
 
+def test_diff_reports_a_reference_band_change_that_moves_no_probability(tmp_path: Path) -> None:
+    # a changed reference-band locator alters what a learner reads beside a limit, not the ranking: the
+    # review still has to show it, as a lab change and as a case explained differently
+    cases = _mini_cases(tmp_path)
+    new = tmp_path / "new"
+    shutil.copytree(MINI_PACK, new)
+    vocab = new / "vocabulary.yaml"
+    text = vocab.read_text()
+    band = "{sex: female, age_min: 15, low: 12.0, high: 15.0, cites: [{source: src-a}]}"
+    assert band in text
+    vocab.write_text(text.replace(band, band.replace("{source: src-a}", "{source: src-a, locator: Table 2}")))
+    result = diff_packs(load_pack(MINI_PACK), load_pack(new), cases_folder=cases)
+    assert result["labs"]["modified"] == ["hemoglobin"] and result["rules"]["modified"] == []
+    assert result["cases"] == [] and result["explanations_changed"] == ["mini-aa"]
+    shown = invoke("diff", str(MINI_PACK), str(new), "--cases", str(cases)).stdout
+    assert "Labs modified (1): hemoglobin" in shown
+    assert "1 more ranked alike but explained differently" in shown and "mini-aa" in shown
+
+
 def test_diff_of_a_pack_with_itself_is_empty() -> None:
     result = invoke("diff", "default", str(default_pack_path()), "--json")
     data = json.loads(result.stdout)
     assert data["cases"] == [] and data["cases_compared"] >= 36
     assert data["rules"] == {"added": [], "removed": [], "modified": []}
+    assert data["labs"] == data["sources"] == {"added": [], "removed": [], "modified": []}
+    assert data["explanations_changed"] == []
 
 
 # --- rules docs / show -----------------------------------------------------------------------------------

@@ -238,7 +238,7 @@ def diff(
 def _render_diff(result: dict, out: Console) -> None:
     old, new = result["old"], result["new"]
     out.print(Text(f"{old['pack']} {old['version']} → {new['pack']} {new['version']}", style="bold"))
-    for section in ("rules", "diagnoses"):
+    for section in ("rules", "diagnoses", "findings", "labs", "tests", "sources", "investigations"):
         for what, style in (("added", "green"), ("removed", "red"), ("modified", "yellow")):
             ids = result[section][what]
             if ids:
@@ -279,6 +279,12 @@ def _render_diff(result: dict, out: Console) -> None:
             style="bold",
         )
     )
+    reworded = result["explanations_changed"]
+    if reworded:
+        out.print(
+            f"{len(reworded)} more ranked alike but explained differently (citations, limits or"
+            f" wording): {', '.join(reworded)}"
+        )
 
 
 @rules.command()
