@@ -11,7 +11,7 @@ The output is plain data with no durable_rules in it, so the compiled form can b
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
 
@@ -61,6 +61,12 @@ class Variant:
     patterns: tuple[Pattern, ...]
     # Labs whose limit here is a reference band labelled a teaching estimate: explanations must say so.
     estimated: frozenset[str] = frozenset()
+    # The (source, locator) of each published reference band this variant compares with: a derivation
+    # cites the band it used (a child's interval from a paediatric study, an adult's from an adult table).
+    band_cites: tuple[tuple[str, str | None], ...] = ()
+    # Sources that give only *other* bands of those labs (an adult table beside a child's band): a rule
+    # citing them for its limit must not have them shown for this variant's limit.
+    other_band_sources: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -83,19 +89,26 @@ def compile_pack(pack: Pack) -> CompiledPack:
             _, _, _, message, hint = too_big
             raise InputError(message, file=pack.origin.get(f"rule:{rule.id}"), hint=hint)
         conjunctions = dnf(rule.when)
-        found: dict[tuple[Pattern, ...], set[str]] = {}  # insertion-ordered: variant numbers stay stable
+        # insertion-ordered: variant numbers stay stable
+        found: dict[tuple[Pattern, ...], _BandUse] = {}
         for leaves in conjunctions:
             for banded in _expand_bands(leaves, labs, params):
                 merged = _merge(banded)
                 if merged is not None:
-                    estimated = found.setdefault(merged, set())
-                    estimated.update(
-                        leaf.lab for (leaf, _), band in banded if band and band.basis == "teaching_estimate"
-                    )
+                    found.setdefault(merged, _BandUse()).add(banded, labs)
         if not found:
             unsatisfiable.append(rule.id)
-        for i, (patterns, estimated) in enumerate(found.items()):
-            variants.append(Variant(f"{rule.id}#{i}", rule.id, patterns, frozenset(estimated)))
+        for i, (patterns, use) in enumerate(found.items()):
+            variants.append(
+                Variant(
+                    f"{rule.id}#{i}",
+                    rule.id,
+                    patterns,
+                    frozenset(use.estimated),
+                    tuple(use.cites),
+                    frozenset(use.all_sources - {source for source, _ in use.cites}),
+                )
+            )
     shared = shared_pattern_problem(variants)
     if shared is not None:
         rule_id, message, hint = shared
@@ -119,6 +132,24 @@ def shared_pattern_problem(variants: list[Variant]) -> tuple[str, str, str] | No
             )
             return over, message, "merge rules that share this condition"
     return None
+
+
+@dataclass
+class _BandUse:
+    """What one variant's reference bands contribute to its explanation."""
+
+    estimated: set[str] = field(default_factory=set)  # labs compared with a teaching-estimate band
+    cites: dict[tuple[str, str | None], None] = field(default_factory=dict)  # the used bands' cites
+    all_sources: set[str] = field(default_factory=set)  # sources of every band of those labs
+
+    def add(self, banded: list[tuple[tuple[Any, Any], Interval | None]], labs: dict[str, Any]) -> None:
+        for (leaf, _), band in banded:
+            if band is None:
+                continue
+            if band.basis == "teaching_estimate":
+                self.estimated.add(leaf.lab)
+            self.cites.update(dict.fromkeys((c.source, c.locator) for c in band.cites))
+            self.all_sources.update(c.source for b in labs[leaf.lab].reference for c in b.cites)
 
 
 def _expand_bands(leaves: list[Any], labs: dict[str, Any], params: dict[str, float]) -> list[list[Any]]:

@@ -57,6 +57,8 @@ class Contrast:
     p_a: float
     p_b: float
     cites: tuple[tuple[str, str | None], ...]
+    # which of p_a, p_b are teaching estimates (bare numbers in the pack), so the line can say so
+    estimated: tuple[bool, bool] = (False, False)
 
 
 @dataclass(frozen=True)
@@ -255,15 +257,17 @@ def _contrast(
             score = weight * abs(math.log(ps[a] / ps[b]))
             if score > 1e-9 and (best is None or score > best[0] + 1e-12):
                 cites: list[tuple[str, str | None]] = []
+                estimated = []
                 for i in (a, b):
                     freq = rule.then.evidence.get(model.dx[i])
+                    estimated.append(not isinstance(freq, Frequency))
                     if isinstance(freq, Frequency):
                         cites.extend((c.source, c.locator) for c in freq.cites)
                 cites.extend((c.source, c.locator) for c in rule.cites)
-                best = (
-                    score,
-                    Contrast(finding, rule.id, model.dx[a], model.dx[b], ps[a], ps[b], tuple(cites)),
+                contrast = Contrast(
+                    finding, rule.id, model.dx[a], model.dx[b], ps[a], ps[b], tuple(cites), (*estimated,)
                 )
+                best = (score, contrast)
     return best[1] if best else None
 
 
@@ -290,8 +294,19 @@ def why(s: Suggestion, labels: dict[str, str], dx_labels: dict[str, str], target
     versus = f"{b} (the strongest alternative)" if target else b
     return (
         f"{s.investigation.label} {lead}: {finding} in {_pct(c.p_a)} of {a} vs {_pct(c.p_b)} of"
-        f" {versus} ({gain})."
+        f" {versus} ({_estimates(c.estimated)}{gain})."
     )
+
+
+def _estimates(estimated: tuple[bool, bool]) -> str:
+    """Say which of the two frequencies were set for teaching, so a cite mark is not read as their source."""
+    if all(estimated):
+        return "both teaching estimates; "
+    if estimated[0]:
+        return "the first a teaching estimate; "
+    if estimated[1]:
+        return "the second a teaching estimate; "
+    return ""
 
 
 def entry(

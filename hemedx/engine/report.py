@@ -12,7 +12,7 @@ from typing import Any
 
 from hemedx import __version__
 from hemedx.cases.model import Case, Snapshot
-from hemedx.engine.compiler import Pattern
+from hemedx.engine.compiler import Pattern, Variant
 from hemedx.engine.engine import Engine, get_engine
 from hemedx.engine.evidence import Contribution
 from hemedx.engine.lab_notes import lab_entries, lab_shown
@@ -426,9 +426,21 @@ def _findings(
             entry["rule"] = rule.id
             variant = variants[firing.variant]
             entry["because"] = [_describe(p, snap, pack, labels, variant.estimated) for p in variant.patterns]
-            entry["cites"] = cites.cite_shared(repeated.rule_cites(rule.id))
+            entry["cites"] = cites.cite_shared(_derivation_cites(variant, repeated.rule_cites(rule.id)))
         out.append(entry)
     return out
+
+
+def _derivation_cites(variant: Variant, rule_cites: Cites) -> Cites:
+    """The reference band's sources first (their locator is the precise one), then the rule's others.
+
+    A rule source that gives only another band of the same lab (an adult table for a child) is left out:
+    beside this limit it would read as its source.
+    """
+    if not variant.band_cites and not variant.other_band_sources:
+        return rule_cites
+    skip = variant.other_band_sources | {source for source, _ in variant.band_cites}
+    return (*variant.band_cites, *(pair for pair in rule_cites if pair[0] not in skip))
 
 
 def _test_value(pack: Pack, test: str, value: str | None) -> str | None:

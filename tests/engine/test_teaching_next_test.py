@@ -158,3 +158,31 @@ def test_the_new_investigations_are_offered_for_the_new_findings(pack):
     assert "schistocytes" in table["film_review"].reveals
     assert table["bcr_abl1"].reveals == ("bcr_abl1_detected",)
     assert "hemophagocytosis" in table["marrow_exam"].reveals
+
+
+def test_a_next_test_line_says_which_frequencies_are_teaching_estimates(pack):
+    # the first stage of the demo case: the count would separate leukaemia from aplasia by leukocytosis,
+    # whose frequencies are bare numbers in the pack; the line says so, so its cite mark is not read as
+    # the source of "35 %"
+    case = resolve_case("aa-severe-young-woman", pack)
+    nt = rank_case(case, pack, upto=0, next_test=True)["next_test"]
+    rule = pack.kb.rules[nt["contrast"]["rule"]]
+    a, b = nt["contrast"]["a"]["diagnosis"], nt["contrast"]["b"]["diagnosis"]
+    assert all(pack.kb.frequency(rule, dx)[1] == "teaching_estimate" for dx in (a, b))
+    assert "(both teaching estimates; expected gain" in nt["why"]
+
+
+def test_a_published_frequency_is_not_called_a_teaching_estimate():
+    from hemedx.engine.next_test import Contrast, Suggestion, why
+    from hemedx.rules.model import InvestigationSpec
+
+    test = InvestigationSpec(id="dat", label="DAT", orders={"tests": ["dat"]}, reveals=["dat_positive"])
+    labels, dx = {"dat_positive": "DAT positive"}, {"aiha": "AIHA", "hs": "HS"}
+
+    def line(estimated: tuple[bool, bool]) -> str:
+        c = Contrast("dat_positive", "ev.dat", "aiha", "hs", 0.95, 0.02, (), estimated)
+        return why(Suggestion(test, 0.9, ("dat_positive",), c), labels, dx)
+
+    assert "teaching estimate" not in line((False, False))
+    assert "(the second a teaching estimate; expected gain 0.90 bits)" in line((False, True))
+    assert "(the first a teaching estimate;" in line((True, False))
