@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hemedx.cases.censored import Censored, normalise_comparator, parse_censored
+from hemedx.cases.derive import DERIVATIONS
 from hemedx.cases.model import (
     CASE_ID_PATTERN,
     Case,
@@ -18,8 +19,8 @@ from hemedx.cases.model import (
     pregnancy_problem,
 )
 from hemedx.errors import InputError
-from hemedx.rules.model import Pack
-from hemedx.rules.units import probable_unit, to_canonical
+from hemedx.rules.model import Lab, Pack
+from hemedx.rules.units import conversion_factor, probable_unit, to_canonical
 from hemedx.rules.vocab import aliases, diagnosis_aliases
 from hemedx.safeyaml import Document, load_file
 from hemedx.schema_errors import to_input_error
@@ -125,7 +126,7 @@ def _normalise(parsed: CaseFile, doc: Document, pack: Pack) -> Case:
             try:
                 value = to_canonical(lab, raw_value, unit)
             except ValueError as exc:
-                raise doc.error((*path, "unit"), str(exc)) from None
+                raise doc.error((*path, "unit"), str(exc), hint=_sibling_for_unit(key, unit, labs)) from None
             _check_plausible(doc, path, lab, raw_value, value, unit)
             if comparator is not None:
                 censored[key] = Censored(comparator, value)  # type: ignore[arg-type]
@@ -227,6 +228,19 @@ def _check_number(doc: Document, path: tuple[Any, ...], data: Any) -> None:
             f"expected a number, got {node!r}",
             'write the value without quotes, e.g. 6.8 (a value known only as a bound: "<10" or ">=1000")',
         )
+
+
+def _sibling_for_unit(key: str, unit: str | None, labs: dict[str, Lab]) -> str | None:
+    """Where a value in this unit belongs: a reticulocyte percentage, with rbc, derives the absolute count."""
+    for derivation in DERIVATIONS:
+        if derivation.lab != key or unit is None:
+            continue
+        for need in derivation.needs:
+            if need in labs and conversion_factor(labs[need], unit) is not None:
+                others = " and ".join(f"'{n}'" for n in derivation.needs if n != need)
+                derived = labs[key].label.lower()
+                return f"give it as '{need}' with {others}: hemedx derives {derived} from them"
+    return None
 
 
 def _check_plausible(

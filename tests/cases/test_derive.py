@@ -110,3 +110,19 @@ def test_what_if_rederives_from_the_changed_input(tmp_path):
     snap = load_case(path, PACK).snapshot()
     changed = snap.with_changes(labs={"neutrophils_percent": 80.0})
     assert changed.labs["anc"] == pytest.approx(1.6)
+
+
+@pytest.mark.parametrize(
+    ("lab", "entry", "where"),
+    [
+        ("reticulocytes", {"value": 0.4, "unit": "%"}, "give it as 'reticulocytes_percent' with 'rbc'"),
+        ("anc", {"value": 20, "unit": "%"}, "give it as 'neutrophils_percent' with 'wbc'"),
+    ],
+)
+def test_a_percentage_under_an_absolute_count_names_the_lab_it_belongs_to(tmp_path, lab, entry, where):
+    # case reports give reticulocytes and the differential as percentages; the error says where they go
+    path = write_case(tmp_path, [{"labs": {lab: entry}}])
+    result = CliRunner().invoke(cli, ["rank", str(path)])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert f"stages[0].labs.{lab}.unit: unknown unit '%'" in line and where in line
