@@ -110,7 +110,12 @@ def header(out: Console, report: dict[str, Any], show_id: bool = True) -> None:
     Teaching views pass ``show_id=False``: a library id names the answer (``aml-hypocellular-older-man``).
     """
     if show_id:
-        out.print(Text.assemble((report["title"], "bold"), " ", (f"  (case {report['case']})", "dim")))
+        case = f"(case {report['case']})"
+        if len(report["title"]) + 3 + len(case) <= out.width:
+            out.print(Text.assemble((report["title"], "bold"), "   ", (case, "dim")))
+        else:  # never split "(case" from its id across lines
+            out.print(Text(report["title"], style="bold"))
+            out.print(Text(case, style="dim"), overflow="fold")
     else:
         out.print(Text(report["title"], style="bold"))
     out.print(Text(report["disclaimer"], style="italic dim"))

@@ -68,3 +68,14 @@ def test_the_checker_notices_a_changed_output(tmp_path):
     assert not matches(["hemedx, version 0.0.1 (changed)"], actual)
     assert matches(["..."], actual) and matches([*actual, "..."], actual)
     assert not matches(["something", "..."], actual)
+
+
+def test_refreshing_an_example_keeps_every_elision_where_it_was():
+    from support.docs_examples import refreshed
+
+    expected = ["title", "...", "1. Leader", "   For:", "...", "end"]
+    actual = ["new title", "a", "b", "1. Leader", "   For:", "   + x", "c", "end"]
+    assert refreshed(expected, actual) == ["new title", "...", "1. Leader", "   For:", "...", "end"]
+    # a middle part no longer in the output ends the example at its elision
+    assert refreshed(expected, ["t", "x", "y", "z"]) == ["t", "...", "z"]
+    assert matches(refreshed(expected, actual), actual)

@@ -168,14 +168,31 @@ def matches(expected: list[str], actual: list[str]) -> bool:
 
 
 def refreshed(expected: list[str], actual: list[str]) -> list[str]:
-    """The page's new output: ``actual``, keeping an elision at the same place (same head and tail size)."""
+    """The page's new output: ``actual``, keeping each elision where it was.
+
+    The part before the first ``...`` keeps its size, and so does the part after the last; a part between
+    two elisions is found again in ``actual`` by its first line (else the example ends there).
+    """
     if ELLIPSIS not in expected:
         return actual
-    cut = expected.index(ELLIPSIS)
-    tail = len(expected) - cut - 1
-    if len(actual) <= cut + tail:
+    parts: list[list[str]] = [[]]
+    for line in expected:
+        if line == ELLIPSIS:
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    head, *middle, tail = parts
+    if len(actual) <= len(head) + len(tail):
         return actual
-    return [*actual[:cut], ELLIPSIS, *(actual[len(actual) - tail :] if tail else [])]
+    out, at = [*actual[: len(head)]], len(head)
+    end = len(actual) - len(tail)
+    for part in middle:
+        found = next((i for i in range(at, end) if part and actual[i] == part[0]), None)
+        if found is None:
+            break
+        out += [ELLIPSIS, *actual[found : min(found + len(part), end)]]
+        at = found + len(part)
+    return [*out, ELLIPSIS, *(actual[end:] if tail else [])]
 
 
 def rewrite(block: Block, outputs: list[tuple[list[str], int]]) -> None:
