@@ -1,8 +1,9 @@
 """``hemedx rules diff OLD NEW``: what a pack change does to the case library (the review view).
 
 Like a corpus diff for a linter change: every case is ranked under both packs, and only the cases whose
-top-three ranking, probabilities (beyond a threshold), subtypes or support changed are shown, together
-with the rules added, removed or modified between the packs and the rules that started or stopped firing.
+top-three ranking, probabilities (beyond a threshold), subtypes, criteria met or support changed are
+shown, together with the rules added, removed or modified between the packs and the rules that started or
+stopped firing.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def _case_change(
         change["supported"] = {"old": old["supported"], "new": new["supported"]}
     probabilities = []
     subtypes = []
+    criteria: list[dict[str, Any]] = []
     for dx in after:
         p_old = before[dx]["probability"] if dx in before else 0.0
         p_new = after[dx]["probability"]
@@ -116,10 +118,15 @@ def _case_change(
         s_old = before[dx]["subtype"] if dx in before else None
         if s_old != after[dx]["subtype"]:
             subtypes.append({"diagnosis": dx, "old": s_old, "new": after[dx]["subtype"]})
+        c_old = before[dx]["criteria_met"] if dx in before else False
+        if c_old != after[dx]["criteria_met"]:  # "criteria met" is what a learner reads as a diagnosis made
+            criteria.append({"diagnosis": dx, "old": c_old, "new": after[dx]["criteria_met"]})
     if probabilities:
         change["probabilities"] = sorted(probabilities, key=lambda p: -abs(p["new"] - p["old"]))
     if subtypes:
         change["subtypes"] = subtypes
+    if criteria:
+        change["criteria"] = criteria
     if len(change) == 1:
         return None
     fired_old, fired_new = set(old["fired_rules"]), set(new["fired_rules"])

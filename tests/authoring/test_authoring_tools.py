@@ -175,6 +175,23 @@ def test_diff_shows_changed_cases_and_rules(tmp_path: Path) -> None:
     assert "probabilities" not in json.loads(big.stdout)["cases"][0]
 
 
+def test_diff_reports_criteria_that_are_no_longer_met(tmp_path: Path) -> None:
+    # "criteria met" reads as a diagnosis made: a rule change that takes it away is a change to review
+    cases = _mini_cases(tmp_path)
+    new = tmp_path / "new"
+    shutil.copytree(MINI_PACK, new)
+    crit = new / "rules" / "criteria.yaml"
+    text = crit.read_text()
+    severe = "then: {diagnosis: aplastic_anemia, criteria: true, subtype: severe}"
+    assert severe in text
+    crit.write_text(text.replace(severe, "then: {diagnosis: aplastic_anemia, subtype: severe}"))
+    result = diff_packs(load_pack(MINI_PACK), load_pack(new), cases_folder=cases)
+    (change,) = result["cases"]
+    assert change["criteria"] == [{"diagnosis": "aplastic_anemia", "old": True, "new": False}]
+    shown = invoke("diff", str(MINI_PACK), str(new), "--cases", str(cases)).stdout
+    assert "aplastic_anemia criteria: met → not met" in shown
+
+
 def test_diff_reports_a_reference_band_change_that_moves_no_probability(tmp_path: Path) -> None:
     # a changed reference-band locator alters what a learner reads beside a limit, not the ranking: the
     # review still has to show it, as a lab change and as a case explained differently

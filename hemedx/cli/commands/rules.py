@@ -265,6 +265,9 @@ def _render_diff(result: dict, out: Console) -> None:
             out.print(f"   {p['diagnosis']}: {pct(p['old'])} → {pct(p['new'])} ({delta:+.1f} pp)")
         for s in change.get("subtypes", []):
             out.print(f"   {s['diagnosis']} subtype: {s['old'] or 'none'} → {s['new'] or 'none'}")
+        for c in change.get("criteria", []):
+            met = {True: "met", False: "not met"}
+            out.print(f"   {c['diagnosis']} criteria: {met[c['old']]} → {met[c['new']]}")
         if change["rules_now_firing"]:
             out.print(Text(f"   now firing: {', '.join(change['rules_now_firing'])}", style="dim"))
         if change["rules_no_longer_firing"]:
