@@ -41,6 +41,8 @@ def case_scaffold(case_id: str, pack: Pack) -> str:
         "title: 'TODO: the one line a learner sees first'",
         "synthetic: true  # false only for a case from a real record, with provenance: 'where it came from'",
         "patient: {age: 40, sex: female}  # age in years; sex female or male (it picks reference intervals)",
+        "#   pregnant? add pregnant: true, trimester: 2 (1 | 2 | 3; or gestation_weeks: 20): it moves the",
+        "#   haemoglobin limit below which anaemia is called (the pack's reference bands say where)",
         "presentation: >",
         "  TODO: what the learner is told at the start.",
         "stages:  # revealed in order in a walkthrough; rank and explain use all of them",

@@ -7,7 +7,8 @@ teacher's overlay extends them. Two namespaces: the vocabulary (findings, labs a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,9 +70,38 @@ def diagnosis_aliases(pack: Pack) -> dict[str, str]:
     return aliases(pack, ("diagnosis",))
 
 
-def short_label(dx: Diagnosis, width: int = 6) -> str:
-    """The diagnosis's ``short`` label, or the first letters of its id in capitals (tables)."""
-    return dx.short or dx.id[:width].upper()
+def table_labels(diagnoses: Iterable[Diagnosis], reserved: Iterable[str] = ()) -> dict[str, str]:
+    """Diagnosis id -> an abbreviation for table headers, unique among them and ``reserved`` (case-blind).
+
+    The pack's ``short`` where it has one (a teacher chose it); otherwise one derived from the label, so
+    a header is short enough never to be cut and a legend can give the whole name beside it.
+    """
+    listed = list(diagnoses)
+    taken = {r.upper() for r in reserved} | {d.short.upper() for d in listed if d.short}
+    out: dict[str, str] = {}
+    for dx in listed:
+        if dx.short:
+            out[dx.id] = dx.short
+            continue
+        base = _initials(dx.label) or dx.id.upper()
+        label, n = base, 1
+        while label.upper() in taken:
+            n += 1
+            label = f"{base}{n}"
+        taken.add(label.upper())
+        out[dx.id] = label
+    return out
+
+
+def _initials(label: str) -> str:
+    """``Iron-deficiency anaemia`` -> ``IDA``; a one-word label gives its first three letters (``THA``).
+
+    What is in brackets is left out: it qualifies the name (``Megaloblastic anaemia (B12 or folate)``).
+    """
+    words = re.findall(r"[^\W_]+", label.split("(")[0])
+    if len(words) == 1:
+        return words[0][:3].upper()
+    return "".join(w[0] for w in words).upper()
 
 
 def collisions(pack: Pack) -> list[tuple[Entry, str, Entry]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -50,6 +51,21 @@ def test_new_writes_a_scaffold_that_checks_clean_and_lists_the_vocabulary(runner
         assert vocabulary_id in text
     assert all(len(line) <= 110 for line in text.splitlines())
     assert load_case(path, PACK).id == "my-case"
+    assert runner.invoke(cli, ["cases", "check", str(path)]).exit_code == 0
+
+
+@pytest.mark.parametrize("stated", ["trimester: 2", "gestation_weeks: 20"])
+def test_the_scaffold_says_how_to_state_a_pregnancy_and_that_form_checks_clean(runner, tmp_path, stated):
+    path = tmp_path / "pregnant.yaml"
+    assert runner.invoke(cli, ["cases", "new", "pregnant", "--out", str(path)]).exit_code == 0
+    text = path.read_text()
+    hint = re.search(r"#\s+pregnant\? add (pregnant: true), trimester: 2 .*gestation_weeks: 20", text)
+    assert hint is not None and "haemoglobin limit" in text
+    text = text.replace(
+        "patient: {age: 40, sex: female}", f"patient: {{age: 40, sex: female, {hint[1]}, {stated}}}"
+    )
+    path.write_text(text)
+    assert load_case(path, PACK).snapshot().pregnancy == "trimester_2"  # the limit for the second trimester
     assert runner.invoke(cli, ["cases", "check", str(path)]).exit_code == 0
 
 

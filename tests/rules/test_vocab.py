@@ -14,7 +14,7 @@ from hemedx.cli import cli
 from hemedx.engine.quiz import match_diagnosis
 from hemedx.errors import InputError
 from hemedx.rules.loader import default_pack_path
-from hemedx.rules.vocab import collisions, diagnosis_aliases, short_label
+from hemedx.rules.vocab import collisions, diagnosis_aliases, table_labels
 from hemedx.suggest import did_you_mean
 
 from support.helpers import ROOT
@@ -161,12 +161,32 @@ def test_an_overlay_diagnosis_gets_its_abbreviation_in_quiz_and_evaluate(tmp_pat
     pack = load_pack(folder)
     assert match_diagnosis("werlhof", pack).diagnosis == "itp"
     assert diagnosis_aliases(pack)["imtp"] == "itp"
-    assert short_label(next(d for d in pack.diagnoses if d.id == "itp")) == "IMTP"
+    assert table_labels(pack.diagnoses)["itp"] == "IMTP"
 
 
-def test_evaluate_confusion_headers_are_the_packs_short_labels():
-    assert [short_label(d) for d in PACK.diagnoses][:4] == ["AA", "AL", "AIHA", "MDS"]
-    assert short_label(next(d for d in PACK.diagnoses if d.is_outside)) == "OUTSID"
+def test_evaluate_confusion_headers_are_the_packs_short_labels_or_the_labels_initials():
+    labels = table_labels(PACK.diagnoses, reserved=["NONE"])
+    assert list(labels.values())[:4] == ["AA", "AL", "AIHA", "MDS"]
+    assert labels["iron_deficiency_anemia"] == "IDA"  # no short in the pack: its label's initials
+    assert labels["outside"] == "SOTD"
+    assert len({v.upper() for v in labels.values()} | {"NONE"}) == len(labels) + 1
+
+
+def test_derived_table_labels_are_unique_against_the_packs_and_each_other():
+    base = next(d for d in PACK.diagnoses if d.id == "itp")
+    twins = [
+        base.model_copy(update={"id": "a", "label": "Immune thrombocytopenia", "short": None}),
+        base.model_copy(update={"id": "b", "label": "Idiopathic thrombocytopenia", "short": None}),
+        base.model_copy(update={"id": "c", "label": "Thalassaemia (beta)", "short": None}),
+        base.model_copy(update={"id": "d", "label": "No new options", "short": None}),
+    ]
+    assert table_labels([base, *twins], reserved=["NONE", "NNO"]) == {
+        "itp": "ITP",
+        "a": "IT",
+        "b": "IT2",
+        "c": "THA",  # one word (brackets left out): its first letters
+        "d": "NNO2",
+    }
 
 
 # --- the pack's synonyms are checked -----------------------------------------------------------------------

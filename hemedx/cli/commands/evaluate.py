@@ -18,14 +18,15 @@ from hemedx.cases.generator import load_distributions, plan
 from hemedx.cases.library import load_library, resolve_cases
 from hemedx.cases.model import Case
 from hemedx.cli import cli
+from hemedx.cli.confusion import NONE_LABEL, render_confusion
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import distributions_option, fail_under_option, json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json
 from hemedx.cli.status import ExitStatus
-from hemedx.engine.evaluate import NORMAL, GeneratedItem, Item, evaluate_cases, scored, summarise
+from hemedx.engine.evaluate import NONE, NORMAL, GeneratedItem, Item, evaluate_cases, scored, summarise
 from hemedx.engine.report import pack_line
 from hemedx.errors import InputError
-from hemedx.rules.vocab import short_label
+from hemedx.rules.vocab import table_labels
 
 
 @cli.command()
@@ -106,7 +107,7 @@ def evaluate(
         render_summary(
             summary,
             pack_labels=pack.kb.diagnosis_labels,
-            shorts={d.id: short_label(d) for d in pack.diagnoses},
+            shorts=table_labels(pack.diagnoses, reserved=[NONE_LABEL]),
             out=console(env),
             show_misses=show_misses,
             subtype_label=pack.kb.subtype_label,
@@ -176,13 +177,14 @@ def render_summary(
     )
     out.print()
     table = _table("Per diagnosis (expected)")
-    for col, justify in (("Diagnosis", "left"), ("Cases", "right"), ("Top-1", "right"), ("Top-3", "right")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table.add_column("Diagnosis", overflow="fold")  # wraps at spaces, a word too long folds: never cut
+    for col in ("Cases", "Top-1", "Top-3"):
+        table.add_column(col, justify="right", no_wrap=True)
     for row in s["per_diagnosis"]:
         table.add_row(dx(row["diagnosis"]), str(row["cases"]), _pct(row["top1"]), _pct(row["top3"]))
     out.print(table)
     out.print()
-    _confusion(s["confusion"]["matrix"], shorts or {}, out)
+    render_confusion(s["confusion"]["matrix"], shorts or {}, dx, out, normal=NORMAL, none=NONE)
     out.print()
     cal = _table("Calibration by decile (every diagnosis of every answered case)")
     for col in ("Predicted", "Pairs", "Mean predicted", "Observed"):
@@ -225,17 +227,3 @@ def render_summary(
                 f"  {m['case']}: {dx(m['diagnosis'])} {sub(m['diagnosis'], m['expected_subtype'])}"
                 f" -> {sub(m['diagnosis'], m['predicted_subtype']) or 'none'}"
             )
-
-
-def _confusion(matrix: dict[str, dict[str, int]], shorts: dict[str, str], out: Console) -> None:
-    """Rows and columns are the diagnoses' short labels from the pack (NORMAL and NONE are not diagnoses)."""
-    cols = list(next(iter(matrix.values())).keys()) if matrix else []
-    table = _table("Confusion matrix (rows: expected; columns: top-1, NONE = nothing fits)")
-    table.add_column("")
-    for c in cols:
-        table.add_column(shorts.get(c, c[:6].upper()), justify="right")
-    for row, counts in matrix.items():
-        if not any(counts.values()):
-            continue
-        table.add_row(shorts.get(row, row[:6].upper()), *[str(counts[c]) if counts[c] else "·" for c in cols])
-    out.print(table)
