@@ -167,8 +167,10 @@ def test_an_overlay_diagnosis_gets_its_abbreviation_in_quiz_and_evaluate(tmp_pat
 def test_evaluate_confusion_headers_are_the_packs_short_labels_or_the_labels_initials():
     labels = table_labels(PACK.diagnoses, reserved=["NONE"])
     assert list(labels.values())[:4] == ["AA", "AL", "AIHA", "MDS"]
-    assert labels["iron_deficiency_anemia"] == "IDA"  # no short in the pack: its label's initials
-    assert labels["outside"] == "SOTD"
+    assert labels["iron_deficiency_anemia"] == "IDA" and labels["outside"] == "OUT"
+    # a diagnosis without a short in the pack is headed by its label's initials
+    bare = [d.model_copy(update={"short": None}) if d.id == "outside" else d for d in PACK.diagnoses]
+    assert table_labels(bare, reserved=["NONE"])["outside"] == "SOTD"
     assert len({v.upper() for v in labels.values()} | {"NONE"}) == len(labels) + 1
 
 
