@@ -141,13 +141,16 @@ def explain(
 @rules_option
 @click.option("--case", "case", default=DEMO_CASE, show_default=True, help="The case to demonstrate.")
 @click.option(
-    "--no-pause", is_flag=True, help="Run straight through (on a terminal it waits between stages)."
+    "--no-pause",
+    is_flag=True,
+    help="Print every stage in full straight through (on a terminal it shows one stage per screen).",
 )
 @pass_env
 def demo(env: Environment, rules_dir: Path | None, case: str, no_pause: bool) -> None:
     """Walk through a case stage by stage, as a teacher would project it (a key moves on).
 
-    It pauses only when both stdin and stdout are a terminal: piped (CI, tests) it never waits.
+    On a terminal (stdin and stdout both) each stage is one screen: a key moves on, d shows the stage
+    in full, q stops without the answer. Piped (CI, tests) it prints everything and never waits.
     """
     from hemedx.cli.commands.teach import run_screens, run_walkthrough
     from hemedx.cli.render import console, render_explain
