@@ -16,6 +16,8 @@ import click
 
 PIPE_WIDTH = 80  # the width of piped output when COLUMNS does not say (what `fmt` and `less` assume)
 MIN_WIDTH, MAX_WIDTH = 40, 1000
+DEFAULT_ROWS = 24  # the height assumed when neither LINES nor the terminal says (a VT100's)
+MIN_ROWS, MAX_ROWS = 5, 1000
 DEBUG_VARIABLE = "HEMEDX_DEBUG"
 
 
@@ -30,6 +32,7 @@ class Environment:
     stdout_isatty: bool = False
     stderr_isatty: bool = False
     columns: int | None = None  # COLUMNS when it is a sensible number (MIN_WIDTH..MAX_WIDTH)
+    rows: int | None = None  # LINES, or the terminal's height, when sensible (MIN_ROWS..MAX_ROWS)
     colour: bool = True  # False when NO_COLOR is set, to any value
     debug: bool = False  # HEMEDX_DEBUG=1: an internal error also prints its traceback
 
@@ -44,6 +47,7 @@ class Environment:
             stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
             columns=_columns(os.environ.get("COLUMNS", "")),
+            rows=_rows(os.environ.get("LINES", ""), sys.stdout),
             colour=not os.environ.get("NO_COLOR"),
             debug=os.environ.get(DEBUG_VARIABLE) == "1",
         )
@@ -66,6 +70,10 @@ class Environment:
             return self.columns
         return None if self.isatty(stderr) else PIPE_WIDTH
 
+    def height(self) -> int:
+        """The screen's height in lines: what a one-screen view (the demo's stage card) must fit."""
+        return self.rows if self.rows is not None else DEFAULT_ROWS
+
     @property
     def interactive(self) -> bool:
         """A person at a terminal on both ends: only then may a command wait for a key."""
@@ -78,11 +86,31 @@ class Environment:
 
 def _columns(text: str) -> int | None:
     """COLUMNS as a width, when it is a whole number in the range a terminal can have."""
+    return _number(text, MIN_WIDTH, MAX_WIDTH)
+
+
+def _rows(text: str, stream: TextIO | None) -> int | None:
+    """LINES when it is a sensible height; otherwise the height of the terminal ``stream`` is on.
+
+    A pty nobody sized reports 0 rows: that, like a pipe, is ``None`` (the default height then).
+    """
+    n = _number(text, MIN_ROWS, MAX_ROWS)
+    if n is not None or not _isatty(stream):
+        return n
+    try:
+        lines = os.get_terminal_size(stream.fileno()).lines  # type: ignore[union-attr]
+    except (OSError, ValueError):
+        return None
+    return lines if MIN_ROWS <= lines <= MAX_ROWS else None
+
+
+def _number(text: str, low: int, high: int) -> int | None:
+    """A whole number from an environment variable, when it lies in ``low..high``."""
     try:
         n = int(text) if text.strip().isdigit() else None
     except ValueError:  # "²" is a digit to str.isdigit, not to int
         return None
-    return n if n is not None and MIN_WIDTH <= n <= MAX_WIDTH else None
+    return n if n is not None and low <= n <= high else None
 
 
 def _isatty(stream: TextIO | None) -> bool:

@@ -126,21 +126,21 @@ def alerts_block(out: Console, alerts: list[dict[str, Any]]) -> set[int]:
     """Alerts before anything else: what to think of, why, and the test that settles it."""
     numbers: set[int] = set()
     for a in alerts:
-        emergency = a["urgency"] == "emergency"
-        tag = "EMERGENCY" if emergency else "Consider"
-        where = " (outside this differential)" if a["outside"] else ""
-        out.print(
-            Text(
-                f"{tag}: {a['label']}{where} {cite_marks(a['cites'])}",
-                style="bold red" if emergency else "bold yellow",
-            )
-        )
+        out.print(alert_title(a, cite_marks(a["cites"])))
         out.print(f"   because: {'; '.join(a['because'])}")
         out.print(f"   next test: {a['next_test']}")
         numbers |= _cited_numbers(a["cites"])
     if alerts:
         out.print()
     return numbers
+
+
+def alert_title(alert: dict[str, Any], marks: str) -> Text:
+    """``EMERGENCY: TTP [15]`` (red) or ``Consider: …`` (yellow): an alert's first line."""
+    emergency = alert["urgency"] == "emergency"
+    tag = "EMERGENCY" if emergency else "Consider"
+    where = " (outside this differential)" if alert["outside"] else ""
+    return Text(f"{tag}: {alert['label']}{where} {marks}", style="bold red" if emergency else "bold yellow")
 
 
 LEGEND = (
@@ -459,20 +459,23 @@ def render_stage(out: Console, stage: dict[str, Any], limit: int = 5, show_ranki
 
 def render_stage_ranking(out: Console, stage: dict[str, Any], limit: int = 5) -> set[int]:
     """The differential of a stage with arrows and deltas since the previous stage, and the next test."""
+    numbers = alerts_block(out, stage["alerts"])
+    verdict(out, stage["summary"], stage["supported"])
+    out.print(stage_table(out, stage, limit))
+    return numbers | next_test_lines(out, stage["next_test"])
+
+
+def stage_table(out: Console, stage: dict[str, Any], limit: int = 5) -> Table:
+    """A stage's differential (its first ``limit`` rows) with the change since the stage before."""
     previous = None
     if stage["index"] > 0:
         previous = {s["diagnosis"]: s["previous"] for s in stage["shift"] if s["previous"] is not None}
-    numbers = alerts_block(out, stage["alerts"])
-    verdict(out, stage["summary"], stage["supported"])
-    out.print(
-        differential_table(
-            {"differential": stage["differential"], "supported": stage["supported"]},
-            limit=limit,
-            previous=previous,
-            width=out.width,
-        )
+    return differential_table(
+        {"differential": stage["differential"], "supported": stage["supported"]},
+        limit=limit,
+        previous=previous,
+        width=out.width,
     )
-    return numbers | next_test_lines(out, stage["next_test"])
 
 
 def render_why_not(report: dict[str, Any], out: Console) -> None:

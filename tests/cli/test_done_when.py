@@ -1,6 +1,7 @@
 """Issue 16's "Done when", each literally as a user meets it: real pipes, make, fed input.
 
-The pty items (demo waits between stages, NO_COLOR on a terminal) are in tests/cli/test_cli_layout.py.
+The pty items are elsewhere: the demo, one stage per screen, in tests/cli/test_demo_screens.py; NO_COLOR on
+a terminal in tests/cli/test_cli_layout.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import sys
 from dataclasses import replace
 
 import pytest
@@ -17,7 +19,7 @@ from rich.cells import cell_len
 
 from hemedx.cases.library import resolve_case
 from hemedx.cli import cli
-from hemedx.cli.environment import PIPE_WIDTH, Environment
+from hemedx.cli.environment import DEFAULT_ROWS, PIPE_WIDTH, Environment
 from hemedx.cli.render import console, render_explain, render_rank
 from hemedx.engine import rank_case
 from hemedx.rules import load_pack
@@ -175,3 +177,36 @@ def test_the_demo_waits_only_when_the_environment_is_interactive():
 def test_a_columns_that_is_a_digit_but_no_number_is_ignored(monkeypatch):
     monkeypatch.setenv("COLUMNS", "²")  # str.isdigit says yes, int says no: read at the entry, never fatal
     assert Environment.from_process().columns is None
+
+
+def test_rows_come_from_lines_or_the_default(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # no terminal to ask, even under pytest -s
+    monkeypatch.setenv("LINES", "30")
+    assert Environment.from_process().rows == 30 and Environment.from_process().height() == 30
+    for bad in ("abc", "2", "0", ""):
+        monkeypatch.setenv("LINES", bad)
+        env = Environment.from_process()
+        assert env.rows is None and env.height() == DEFAULT_ROWS == 24
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_without_lines_the_rows_are_the_terminal_s(monkeypatch):
+    import fcntl
+    import struct
+    import termios
+
+    primary, secondary = os.openpty()
+    try:
+        fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 90, 0, 0))
+        with os.fdopen(os.dup(secondary), "w") as tty_out:
+            monkeypatch.setattr(sys, "stdout", tty_out)
+            monkeypatch.delenv("LINES", raising=False)
+            assert Environment.from_process().rows == 33
+            monkeypatch.setenv("LINES", "28")  # LINES says first, as COLUMNS does for the width
+            assert Environment.from_process().rows == 28
+            fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+            monkeypatch.delenv("LINES")
+            assert Environment.from_process().rows is None  # a pty nobody sized: the default
+    finally:
+        os.close(primary)
+        os.close(secondary)

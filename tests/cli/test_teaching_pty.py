@@ -4,65 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import sys
-import time
 
 import pytest
 
 from hemedx.cases.library import case_code
 
 from support.helpers import ROOT
+from support.terminal import Terminal
 
 CASE = "aa-severe-young-woman"
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
-
-
-class Terminal:
-    """``hemedx ARGS`` on a pty of its own (its controlling terminal, so ^C and ^D mean what they do)."""
-
-    def __init__(self, *args: str, env: dict[str, str]) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: run hemedx from this checkout
-            os.execve(sys.executable, [sys.executable, "-m", "hemedx", *args], env)
-        self.seen = b""
-        self.pos = 0  # end of the last text waited for: later output may already sit in the same chunk
-
-    def wait_for(self, text: str, timeout: float = 120) -> None:
-        """Read until ``text`` appears after everything waited for before."""
-        start = time.monotonic()
-        while (found := self.seen.find(text.encode(), self.pos)) < 0:
-            assert time.monotonic() - start < timeout, self.seen.decode(errors="replace")[-2000:]
-            ready, _, _ = select.select([self.fd], [], [], 1)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 65536)
-                except OSError:
-                    chunk = b""
-                assert chunk, self.seen.decode(errors="replace")[-2000:]
-                self.seen += chunk
-        self.pos = found + len(text.encode())
-
-    def send(self, data: bytes) -> None:
-        os.write(self.fd, data)
-
-    def finish(self, timeout: float = 120) -> tuple[int, str]:
-        """Read to the end; the exit status and everything the terminal showed."""
-        start = time.monotonic()
-        while time.monotonic() - start < timeout:
-            ready, _, _ = select.select([self.fd], [], [], 1)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                self.seen += chunk
-        _, status = os.waitpid(self.pid, 0)
-        os.close(self.fd)
-        return os.waitstatus_to_exitcode(status), self.seen.decode(errors="replace")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from hemedx.cases.library import DEMO_CASE, case_handle, resolve_case
 from hemedx.cases.model import Case
@@ -140,15 +141,18 @@ def explain(
 @rules_option
 @click.option("--case", "case", default=DEMO_CASE, show_default=True, help="The case to demonstrate.")
 @click.option(
-    "--no-pause", is_flag=True, help="Run straight through (on a terminal it waits between stages)."
+    "--no-pause",
+    is_flag=True,
+    help="Print every stage in full straight through (on a terminal it shows one stage per screen).",
 )
 @pass_env
 def demo(env: Environment, rules_dir: Path | None, case: str, no_pause: bool) -> None:
     """Walk through a case stage by stage, as a teacher would project it (a key moves on).
 
-    It pauses only when both stdin and stdout are a terminal: piped (CI, tests) it never waits.
+    On a terminal (stdin and stdout both) each stage is one screen: a key moves on, d shows the stage
+    in full, q stops without the answer. Piped (CI, tests) it prints everything and never waits.
     """
-    from hemedx.cli.commands.teach import key_pause, run_walkthrough
+    from hemedx.cli.commands.teach import run_screens, run_walkthrough
     from hemedx.cli.render import console, render_explain
     from hemedx.engine.report import Citations
     from hemedx.engine.walkthrough import ranked_walkthrough, renumber
@@ -156,18 +160,21 @@ def demo(env: Environment, rules_dir: Path | None, case: str, no_pause: bool) ->
     pack = pack_from(rules_dir)
     c = resolve_case(case, pack)
     out = console(env)
-    waits = not no_pause and env.interactive
-    pause = key_pause(out) if waits else None
     staged = ranked_walkthrough(c, pack)
-    if not run_walkthrough(c, staged, pack, out, answers=None, pause=pause):
+
+    def closing(out: Console) -> None:
+        """Why the engine ranks its leader first, with the walkthrough's reference numbers."""
+        report = rank_case(c, pack)
+        renumber([report], pack, Citations.continuing(pack, staged[-1][1]["references"]))  # [n] as above
+        render_explain(report, out, top=1, with_legend=False, show_id=False)
+
+    if not no_pause and env.interactive:  # one screen per stage, a key moves on
+        from hemedx.cli.screen import Screen, terminal_keys
+
+        with terminal_keys(env.stdin) as key:
+            run_screens(c, staged, pack, Screen(out, env.height(), key), closing)
         return
-    if pause is not None:
-        out.print()
-        try:
-            pause("why the engine ranks its leader first")
-        except EOFError:
-            return
+    if not run_walkthrough(c, staged, pack, out, answers=None):
+        return
     out.print()
-    report = rank_case(c, pack)
-    renumber([report], pack, Citations.continuing(pack, staged[-1][1]["references"]))  # [n] as above
-    render_explain(report, out, top=1, with_legend=False, show_id=False)
+    closing(out)

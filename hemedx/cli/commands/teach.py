@@ -13,6 +13,7 @@ from rich.text import Text
 from hemedx.cases.library import resolve_case
 from hemedx.cases.model import Case
 from hemedx.cli import cli
+from hemedx.cli.card import rendered, short_labels, stage_card
 from hemedx.cli.commands.rank import stage_index
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import (
@@ -34,6 +35,7 @@ from hemedx.cli.render import (
     render_stage,
     render_stage_ranking,
 )
+from hemedx.cli.screen import Quit, Screen
 from hemedx.engine.quiz import match_diagnosis
 from hemedx.engine.ranking import Ranking
 from hemedx.engine.report import disclaimer_for, pack_line, pack_stamp
@@ -115,55 +117,33 @@ def compare_guess(guess: str, ranking: Ranking, pack: Pack) -> str:
     )
 
 
-Pause = Callable[[str], None]
-
-
-def key_pause(out: Console) -> Pause:
-    """Wait for one key on the terminal (Ctrl-D stops, Ctrl-C interrupts): the demo's stage break."""
-
-    def pause(what: str) -> None:
-        out.print(Text(f"[any key] {what}  (Ctrl-C quits) ", style="bold magenta"), end="")
-        out.file.flush()
-        click.getchar()  # EOFError on Ctrl-D, KeyboardInterrupt on Ctrl-C (click translates both)
-        out.print()
-
-    return pause
-
-
 def run_walkthrough(
     case: Case,
     staged: list[tuple[Ranking, dict[str, Any]]],
     pack: Pack,
     out: Console,
     answers: TextIO | None,
-    pause: Pause | None = None,
 ) -> bool:
     """Reveal stage by stage; with ``answers`` the learner may name a leading diagnosis before each ranking.
 
-    ``pause`` (the demo on a terminal) waits between stages. Ctrl-D at a prompt or a pause stops the
-    walkthrough there: the answer is shown only to a learner who asks for it. Returns whether it ran to
-    the end.
+    Ctrl-D at a prompt stops the walkthrough there: the answer is shown only to a learner who asks for
+    it. Returns whether it ran to the end. (The demo on a terminal shows screens instead: run_screens.)
     """
     try:
-        _walk(case, staged, pack, Prompter(out, answers), pause)
-    except (EndOfInput, EOFError):
+        _walk(case, staged, pack, Prompter(out, answers))
+    except EndOfInput:
         out.print()
         out.print(Text("Stopped at the end of input; the answer was not shown.", style="dim"))
         return False
     return True
 
 
-def _walk(
-    case: Case, staged: list[tuple[Ranking, dict[str, Any]]], pack: Pack, ask: Prompter, pause: Pause | None
-) -> None:
+def _walk(case: Case, staged: list[tuple[Ranking, dict[str, Any]]], pack: Pack, ask: Prompter) -> None:
     out = ask.out
     intro(out, case, pack)
     out.print()
     legend(out)
     for ranking, stage in staged:
-        if pause is not None and stage["index"] > 0:
-            out.print()
-            pause(f"stage {stage['index'] + 1} of {stage['of']}: {stage['stage']}")
         ask.ask(f"\n[Enter] reveal stage {stage['index'] + 1}: {stage['stage']} ")
         numbers = render_stage(out, stage, show_ranking=False)
         guess = ask.ask("Your leading diagnosis? (type it, or Enter to see the engine's ranking) ")
@@ -172,11 +152,60 @@ def _walk(
             out.print(Text(compare_guess(guess, ranking, pack), style="magenta"))
         references_for(out, stage["references"], numbers)
     last = staged[-1][1]
-    if pause is not None:
-        out.print()
-        pause("the answer")
     ask.ask("\n[Enter] show the answer ")
     render_answer(out, last)
+
+
+def run_screens(
+    case: Case,
+    staged: list[tuple[Ranking, dict[str, Any]]],
+    pack: Pack,
+    screen: Screen,
+    closing: Callable[[Console], None],
+) -> None:
+    """The demo on a terminal: the case, each stage's card, the answer, then ``closing``, a screen each.
+
+    At a stage's prompt ``d`` shows the full stage (as the piped walkthrough prints it); q or Ctrl-D
+    stops without showing the answer, Ctrl-C too (and the command exits 130).
+    """
+    out, short = screen.out, short_labels(pack)
+    answered = False
+    try:
+        first = staged[0][1]
+        screen.show(
+            rendered(out, lambda o: (intro(o, case, pack), o.print(), legend(o))),
+            _prompt(f"stage 1 of {first['of']}: {first['stage']}", details=False),
+        )
+        for _, stage in staged:
+            last = stage["index"] + 1 == stage["of"]
+            after = "the answer" if last else f"stage {stage['index'] + 2} of {stage['of']}"
+            prompt = _prompt(after, details=True)
+            key = screen.show(stage_card(out, stage, screen.rows, short), prompt)
+            while key in ("d", "D"):
+                key = screen.show(rendered(out, lambda o, s=stage: full_stage(o, s)), prompt)
+        answered = True
+        screen.show(
+            rendered(out, lambda o: render_answer(o, staged[-1][1])),
+            _prompt("why the engine ranks its leader first", details=False),
+        )
+        screen.show(rendered(out, closing), None)
+    except Quit:
+        out.print(Text("Stopped." if answered else "Stopped; the answer was not shown.", style="dim"))
+    except KeyboardInterrupt:
+        out.print()
+        out.print(Text("Interrupted." if answered else "Interrupted; the answer was not shown.", style="dim"))
+        raise
+
+
+def _prompt(after: str, details: bool) -> str:
+    return f"[any key] {after}{' · [d] the full stage' if details else ''} · [q] quit"
+
+
+def full_stage(out: Console, stage: dict[str, Any]) -> None:
+    """A stage in full, as the walkthrough and the piped demo print it (``d`` on the demo's card)."""
+    numbers = render_stage(out, stage, show_ranking=False)
+    numbers |= render_stage_ranking(out, stage)
+    references_for(out, stage["references"], numbers)
 
 
 def render_answer(out: Console, last: dict[str, Any]) -> None:
