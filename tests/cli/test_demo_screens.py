@@ -7,6 +7,7 @@ waits". Everything the demo shows between two key presses must fit the terminal.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pytest
@@ -101,7 +102,7 @@ def test_d_shows_the_full_stage_then_the_same_prompt(env):
     term = demo(env)
     to_stage_card(term, 2)
     card = since_last_key(term)
-    assert "Anaemia [29][35]" in card and "Anaemia present ←" not in card  # the card: no reasons
+    assert re.search(r"Anaemia (\[\d+\])+", card) and "Anaemia present ←" not in card  # no reasons
     term.send(b"d")
     pressed = len(term.presses)
     term.wait_for("Anaemia present ← patient: pregnancy none")  # the full stage's derived-finding line

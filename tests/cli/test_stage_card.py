@@ -93,7 +93,7 @@ def test_a_small_screen_gets_the_tighter_card(stages, pack):
     large = stage_card(console(terminal(120, 40)), stage, 40, short)
     assert "Results: Hb 6.8 g/dL, WBC 1.90 10^9/L" in small and "Haemoglobin: 6.8" not in small
     assert "\n4  " not in small and "\n5  Disseminated intravascular coagulation" in large
-    assert "Derived, present:\n  Anaemia [29][35]\n" in large  # one line each when there is room
+    assert re.search(r"Derived, present:\n  Anaemia (\[\d+\])+\n", large)  # one line each when there is room
     assert len(FITS) > 1 and FITS[0].top == 5
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from hemedx.cases.library import DEMO_CASE, case_handle, resolve_case
 from hemedx.cases.model import Case
@@ -19,6 +19,9 @@ from hemedx.errors import InputError
 from hemedx.rules.model import Pack
 from hemedx.rules.vocab import diagnosis_aliases
 from hemedx.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @cli.command()
