@@ -23,6 +23,7 @@ from hemedx.engine.compiler import CompiledPack, Variant, compile_rule, shared_p
 from hemedx.engine.durable_backend import hash_collision
 from hemedx.errors import InputError, PathPart
 from hemedx.rules.conditions import leaves_about, named, resolve, satisfiable, subject, thresholds, walk
+from hemedx.rules.kb import long_lived
 from hemedx.rules.model import (
     EvidenceRule,
     Frequency,
@@ -83,15 +84,18 @@ def check_pack(
     folder: Path | str | None = None, ignore: set[str] | frozenset[str] = frozenset()
 ) -> CheckResult:
     """Check a pack folder (the default pack when None). Raises InputError only for unreadable files."""
-    raw = read_pack(folder)
-    issues = [_issue(found) for found in raw.issues]
-    pack = raw.pack
-    if pack is not None:
-        ctx = Context(raw, pack, clean=not issues)
-        for lint in (*SEMANTIC_LINTS, *CONTENT_LINTS):
-            issues += list(lint(ctx))
-        if not raw.issues:  # checked against a pack that loads, so an unknown id is really unknown
-            issues += _distributions_issues(folder, pack)
+    # The read and the lints make tens of thousands of objects (YAML nodes, entries, an engine) that live
+    # until the check is done: the cyclic collector would only scan them over and over.
+    with long_lived():
+        raw = read_pack(folder)
+        issues = [_issue(found) for found in raw.issues]
+        pack = raw.pack
+        if pack is not None:
+            ctx = Context(raw, pack, clean=not issues)
+            for lint in (*SEMANTIC_LINTS, *CONTENT_LINTS):
+                issues += list(lint(ctx))
+            if not raw.issues:  # checked against a pack that loads, so an unknown id is really unknown
+                issues += _distributions_issues(folder, pack)
     unknown = sorted(set(ignore) - set(LINTS))
     if unknown:
         raise InputError(
