@@ -192,7 +192,7 @@ class DurableMatcher:
             batch = [{"id": "case", "kind": "case", "sid": sid}]
             batch += [dict(f, sid=sid) for f in facts if (f["kind"], f.get("name", "patient")) in matchable]
             try:
-                batch_json = json.dumps(batch, ensure_ascii=False)
+                batch_json = _facts_json(batch)
                 self._infer(batch_json)
                 if self._errors:
                     raise EngineError("rule action failed: " + "; ".join(self._errors))
@@ -252,6 +252,24 @@ class DurableMatcher:
         present = {f["id"] for f in facts if f["kind"] == "finding"}
         present.update(f.derived for f in trace if f.derived and f.outcome in ("new", "again"))
         return [firing for fact_id, firing in self._evidence if fact_id in present]
+
+
+# orjson writes the same text as ``json.dumps`` for every value of a case fact except floats below 1e-4
+# or from 1e16 (``0.00001`` / ``1e-6`` / ``1e+16``; durable's number reader takes an exponent only
+# after a fraction, so the two spellings need not read alike). A batch with any such text keeps the
+# stdlib's spelling; otherwise durable reads the same values, only without the blanks between tokens.
+_NOT_REPR = (b"e-", b"e+", b"0.0000")
+
+
+def _facts_json(facts: list[dict[str, Any]]) -> str:
+    """``json.dumps(facts, ensure_ascii=False)`` without its blanks, ~10x faster (through orjson)."""
+    try:
+        raw = orjson.dumps(facts)
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(facts, ensure_ascii=False)
+    if any(needle in raw for needle in _NOT_REPR):
+        return json.dumps(facts, ensure_ascii=False)
+    return raw.decode()
 
 
 def _evidence_pattern(rule: Any, variant: Variant) -> tuple[str, str, str | None] | None:
