@@ -754,7 +754,8 @@ def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dic
     if not marrow_done:
         tags.append("no-marrow")
 
-    categories = {x.id: x.category for x in (*vocab.findings, *vocab.labs, *vocab.tests)}
+    every = (*vocab.findings, *vocab.labs, *vocab.tests)
+    categories = pack.kb.derived("generator_categories", lambda: {x.id: x.category for x in every})
     stage_of = {
         "history": "history",
         "examination": "history",
