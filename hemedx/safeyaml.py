@@ -148,8 +148,29 @@ def load_file(path: Path, label: str = "YAML") -> Document:
     return parse_yaml(text, str(path))
 
 
+class _Recheck(Exception):
+    """The direct read met something the full read must judge (and report exactly as it always has)."""
+
+
+# libyaml 0.2.5 and later refuse nesting beyond 1000 levels while parsing, so composing before the
+# prescan cannot overflow the C stack; an older libyaml always gets the prescan first.
+_BOUNDED_NESTING = getattr(getattr(yaml, "_yaml", None), "get_version", lambda: (0, 0, 0))() >= (0, 2, 5)
+
+
 def parse_yaml(text: str, file: str) -> Document:
-    """Parse one YAML document strictly; raise :class:`InputError` with a position on any problem."""
+    """Parse one YAML document strictly; raise :class:`InputError` with a position on any problem.
+
+    A well-formed file is composed once, without the prescan's separate pass over its events (a third
+    of the time of reading a pack). Anything the prescan exists for shows in the composed nodes too (an
+    alias is a node met twice, nesting is the depth, a complex key is not a scalar), and it or any other
+    problem sends the text through the full read, which finds the first problem in document order and
+    words it exactly as before.
+    """
+    if _BOUNDED_NESTING:
+        try:
+            return _parse_direct(text, file)
+        except Exception:  # whatever it is, the full read below raises it in its own words
+            pass
     try:
         _prescan(text, file)
         node = yaml.compose(text, Loader=_Loader)
@@ -171,6 +192,16 @@ def parse_yaml(text: str, file: str) -> Document:
         raise InputError(f"not valid YAML: {exc}", file=file) from None
     if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _CORE + "null"):
         raise InputError("file is empty", file=file)
+    positions: dict[tuple[PathPart, ...], tuple[int, int]] = {}
+    data = _convert(node, (), positions, set(), file)
+    return Document(data=data, file=file, positions=positions)
+
+
+def _parse_direct(text: str, file: str) -> Document:
+    """:func:`parse_yaml` of a text the prescan would pass, composed without it (raises to recheck)."""
+    node = yaml.compose(text, Loader=_Loader)
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _CORE + "null"):
+        raise _Recheck
     positions: dict[tuple[PathPart, ...], tuple[int, int]] = {}
     data = _convert(node, (), positions, set(), file)
     return Document(data=data, file=file, positions=positions)
@@ -336,6 +367,8 @@ def _convert(
     if id(node) in seen:  # unreachable after _refuse_aliases; kept as a guard against expansion
         raise fail("YAML anchors and aliases are not allowed", "write the value out in full")
     seen.add(id(node))
+    if len(path) >= MAX_DEPTH:  # the prescan refuses it first; a direct read hands it back to it
+        raise _Recheck
     if isinstance(node, yaml.SequenceNode):
         if node.tag != _CORE + "seq":
             raise fail(f"YAML tag '{_short(node.tag)}' is not allowed", "write plain values only")
@@ -346,7 +379,17 @@ def _convert(
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key_line, key_col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _CORE + "merge":
+            # The prescan refuses every such key first; a direct read finds an aliased key (a node met
+            # twice) and a plain << with an explicit tag here, and hands the text back to it.
+            shared = id(key_node) in seen
+            seen.add(id(key_node))
+            plain_merge = key_node.value == "<<" and not getattr(key_node, "style", None)
+            if (
+                shared
+                or plain_merge
+                or not isinstance(key_node, yaml.ScalarNode)
+                or key_node.tag == _CORE + "merge"
+            ):
                 raise InputError(
                     "only plain text keys are allowed (no merge keys or complex keys)",
                     file=file,

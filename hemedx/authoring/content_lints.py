@@ -9,7 +9,6 @@ blood count puts nothing in play (HX306).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -145,13 +144,16 @@ def normal_cardinal(ctx: Context) -> Iterator[Issue]:
     if not ctx.clean:
         return
     labs = {lab.id: value for lab in ctx.pack.vocabulary.labs if (value := _normal_value(lab)) is not None}
-    # The pack read for checking has a placeholder digest; the engine names its ruleset by the digest.
-    digest = hashlib.sha256(ctx.pack.model_dump_json().encode()).hexdigest()[:16]
-    pack = ctx.pack.model_copy(update={"digest": f"check-{digest}"})
+    if ctx.compiled is None:
+        return  # a pack the compiler refuses (HX205 says why) has nothing to rank
+    # The engine keeps its ruleset and what it derives under the pack's digest: a checked pack gets a
+    # name of its own, apart from the same content loaded to run it.
+    pack = ctx.pack.model_copy(update={"digest": f"check-{ctx.pack.digest}"})
     try:
-        ranking = Engine(pack).rank(example_snapshot(pack, ExampleFacts(name="normal", labs=labs)))
+        engine = Engine(pack, compiled=ctx.compiled)
+        ranking = engine.rank(example_snapshot(pack, ExampleFacts(name="normal", labs=labs)))
     except (InputError, EngineError):
-        return  # a pack the engine refuses (HX205, HX107 say why) has nothing to rank
+        return  # a pack the engine refuses (HX107 says why) has nothing to rank
     for ranked in ranking.differential:
         for finding in ranked.cardinal_present:
             yield Issue(

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from hemedx.authoring.content_lints import CONTENT_LINTS
 from hemedx.authoring.issues import LINTS, Issue
 from hemedx.cases.generator import DISTRIBUTIONS_FILE, load_distributions
-from hemedx.engine.compiler import CompiledPack, compile_pack, shared_pattern_problem
+from hemedx.engine.compiler import CompiledPack, Variant, compile_rule, shared_pattern_problem
 from hemedx.engine.durable_backend import hash_collision
 from hemedx.errors import InputError, PathPart
 from hemedx.rules.conditions import leaves_about, named, resolve, satisfiable, subject, thresholds, walk
+from hemedx.rules.kb import long_lived
 from hemedx.rules.model import (
     EvidenceRule,
     Frequency,
@@ -82,15 +84,18 @@ def check_pack(
     folder: Path | str | None = None, ignore: set[str] | frozenset[str] = frozenset()
 ) -> CheckResult:
     """Check a pack folder (the default pack when None). Raises InputError only for unreadable files."""
-    raw = read_pack(folder)
-    issues = [_issue(found) for found in raw.issues]
-    pack = raw.pack
-    if pack is not None:
-        ctx = Context(raw, pack, clean=not issues)
-        for lint in (*SEMANTIC_LINTS, *CONTENT_LINTS):
-            issues += list(lint(ctx))
-        if not raw.issues:  # checked against a pack that loads, so an unknown id is really unknown
-            issues += _distributions_issues(folder, pack)
+    # The read and the lints make tens of thousands of objects (YAML nodes, entries, an engine) that live
+    # until the check is done: the cyclic collector would only scan them over and over.
+    with long_lived():
+        raw = read_pack(folder)
+        issues = [_issue(found) for found in raw.issues]
+        pack = raw.pack
+        if pack is not None:
+            ctx = Context(raw, pack, clean=not issues)
+            for lint in (*SEMANTIC_LINTS, *CONTENT_LINTS):
+                issues += list(lint(ctx))
+            if not raw.issues:  # checked against a pack that loads, so an unknown id is really unknown
+                issues += _distributions_issues(folder, pack)
     unknown = sorted(set(ignore) - set(LINTS))
     if unknown:
         raise InputError(
@@ -147,6 +152,39 @@ class Context:
             r for r in pack.rules if not isinstance(r, EvidenceRule) and hasattr(r.then, "finding")
         ]
 
+    @cached_property
+    def rule_variants(self) -> list[tuple[Any, list[Variant] | InputError]]:
+        """Each rule compiled on its own: its variants, or the error that refuses it (too many).
+
+        A rule whose own alternatives exceed durable's limit for one shared pattern is refused too.
+        """
+        labs, out = self.labs, []
+        for rule in self.pack.rules:
+            try:
+                variants = compile_rule(rule, labs, self.params)
+            except InputError as exc:
+                out.append((rule, exc))
+                continue
+            shared = shared_pattern_problem(variants)
+            out.append((rule, variants if shared is None else InputError(shared[1], hint=shared[2])))
+        return out
+
+    @cached_property
+    def compiled(self) -> CompiledPack | None:
+        """What :func:`~hemedx.engine.compiler.compile_pack` makes of the pack, or None where it refuses it.
+
+        Built from :attr:`rule_variants`, so a check compiles every rule once (the HX306 engine reuses it).
+        """
+        variants: list[Variant] = []
+        for _, compiled in self.rule_variants:
+            if isinstance(compiled, InputError):
+                return None
+            variants += compiled
+        if shared_pattern_problem(variants) is not None:
+            return None
+        unsatisfiable = tuple(rule.id for rule, compiled in self.rule_variants if not compiled)
+        return CompiledPack(tuple(variants), unsatisfiable)
+
     def issue(
         self, code: str, rule_id: str, sub: tuple[PathPart, ...], message: str, hint: str | None
     ) -> Issue:
@@ -170,15 +208,12 @@ def unsatisfiable(ctx: Context) -> Iterator[Issue]:
     if not ctx.clean:
         return
     variants = []
-    for rule in ctx.pack.rules:
-        single = ctx.pack.model_copy(update={"rules": [rule]})
-        try:
-            compiled = compile_pack(single)
-        except InputError as exc:
-            yield ctx.issue("HX205", rule.id, ("when",), exc.message, exc.hint)
+    for rule, compiled in ctx.rule_variants:
+        if isinstance(compiled, InputError):
+            yield ctx.issue("HX205", rule.id, ("when",), compiled.message, compiled.hint)
             continue
-        variants += compiled.variants
-        if compiled.unsatisfiable:
+        variants += compiled
+        if not compiled:
             yield ctx.issue(
                 "HX201",
                 rule.id,

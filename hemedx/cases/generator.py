@@ -18,7 +18,7 @@ import hashlib
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -203,6 +203,11 @@ class Distributions:
 
     spec: DistributionsFile
     file: str
+    # What every case of one diagnosis/variant shares (its merged profile and lab order), made once:
+    # keyed by the variant object, which lives as long as ``spec``.
+    _profiles: dict[tuple[Any, ...], tuple[_Merged, list[str]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def diagnosis_ids(self) -> list[str]:
         """Diagnoses the generator knows, in file order (``normal`` included)."""
@@ -687,9 +692,14 @@ def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dic
     rng = random.Random(case_seed(seed, item.diagnosis, item.subtype, item.index))
     variants = [v for v in dx.variants if item.subtype is None or v.subtype == item.subtype]
     variant = rng.choices(variants, weights=[v.weight for v in variants])[0] if variants else None
-    merged = _merge(spec.baseline, dx, *([variant] if variant else []))
-    subtype = variant.subtype if variant else None
     vocab = pack.vocabulary
+    key = (item.diagnosis, id(variant), *pack.kb.cache_key)
+    profile = dist._profiles.get(key)
+    if profile is None:
+        merged = _merge(spec.baseline, dx, *([variant] if variant else []))
+        profile = dist._profiles[key] = (merged, _lab_order(merged.labs, [lab.id for lab in vocab.labs]))
+    merged, lab_order = profile
+    subtype = variant.subtype if variant else None
     labs_by_id = pack.kb.labs
 
     # The patient and the latent state, then every lab (the physiology exists even if a test is not done).
@@ -701,7 +711,7 @@ def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dic
     for name, (low, high) in merged.latent.items():
         env[name] = rng.uniform(low, high)
     values: dict[str, float | int] = {}
-    for lab_id in _lab_order(merged.labs, [lab.id for lab in vocab.labs]):
+    for lab_id in lab_order:
         lab_spec = merged.labs[lab_id]
         lab = labs_by_id[lab_id]
         raw = _draw(lab_spec, rng, env)
@@ -744,7 +754,8 @@ def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dic
     if not marrow_done:
         tags.append("no-marrow")
 
-    categories = {x.id: x.category for x in (*vocab.findings, *vocab.labs, *vocab.tests)}
+    every = (*vocab.findings, *vocab.labs, *vocab.tests)
+    categories = pack.kb.derived("generator_categories", lambda: {x.id: x.category for x in every})
     stage_of = {
         "history": "history",
         "examination": "history",

@@ -84,36 +84,48 @@ def compile_pack(pack: Pack) -> CompiledPack:
     variants: list[Variant] = []
     unsatisfiable: list[str] = []
     for rule in pack.rules:
-        too_big = expansion_problem(rule, labs)  # counted, never built: a hostile rule costs nothing
-        if too_big is not None:
-            _, _, _, message, hint = too_big
-            raise InputError(message, file=pack.origin.get(f"rule:{rule.id}"), hint=hint)
-        conjunctions = dnf(rule.when)
-        # insertion-ordered: variant numbers stay stable
-        found: dict[tuple[Pattern, ...], _BandUse] = {}
-        for leaves in conjunctions:
-            for banded in _expand_bands(leaves, labs, params):
-                merged = _merge(banded)
-                if merged is not None:
-                    found.setdefault(merged, _BandUse()).add(banded, labs)
+        try:
+            found = compile_rule(rule, labs, params)
+        except InputError as exc:
+            raise InputError(exc.message, file=pack.origin.get(f"rule:{rule.id}"), hint=exc.hint) from None
         if not found:
             unsatisfiable.append(rule.id)
-        for i, (patterns, use) in enumerate(found.items()):
-            variants.append(
-                Variant(
-                    f"{rule.id}#{i}",
-                    rule.id,
-                    patterns,
-                    frozenset(use.estimated),
-                    tuple(use.cites),
-                    frozenset(use.all_sources - {source for source, _ in use.cites}),
-                )
-            )
+        variants += found
     shared = shared_pattern_problem(variants)
     if shared is not None:
         rule_id, message, hint = shared
         raise InputError(message, file=pack.origin.get(f"rule:{rule_id}"), hint=hint)
     return CompiledPack(tuple(variants), tuple(unsatisfiable))
+
+
+def compile_rule(rule: Any, labs: dict[str, Any], params: dict[str, float]) -> list[Variant]:
+    """The variants of one rule (none when every conjunction contradicts itself).
+
+    Raises :class:`InputError` (without a file) when the rule expands too far. ``rules check`` compiles
+    rule by rule with this, so it reports each rule's problem and gets exactly :func:`compile_pack`'s
+    variants.
+    """
+    too_big = expansion_problem(rule, labs)  # counted, never built: a hostile rule costs nothing
+    if too_big is not None:
+        _, _, _, message, hint = too_big
+        raise InputError(message, hint=hint)
+    found: dict[tuple[Pattern, ...], _BandUse] = {}  # insertion-ordered: variant numbers stay stable
+    for leaves in dnf(rule.when):
+        for banded in _expand_bands(leaves, labs, params):
+            merged = _merge(banded)
+            if merged is not None:
+                found.setdefault(merged, _BandUse()).add(banded, labs)
+    return [
+        Variant(
+            f"{rule.id}#{i}",
+            rule.id,
+            patterns,
+            frozenset(use.estimated),
+            tuple(use.cites),
+            frozenset(use.all_sources - {source for source, _ in use.cites}),
+        )
+        for i, (patterns, use) in enumerate(found.items())
+    ]
 
 
 def shared_pattern_problem(variants: list[Variant]) -> tuple[str, str, str] | None:

@@ -14,9 +14,12 @@ from hemedx.rules.model import Pack
 class Engine:
     """Evaluate snapshots against one pack. Build it with :func:`get_engine` (one per pack per process)."""
 
-    def __init__(self, pack: Pack, matcher: Matcher | None = None) -> None:
+    def __init__(
+        self, pack: Pack, matcher: Matcher | None = None, compiled: CompiledPack | None = None
+    ) -> None:
+        """``compiled`` is ``compile_pack(pack)`` when the caller has made it already (``rules check``)."""
         self.pack = pack
-        self.compiled: CompiledPack = compile_pack(pack)
+        self.compiled: CompiledPack = compiled if compiled is not None else compile_pack(pack)
         self.matcher: Matcher = matcher if matcher is not None else matcher_for(pack, self.compiled)
 
     def infer(self, snapshot: Snapshot) -> list[Firing]:

@@ -418,8 +418,25 @@ _CONDITION_KEYS = {
 }
 
 
+# The tag of a condition model by its class: what the key test below gives on its dump (every model
+# dumps all its fields, and each class has exactly one of the keys), without dumping a whole subtree at
+# every level while a rule is serialised.
+_MODEL_TAGS: dict[type, str] = {
+    FindingCondition: "finding",
+    LabCondition: "lab",
+    TestCondition: "test",
+    PatientCondition: "patient",
+    AllOf: "all",
+    AnyOf: "any",
+    CountOf: "count",
+}
+
+
 def _condition_tag(value: Any) -> str | None:
     if isinstance(value, BaseModel):
+        tag = _MODEL_TAGS.get(type(value))
+        if tag is not None:
+            return tag
         value = value.model_dump(by_alias=True)
     if not isinstance(value, dict):
         return None

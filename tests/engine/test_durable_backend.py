@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hemedx import get_engine, load_pack
@@ -137,3 +139,21 @@ def test_fact_ids_decided_by_the_patterns_are_the_ids_durable_matched():
     assert len(checked) > 100
     for name in checked:
         assert seen[name] == {fixed[name]}, name
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0.0, 45.0, 6.8, 1e-4, 0.00012, 123456.789, 1e15, 7, -3, 'tëxt "q" \\ \x01', True, None],
+)
+def test_compact_json_reads_as_the_stdlib_json(value):
+    facts = [{"id": "lab:x", "kind": "lab", "name": "x", "value": value, "sid": "1"}]
+    # the stdlib's tokens exactly, only without the blanks between them (durable's reader skips blanks)
+    assert durable_backend._compact_json(facts) == json.dumps(
+        facts, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+@pytest.mark.parametrize("value", [1e-5, 5e-5, 1e-6, 1.5e-7, 1e16, 2**70])
+def test_compact_json_keeps_the_stdlib_spelling_where_orjson_differs(value):
+    facts = [{"id": "lab:x", "kind": "lab", "value": value, "sid": "1"}]
+    assert durable_backend._compact_json(facts) == json.dumps(facts, ensure_ascii=False)

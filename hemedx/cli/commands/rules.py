@@ -1,6 +1,8 @@
 """``hemedx rules ...``: check, test, coverage, diff, docs, show, schema, new and path for rule authors.
 
 Thin: options are parsed here and the results of :mod:`hemedx.authoring` rendered; no domain logic.
+Each command imports the authoring module it runs, so ``rules check`` does not load the test runner,
+the differ or a Markdown renderer.
 Exit status 0 clean, 1 when the work ran and found problems (issues, failures, coverage below the gate),
 2 for input that cannot be read (handled by the group, one line on stderr).
 """
@@ -12,17 +14,11 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
-from hemedx.authoring.diffing import diff_packs
-from hemedx.authoring.docs import write_catalogue
 from hemedx.authoring.lints import check_pack
-from hemedx.authoring.runner import coverage, run_tests
-from hemedx.authoring.scaffold import new_rule, write_rule
 from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas, write_schemas
-from hemedx.authoring.show import entry_data, entry_markdown
 from hemedx.cli import cli
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import (
@@ -100,6 +96,8 @@ def test(
     verbose: bool,
 ) -> None:
     """Run every rule's examples and every case's answer key."""
+    from hemedx.authoring.runner import run_tests
+
     report = run_tests(pack_from(rules_dir), cases_dir)
     if as_json:
         emit_json(report.as_dict(), env.stdout)
@@ -135,6 +133,8 @@ def coverage_cmd(
     fail_under: float | None,
 ) -> None:
     """How often each rule fired across rule examples and the case library."""
+    from hemedx.authoring.runner import coverage
+
     cov = coverage(pack_from(rules_dir), cases_dir)
     if as_json:
         emit_json(cov.as_dict(), env.stdout)
@@ -225,6 +225,8 @@ def diff(
 
     Either folder may be 'default' for the built-in pack.
     """
+    from hemedx.authoring.diffing import diff_packs
+
     result = diff_packs(
         load_pack(_pack_arg(old_dir)), load_pack(_pack_arg(new_dir)), threshold / 100, cases_folder=cases_dir
     )
@@ -297,6 +299,8 @@ def _render_diff(result: dict, out: Console) -> None:
 @pass_env
 def docs(env: Environment, rules_dir: Path | None, out_dir: Path, force: bool) -> None:
     """Write a Markdown catalogue of the pack: one page per rule kind, an index and the lint codes."""
+    from hemedx.authoring.docs import write_catalogue
+
     written = write_catalogue(pack_from(rules_dir), out_dir, force=force)
     console(env).print(f"Wrote {len(written)} files to {out_dir}: {', '.join(p.name for p in written)}")
 
@@ -311,12 +315,16 @@ def show(env: Environment, entry_id: str, rules_dir: Path | None, as_json: bool)
 
     Says where it is defined, what it uses and what uses it, thresholds in words and its references.
     """
+    from hemedx.authoring.show import entry_data, entry_markdown
+
     pack = pack_from(rules_dir)
     if as_json:
         emit_json(entry_data(pack, entry_id), env.stdout)
         return
     text = entry_markdown(pack, entry_id)
     if env.stdout_isatty:
+        from rich.markdown import Markdown  # markdown-it and its plugins: only for this view
+
         console(env).print(Markdown(text))
     else:
         env.stdout.write(terminal_text(text))
@@ -368,6 +376,8 @@ def new(
     env: Environment, rule_id: str, kind: str | None, out_file: Path | None, rules_dir: Path | None
 ) -> None:
     """Scaffold a rule with every section to fill in (then: hemedx rules check)."""
+    from hemedx.authoring.scaffold import new_rule, write_rule
+
     text = new_rule(rule_id, kind, pack_from(rules_dir))
     if out_file is None:
         env.stdout.write("rules:\n" + text)
