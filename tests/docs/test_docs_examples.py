@@ -79,3 +79,8 @@ def test_refreshing_an_example_keeps_every_elision_where_it_was():
     # a middle part no longer in the output ends the example at its elision
     assert refreshed(expected, ["t", "x", "y", "z"]) == ["t", "...", "z"]
     assert matches(refreshed(expected, actual), actual)
+    # a part whose first line only changed its numbers (citations renumbered) is found again
+    renumbered = ["new title", "a", "1. Leader [36: abstract]", "   For:", "c", "end"]
+    expected = ["title", "...", "1. Leader [34: abstract]", "   For:", "...", "end"]
+    kept = ["new title", "...", "1. Leader [36: abstract]", "   For:", "...", "end"]
+    assert refreshed(expected, renumbered) == kept

@@ -167,11 +167,17 @@ def matches(expected: list[str], actual: list[str]) -> bool:
     return any(matches(tail, rest[k:]) for k in range(len(rest) + 1))
 
 
+def _shape(line: str) -> str:
+    """A line with its numbers blanked: the same output line before and after a renumbering."""
+    return re.sub(r"[0-9]+", "#", line)
+
+
 def refreshed(expected: list[str], actual: list[str]) -> list[str]:
     """The page's new output: ``actual``, keeping each elision where it was.
 
     The part before the first ``...`` keeps its size, and so does the part after the last; a part between
-    two elisions is found again in ``actual`` by its first line (else the example ends there).
+    two elisions is found again in ``actual`` by its first line, numbers aside (a citation renumbered or a
+    count changed by a pack edit), else the example ends there.
     """
     if ELLIPSIS not in expected:
         return actual
@@ -187,7 +193,7 @@ def refreshed(expected: list[str], actual: list[str]) -> list[str]:
     out, at = [*actual[: len(head)]], len(head)
     end = len(actual) - len(tail)
     for part in middle:
-        found = next((i for i in range(at, end) if part and actual[i] == part[0]), None)
+        found = next((i for i in range(at, end) if part and _shape(actual[i]) == _shape(part[0])), None)
         if found is None:
             break
         out += [ELLIPSIS, *actual[found : min(found + len(part), end)]]
