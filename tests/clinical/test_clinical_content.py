@@ -182,3 +182,26 @@ def test_medicalcriteria_is_not_cited_for_the_automated_reticulocyte_cut_off():
 def test_ema_binding_is_taught_with_the_2011_hs_guideline_update():
     hits = [c for t, c in _points("hereditary_spherocytosis", "diagnosis") if "EMA" in t]
     assert hits and all("hs-2011-bcsh-update" in c for c in hits)
+
+
+def test_unsourced_cut_offs_named_by_the_criteria_review_say_teaching_estimate():
+    """Review items 28-30: the marrow age bands, the APL 20 % and the CAD titre of 64 carry their caveat."""
+    rules = {r.id: r for r in PACK.rules}
+    findings = {f.id: f for f in PACK.vocabulary.findings}
+    for text in (
+        rules["interp.marrow_cellularity.low_for_age"].explanation,
+        rules["crit.aa.non_severe"].explanation,
+        findings["moderately_hypocellular_marrow"].label,
+        findings["apl_blast_equivalents"].label,
+    ):
+        assert "teaching estimate" in " ".join(text.split())
+    cold = rules["crit.aiha.cold"]
+    assert "secondary sources" in cold.title and "teaching value" in " ".join(cold.explanation.split())
+
+
+def test_hus_is_a_pattern_that_cites_what_was_read():
+    """Review item 18: no published HUS criteria were read, so the rule concludes a subtype only."""
+    hus = next(r for r in PACK.rules if r.id == "crit.tma.hus")
+    assert hus.then.subtype == "hus" and not hus.then.criteria
+    assert {c.source for c in hus.cites} >= {"nhs-ggc-hus"}
+    assert all("introduction (other" not in (c.locator or "") for c in hus.cites)
