@@ -30,7 +30,8 @@ def test_minimum_vocabulary_and_diagnoses_are_defined():
     assert set(MINIMUM_LABS) <= {lab.id for lab in vocab.labs}
     tests = {t.id: set(t.values) for t in vocab.tests}
     assert tests["dat"] == {"negative", "igg", "c3d", "igg_c3d"}
-    assert tests["cytogenetics"] == {"normal", "abnormal"}
+    # DESIGN.md section 5 gives normal | abnormal; mds_defining extends it, and every old case still loads
+    assert tests["cytogenetics"] == {"normal", "abnormal", "mds_defining"}
     assert tests["blast_lineage"] == {"myeloid", "lymphoid"}
     dx = {d.id: {s.id for s in d.subtypes} for d in PACK.diagnoses}
     assert set(dx) >= CORE | LOOK_ALIKES | {"outside"}
