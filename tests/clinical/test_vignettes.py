@@ -192,6 +192,20 @@ def test_a_four_year_olds_normal_white_count_and_lymphocytes_are_not_raised():
     assert adult.findings["lymphocytosis"][0] == "present"
 
 
+def test_a_pregnancy_neutrophilia_is_not_leukocytosis():
+    """Pregnancy raises the white count: 13.8 is inside the third-trimester interval, not the first's."""
+    counts = {"wbc": 13.8, "anc": 10.4, "hemoglobin": 11.6, "platelets": 210.0}
+
+    def leukocytosis(pregnancy: str) -> str:
+        snap = Snapshot(31, "female", {}, dict(counts), {}, pregnancy=pregnancy)  # type: ignore[arg-type]
+        return ENGINE.rank(snap).findings["leukocytosis"][0]
+
+    assert leukocytosis("trimester_3") == "absent"
+    assert leukocytosis("trimester_1") == "present"  # above 13.6
+    assert leukocytosis("trimester_unstated") == "absent"  # 14.4 from six weeks
+    assert leukocytosis("none") == "present"
+
+
 def test_an_infants_ldh_and_haptoglobin_are_read_against_infant_intervals():
     """LDH runs higher in infancy, and haptoglobin is physiologically low before 6 months (no interval)."""
     infant = ENGINE.rank(Snapshot(0.25, "male", {}, {"ldh": 300.0, "haptoglobin": 10.0}, {}))
