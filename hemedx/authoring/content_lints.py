@@ -4,7 +4,8 @@
 ``status: draft`` rule is run by the engine like a teaching rule (only ``retired`` is dropped), so
 ``rules check`` lists the drafts (HX304). A finding nothing uses is dead vocabulary, usually a typo'd
 or forgotten rule (HX305). A cardinal finding puts a diagnosis "in play"; it must be abnormal, so a normal
-blood count puts nothing in play (HX306).
+blood count puts nothing in play (HX306). durable_rules has limits no schema shows (its matcher overflows
+when one fact matches too many conditions at once), so a few probe cases run through the engine (HX108).
 """
 
 from __future__ import annotations
@@ -168,4 +169,60 @@ def normal_cardinal(ctx: Context) -> Iterator[Issue]:
             )
 
 
-CONTENT_LINTS = (placeholder, draft_rule, unused_finding, normal_cardinal)
+def _probes(pack: Any, normal: dict[str, float]) -> Iterator[ExampleFacts]:
+    """Fact sets that put every test value, finding state and extreme lab in front of the matcher."""
+    labs = pack.vocabulary.labs
+    findings = [f.id for f in pack.vocabulary.findings if f.category != "derived"]
+    widest = max((len(t.values) for t in pack.vocabulary.tests), default=1)
+    extremes = {
+        "normal": normal,
+        "low": {lab.id: lab.plausible.min for lab in labs},
+        "high": {lab.id: lab.plausible.max for lab in labs},
+    }
+    # each result alone: a fact with no company reaches the most conditions at once
+    for test in pack.vocabulary.tests:
+        for value in test.values:
+            yield ExampleFacts(name=f"probe {test.id} {value} alone", tests={test.id: value})
+    for lab in labs:
+        for bound in ("min", "max"):
+            value = getattr(lab.plausible, bound)
+            yield ExampleFacts(name=f"probe {lab.id} {bound} alone", labs={lab.id: value})
+    for k in range(widest):
+        tests = {t.id: t.values[k % len(t.values)] for t in pack.vocabulary.tests}
+        state = "present" if k % 2 == 0 else "absent"
+        for name, values in extremes.items():
+            yield ExampleFacts(
+                name=f"probe {k} {name}",
+                labs=dict(values),
+                tests=tests,
+                findings=dict.fromkeys(findings, state),
+            )
+
+
+def engine_limits(ctx: Context) -> Iterator[Issue]:
+    """HX108: a pack the engine cannot evaluate (durable_rules' own limits), found by probe cases."""
+    if not ctx.clean or ctx.compiled is None:
+        return
+    normal = {lab.id: value for lab in ctx.pack.vocabulary.labs if (value := _normal_value(lab)) is not None}
+    pack = ctx.pack.model_copy(update={"digest": f"probe-{ctx.pack.digest}"})
+    try:
+        engine = Engine(pack, compiled=ctx.compiled)
+    except (InputError, EngineError):
+        return  # refused at registration: HX107 or HX205 says why
+    for facts in _probes(pack, normal):
+        try:
+            engine.infer(example_snapshot(pack, facts))
+        except (InputError, EngineError) as exc:
+            yield Issue(
+                "HX108",
+                f"durable_rules cannot evaluate this pack ({facts.name}: "
+                f"{exc.message if isinstance(exc, InputError) else exc})",
+                suggestion="durable_rules overflows when one fact matches too many distinct conditions at"
+                " once (for example one test or lab compared in many alternatives): write the shared"
+                " condition once as a derived finding and use that finding in the rules",
+                **ctx.raw.locate("pack", "info"),
+            )
+            return
+
+
+CONTENT_LINTS = (placeholder, draft_rule, unused_finding, normal_cardinal, engine_limits)

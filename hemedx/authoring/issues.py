@@ -152,6 +152,19 @@ LINTS: dict[str, LintInfo] = {
             them.""",
         ),
         _lint(
+            "HX108",
+            "engine-limit",
+            "error",
+            "durable_rules cannot evaluate the pack: a probe case makes its matcher fail.",
+            """durable_rules has limits no schema shows: its matcher keeps the conditions one fact
+            matches on a stack of 64, so a fact that matches more distinct conditions at once (a test
+            compared with `in:` in many rule alternatives, a lab compared with dozens of thresholds) makes
+            every case fail with an internal error. `rules check` runs probe cases through the engine
+            (each test result alone, each lab alone at its lowest and highest plausible value, and every
+            test, finding and lab together). Write the shared condition once, as a derived finding, and
+            use the finding in the rules.""",
+        ),
+        _lint(
             "HX201",
             "unsatisfiable",
             "error",

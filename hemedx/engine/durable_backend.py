@@ -37,7 +37,7 @@ import orjson
 from hemedx.engine.compiler import CompiledPack, Pattern, Variant
 from hemedx.engine.facts import Fact, finding_id
 from hemedx.engine.trace import Firing, Outcome
-from hemedx.errors import EngineError
+from hemedx.errors import EngineError, InputError
 from hemedx.rules.model import PREGNANCY_STATES, AlertRule, CriteriaRule, EvidenceRule, Pack
 
 # Result codes of the binding's assert calls (durable/engine.py Ruleset._handle_result).
@@ -84,6 +84,7 @@ class DurableMatcher:
 
     def __init__(self, name: str, pack: Pack, compiled: CompiledPack) -> None:
         self.name = name
+        self._pack_id = pack.info.id
         self._lock = threading.Lock()
         self._next_sid = 1
         self._sid = "1"  # the live session; a new number after any error
@@ -199,8 +200,17 @@ class DurableMatcher:
                 trace = self._trace
                 self._empty(batch_json)
             except BaseException as exc:
-                self._abandon()
+                # After durable's own error the session may be half-updated, and freeing it can crash the
+                # process (a matcher overflow does): leave it allocated and move on to a fresh one.
+                self._abandon(free=not isinstance(exc, _binding.error))
                 if isinstance(exc, _binding.error):
+                    limit = _pack_limit(str(exc))
+                    if limit is not None:  # the pack's making, not hemedx's: the author can fix it
+                        raise InputError(
+                            f"rule pack '{self._pack_id}': durable_rules cannot evaluate it ({exc}): {limit}",
+                            hint="run `hemedx rules check` on it (HX108 says what to change)",
+                            code="HX108",
+                        ) from None
                     raise EngineError(f"durable_rules failed: {exc}") from None
                 raise
             finally:
@@ -235,11 +245,13 @@ class DurableMatcher:
         if left != "[]":
             raise EngineError(f"durable_rules kept facts after retraction: {left[:200]}")
 
-    def _abandon(self) -> None:
-        """Delete the live session after an error (the next case gets a fresh one)."""
+    def _abandon(self, free: bool = True) -> None:
+        """Leave the live session after an error (the next case gets a fresh one), freeing it if safe."""
         sid = self._sid
         self._next_sid += 1
         self._sid = str(self._next_sid)
+        if not free:
+            return
         with contextlib.suppress(_binding.error):  # no such session (never created): nothing to free
             _binding.delete_state(self._handle, sid)
 
@@ -260,6 +272,18 @@ class DurableMatcher:
 # A document with any such text keeps the stdlib's spelling; otherwise durable reads the same tokens,
 # only without the blanks between them.
 _NOT_REPR = (b"e-", b"e+", b"0.0000")
+
+
+# durable_rules' error codes that a pack (not hemedx) can cause, with what they mean for its author.
+_PACK_LIMITS = {
+    "303": "its matcher holds at most 64 conditions matched by one fact at once",
+}
+
+
+def _pack_limit(message: str) -> str | None:
+    """What a durable_rules error means for the pack's author, when it is one the pack can cause."""
+    code = message.rsplit("error code:", 1)[-1].strip() if "error code:" in message else ""
+    return _PACK_LIMITS.get(code)
 
 
 def _compact_json(value: Any) -> str:

@@ -387,3 +387,19 @@ def test_an_overlay_whose_pack_yaml_is_invalid_is_named_by_its_folder(tmp_path: 
     last = result.stdout.strip().splitlines()[-1]
     assert last == f"Found 1 issue (1 error, 0 warnings) in {folder} (its pack.yaml could not be read)."
     assert "'?'" not in result.stdout and "0 rules" not in result.stdout
+
+
+def test_a_pack_over_durables_matcher_limit_is_an_input_error_not_a_crash(tmp_path: Path) -> None:
+    """rank with such a pack exits 2 with one line pointing at `rules check`; the process does not crash."""
+    folder = broken_pack(tmp_path, "engine_limit")
+    case = tmp_path / "case.yaml"
+    case.write_text(
+        "id: over-limit\ntitle: LDH alone\npatient: {age: 40, sex: female}\n"
+        "stages:\n  - name: Blood\n    labs: {ldh: 900}\n"
+    )
+    for _ in range(2):  # a second case after the failure gets a fresh session, and fails the same way
+        done = CliRunner().invoke(cli, ["rank", str(case), "--rules", str(folder)])
+        assert done.exit_code == 2, done.output
+        lines = done.output.strip().splitlines()
+        assert len(lines) == 1 and "durable_rules cannot evaluate it" in lines[0]
+        assert "hemedx rules check" in lines[0] and "Traceback" not in done.output
