@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from hemedx.authoring.issues import Issue
-from hemedx.engine.engine import Engine
 from hemedx.engine.examples import DEFAULT_AGE, DEFAULT_SEX, example_snapshot
 from hemedx.errors import EngineError, InputError, PathPart, format_path
 from hemedx.rules.conditions import named
@@ -140,21 +139,22 @@ def _normal_value(lab: Lab) -> float | None:
     return None
 
 
+def _normal_labs(pack: Any) -> dict[str, float]:
+    """A value inside the reference interval for every lab that has one (the default patient's)."""
+    return {lab.id: value for lab in pack.vocabulary.labs if (value := _normal_value(lab)) is not None}
+
+
 def normal_cardinal(ctx: Context) -> Iterator[Issue]:
     """HX306: a cardinal finding that a normal result makes present (it puts a diagnosis in play)."""
-    if not ctx.clean:
+    engine = ctx.engine if ctx.clean else None
+    if engine is None:
         return
-    labs = {lab.id: value for lab in ctx.pack.vocabulary.labs if (value := _normal_value(lab)) is not None}
-    if ctx.compiled is None:
-        return  # a pack the compiler refuses (HX205 says why) has nothing to rank
-    # The engine keeps its ruleset and what it derives under the pack's digest: a checked pack gets a
-    # name of its own, apart from the same content loaded to run it.
-    pack = ctx.pack.model_copy(update={"digest": f"check-{ctx.pack.digest}"})
     try:
-        engine = Engine(pack, compiled=ctx.compiled)
-        ranking = engine.rank(example_snapshot(pack, ExampleFacts(name="normal", labs=labs)))
+        ranking = engine.rank(
+            example_snapshot(engine.pack, ExampleFacts(name="normal", labs=_normal_labs(ctx.pack)))
+        )
     except (InputError, EngineError):
-        return  # a pack the engine refuses (HX107 says why) has nothing to rank
+        return  # a pack the engine cannot evaluate: HX108 says why
     for ranked in ranking.differential:
         for finding in ranked.cardinal_present:
             yield Issue(
@@ -201,15 +201,11 @@ def _probes(pack: Any, normal: dict[str, float]) -> Iterator[ExampleFacts]:
 
 def engine_limits(ctx: Context) -> Iterator[Issue]:
     """HX108: a pack the engine cannot evaluate (durable_rules' own limits), found by probe cases."""
-    if not ctx.clean or ctx.compiled is None:
+    engine = ctx.engine if ctx.clean else None
+    if engine is None:
         return
-    normal = {lab.id: value for lab in ctx.pack.vocabulary.labs if (value := _normal_value(lab)) is not None}
-    pack = ctx.pack.model_copy(update={"digest": f"probe-{ctx.pack.digest}"})
-    try:
-        engine = Engine(pack, compiled=ctx.compiled)
-    except (InputError, EngineError):
-        return  # refused at registration: HX107 or HX205 says why
-    for facts in _probes(pack, normal):
+    pack = engine.pack
+    for facts in _probes(pack, _normal_labs(pack)):
         try:
             engine.infer(example_snapshot(pack, facts))
         except (InputError, EngineError) as exc:

@@ -21,7 +21,8 @@ from hemedx.authoring.issues import LINTS, Issue
 from hemedx.cases.generator import DISTRIBUTIONS_FILE, load_distributions
 from hemedx.engine.compiler import CompiledPack, Variant, compile_rule, shared_pattern_problem
 from hemedx.engine.durable_backend import hash_collision
-from hemedx.errors import InputError, PathPart
+from hemedx.engine.engine import Engine
+from hemedx.errors import EngineError, InputError, PathPart
 from hemedx.rules.conditions import leaves_about, named, resolve, satisfiable, subject, thresholds, walk
 from hemedx.rules.kb import long_lived
 from hemedx.rules.model import (
@@ -173,7 +174,7 @@ class Context:
     def compiled(self) -> CompiledPack | None:
         """What :func:`~hemedx.engine.compiler.compile_pack` makes of the pack, or None where it refuses it.
 
-        Built from :attr:`rule_variants`, so a check compiles every rule once (the HX306 engine reuses it).
+        Built from :attr:`rule_variants`, so a check compiles every rule once (:attr:`engine` reuses it).
         """
         variants: list[Variant] = []
         for _, compiled in self.rule_variants:
@@ -184,6 +185,21 @@ class Context:
             return None
         unsatisfiable = tuple(rule.id for rule, compiled in self.rule_variants if not compiled)
         return CompiledPack(tuple(variants), unsatisfiable)
+
+    @cached_property
+    def engine(self) -> Engine | None:
+        """One engine for the lints that run cases (HX306, HX108), or None where durable refuses the pack.
+
+        The engine keeps its ruleset and what it derives under the pack's digest: a checked pack gets a
+        name of its own, apart from the same content loaded to run it.
+        """
+        if self.compiled is None:
+            return None  # a pack the compiler refuses (HX205 says why) has nothing to run
+        pack = self.pack.model_copy(update={"digest": f"check-{self.pack.digest}"})
+        try:
+            return Engine(pack, compiled=self.compiled)
+        except (InputError, EngineError):
+            return None  # refused at registration: HX107 says why
 
     def issue(
         self, code: str, rule_id: str, sub: tuple[PathPart, ...], message: str, hint: str | None
