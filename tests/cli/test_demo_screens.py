@@ -84,6 +84,12 @@ def test_every_screen_between_two_keys_fits_the_terminal(env):
     assert "Answer key: Aplastic anaemia" in out and "Criteria met" in out.split("Answer key")[1]
 
 
+def press_and_finish(term: Terminal, key: bytes) -> tuple[int, str]:
+    """Press ``key`` and wait for the demo to end: its exit status and everything it printed."""
+    term.send(key)
+    return term.finish()
+
+
 def test_the_first_stage_card_appears_and_the_demo_waits(env):
     term = demo(env)
     to_stage_card(term, 1)
@@ -91,8 +97,7 @@ def test_the_first_stage_card_appears_and_the_demo_waits(env):
     assert "Present: Fatigue, Abnormal bleeding" in card  # packed, not one value a line
     assert "Next best test: Full blood count with reticulocytes" in card
     assert term.quiet_for(2)  # nothing more comes, and it is still running: it waits for a key
-    term.send(b"q")
-    code, out = term.finish()
+    code, out = press_and_finish(term, b"q")
     assert code == 0, out
     assert "Stopped; the answer was not shown." in out
     assert "Stage 2 of 4: " not in out and "Answer key" not in out
@@ -115,8 +120,7 @@ def test_d_shows_the_full_stage_then_the_same_prompt(env):
     full = term.seen[term.presses[pressed - 1] :].decode()
     assert "Next best test: Bone marrow aspirate and trephine\r\n   Bone marrow" in full  # as piped
     assert "References\r\n  [3] QuickTakes. What are the key changes" in full
-    term.send(b"q")
-    code, out = term.finish()
+    code, out = press_and_finish(term, b"q")
     assert code == 0 and "Answer key" not in out and "Stage 3 of 4: " not in out
 
 
@@ -124,8 +128,7 @@ def test_d_shows_the_full_stage_then_the_same_prompt(env):
 def test_q_and_ctrl_d_quit_without_the_answer(env, key):
     term = demo(env)
     to_stage_card(term, 2)
-    term.send(key)
-    code, out = term.finish()
+    code, out = press_and_finish(term, key)
     assert code == 0, out
     assert since_last_key(term).strip() == "Stopped; the answer was not shown."
     assert "Answer key" not in out and "Teaching points" not in out
@@ -134,8 +137,7 @@ def test_q_and_ctrl_d_quit_without_the_answer(env, key):
 def test_ctrl_c_quits_with_130_without_the_answer(env):
     term = demo(env)
     to_stage_card(term, 1)
-    term.send(b"\x03")
-    code, out = term.finish()
+    code, out = press_and_finish(term, b"\x03")
     assert code == 130, out
     assert "Interrupted; the answer was not shown." in out
     assert "Answer key" not in out and "Traceback" not in out
@@ -148,6 +150,5 @@ def test_a_key_typed_ahead_counts(env):
     term.send(b"  ")
     term.wait_for("Stage 2 of 4: ")
     term.wait_for(f"{PROMPT} stage 3 of 4")
-    term.send(b"q")
-    code, out = term.finish()
+    code, out = press_and_finish(term, b"q")
     assert code == 0 and "Answer key" not in out
