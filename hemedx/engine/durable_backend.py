@@ -18,9 +18,12 @@ and that this module relies on is tested in tests/engine/test_durable_binding.py
 - No cross-fact ordering comparisons (they segfault); ``pri`` is left at its default; every rule is
   registered once per pack and process (rulesets are never freed).
 
-Two things durable is spared because they cannot change what fires: evidence rules (a single finding
+Three things durable is spared because they cannot change what fires: evidence rules (a single finding
 pattern that derives nothing, so no rule can depend on them) are matched in Python against the final
-facts after inference, and a case fact that no registered pattern can match is not asserted.
+facts after inference; a fact, observed or derived, that no registered pattern can match is not asserted
+(conclusions never are); and a derived fact whose id the case already holds is not asserted again:
+hemedx knows every id it gave durable, so it decides "new" or "again" itself (durable too compares facts
+by id only).
 """
 
 from __future__ import annotations
@@ -39,6 +42,20 @@ from hemedx.engine.facts import Fact, finding_id
 from hemedx.engine.trace import Firing, Outcome
 from hemedx.errors import EngineError, InputError
 from hemedx.rules.model import PREGNANCY_STATES, AlertRule, CriteriaRule, EvidenceRule, Pack
+
+# Fact properties no registered pattern reads, by kind (a lab's value is compared through its v_* flags,
+# and actions read only ids): left out of what durable parses and indexes.
+_UNREAD: dict[str, frozenset[str]] = {
+    "finding": frozenset({"origin"}),
+    "lab": frozenset({"value", "comparator", "bound"}),
+}
+
+
+def _given(fact: Fact) -> Fact:
+    """``fact`` as durable is given it: without the properties no registered pattern reads."""
+    unread = _UNREAD.get(fact["kind"])
+    return {k: v for k, v in fact.items() if k not in unread} if unread else dict(fact)
+
 
 # Result codes of the binding's assert calls (durable/engine.py Ruleset._handle_result).
 ASSERTED, NOT_HANDLED, ALREADY_OBSERVED = 0, 1, 2
@@ -91,6 +108,7 @@ class DurableMatcher:
         self._trace: list[Firing] = []
         self._errors: list[str] = []
         self._observed: dict[str, str] = {}
+        self._known: set[str] = set()  # ids of this case's facts, observed and derived so far
         self._derived: list[str] = []  # JSON of the facts actions asserted in this case (to retract)
         rules_by_id = pack.kb.rules
         definition: dict[str, Any] = {
@@ -101,7 +119,9 @@ class DurableMatcher:
         self._actions: dict[str, tuple[Action, bool]] = {"__case": (_noop, False), "__sink": (_noop, False)}
         # (finding fact id, the firing it gives) of every evidence variant, in the order durable fires them
         self._evidence: list[tuple[str, Firing]] = []
-        self._matchable: set[tuple[str, str]] = set()  # (kind, name) of every fact a pattern can match
+        registered = [v for v in compiled.variants if _evidence_pattern(rules_by_id[v.rule_id], v) is None]
+        # (kind, name) of every fact some registered pattern can match: only those go to durable
+        self._matchable = {(p.kind, p.name) for v in registered for p in v.patterns}
         for variant in compiled.variants:
             rule = rules_by_id[variant.rule_id]
             after = _evidence_pattern(rule, variant)
@@ -118,10 +138,6 @@ class DurableMatcher:
                 continue
             definition[variant.name] = {"all": [{p.alias: _expression(p)} for p in variant.patterns]}
             self._actions[variant.name] = self._action(variant, rule)
-            self._matchable.update((p.kind, p.name) for p in variant.patterns)
-            if not isinstance(rule, (CriteriaRule, AlertRule)):
-                # an observed fact a rule derives again must be there, so the firing is "again", not "new"
-                self._matchable.add(("finding", rule.then.finding))
         _check_hashes(pack, compiled)
         for rule_name in definition:  # _infer reads the name off each message without decoding it
             if json.dumps(rule_name, ensure_ascii=False) != f'"{rule_name}"':
@@ -149,9 +165,12 @@ class DurableMatcher:
                 "origin": "derived",
             }
         derived_id = derived["id"] if derived else None
-        # the fact's JSON up to its sid, built once (the sid is digits only, so it needs no escaping)
-        head = json.dumps(derived, ensure_ascii=False)[:-1] + ', "sid": "' if derived else ""
+        # the fact's JSON up to its sid, built once (the sid is digits only, so it needs no escaping);
+        # durable is given only what its patterns read
+        head = _compact_json(_given(derived))[:-1] + ',"sid":"' if derived else ""
         finding = (then.finding, then.state) if derived and derived["kind"] == "finding" else None
+        # whether any registered pattern can match the derived fact (else durable never needs to hold it)
+        asserted = derived is not None and (derived["kind"], derived["name"]) in self._matchable
         made: dict[str, Firing] = {}  # outcome -> firing, when the matched ids are fixed (firings are frozen)
 
         def firing(matched_facts: dict[str, Any] | None, outcome: Outcome) -> Firing:
@@ -171,16 +190,18 @@ class DurableMatcher:
             if finding is not None and self._observed.get(finding[0], finding[1]) != finding[1]:
                 self._trace.append(firing(matched_facts, "overridden"))
                 return
-            fact = head + self._sid + '"}'
-            code = _binding.assert_fact(self._handle, fact)[0]
-            if code == ASSERTED:
+            known = self._known
+            if derived_id in known:  # the same conclusion reached by another path, or observed already
+                self._trace.append(firing(matched_facts, "again"))
+                return
+            known.add(derived_id)
+            if asserted:
+                fact = head + self._sid + '"}'
+                code = _binding.assert_fact(self._handle, fact)[0]
+                if code != ASSERTED:
+                    raise EngineError(f"durable_rules refused the derived fact {derived_id} (code {code})")
                 self._derived.append(fact)
-                outcome: Outcome = "new"
-            elif code == ALREADY_OBSERVED:
-                outcome = "again"  # the same conclusion reached by another path
-            else:
-                raise EngineError(f"durable_rules did not handle the derived fact {derived_id} (code {code})")
-            self._trace.append(firing(matched_facts, outcome))
+            self._trace.append(firing(matched_facts, "new"))
 
         return run, fixed is None
 
@@ -190,8 +211,11 @@ class DurableMatcher:
         with self._lock:
             sid = self._sid
             self._trace, self._errors, self._observed, self._derived = [], [], observed, []
+            self._known = {f["id"] for f in facts}
             batch = [{"id": "case", "kind": "case", "sid": sid}]
-            batch += [dict(f, sid=sid) for f in facts if (f["kind"], f.get("name", "patient")) in matchable]
+            batch += [
+                _given(f) | {"sid": sid} for f in facts if (f["kind"], f.get("name", "patient")) in matchable
+            ]
             try:
                 batch_json = _compact_json(batch)
                 self._infer(batch_json)
@@ -214,7 +238,7 @@ class DurableMatcher:
                     raise EngineError(f"durable_rules failed: {exc}") from None
                 raise
             finally:
-                self._trace, self._observed, self._derived = [], {}, []
+                self._trace, self._observed, self._derived, self._known = [], {}, [], set()
             return trace + self._evidence_firings(facts, trace)
 
     def _infer(self, batch: str) -> None:

@@ -74,6 +74,10 @@ class EvidenceModel:
         self.by_rule = {t.rule.id: t for t in self.tables}
         # (table, finding, state asked, findings it replaces when present)
         self._asks = tuple((t, t.finding, t.rule.when.is_, tuple(t.rule.then.replaces)) for t in self.tables)
+        # finding -> its asks with their place in pack order: a case looks up only the findings it knows
+        self._asks_by_finding: dict[str, list[tuple[int, EvidenceTable, str, tuple[str, ...]]]] = {}
+        for place, (t, finding, asks, replaces) in enumerate(self._asks):
+            self._asks_by_finding.setdefault(finding, []).append((place, t, asks, replaces))
         # contributions are immutable and depend only on these three, so each is made once
         self._made: dict[tuple[str, str, str | None], Contribution] = {}
         by_finding: dict[str, EvidenceTable] = {}
@@ -100,11 +104,15 @@ class EvidenceModel:
 
     def contributions(self, states: Mapping[str, str]) -> list[Contribution]:
         """The evidence lines that apply to these finding states, in pack order."""
-        applied = [
-            (t, finding, s, replaces)
-            for t, finding, asks, replaces in self._asks
-            if (s := states.get(finding)) is not None and asks in ("known", s)
+        by_finding = self._asks_by_finding
+        placed = [
+            (place, t, finding, s, replaces)
+            for finding, s in states.items()
+            for place, t, asks, replaces in by_finding.get(finding, ())
+            if asks == "known" or asks == s
         ]
+        placed.sort(key=_first)
+        applied = [item[1:] for item in placed]
         replaced_by: dict[str, str] = {}
         for _, finding, state, replaces in applied:
             if state == "present":
@@ -137,6 +145,9 @@ class EvidenceModel:
     ) -> list[float]:
         """Probabilities over :attr:`ids` given final finding states."""
         return normalise(self.log_scores(self.priors(age, uniform), self.contributions(states)))
+
+
+_first = operator.itemgetter(0)
 
 
 def normalise(log_scores: list[float]) -> list[float]:

@@ -12,13 +12,15 @@ diagnosis is present and the outside hypothesis does not lead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
+from typing import Any
 
-from hemedx.engine.evidence import Contribution, evidence_model, normalise
+from hemedx.engine.evidence import Contribution, EvidenceModel, evidence_model, normalise
+from hemedx.engine.facts import finding_id
 from hemedx.engine.trace import Firing
 from hemedx.rules.kb import KnowledgeBase
-from hemedx.rules.model import AlertRule, CriteriaRule, Pack
+from hemedx.rules.model import AlertRule, CriteriaRule, EvidenceRule, Pack
 
 NEUTRAL_BAND = 1.1  # |LR| within [1/1.1, 1.1] is shown as neutral
 
@@ -128,6 +130,12 @@ def resolve_findings(
         if f.derived and f.derived.startswith("f:") and f.outcome in ("new", "again"):
             _, name, state = f.derived.split(":")
             derived.setdefault(name, set()).add(state)
+    return _resolved(observed, derived)
+
+
+def _resolved(
+    observed: dict[str, str], derived: dict[str, set[str]]
+) -> tuple[dict[str, tuple[str, str]], list[str]]:
     out = {name: (state, "observed") for name, state in observed.items()}
     conflicts = []
     for name in sorted(derived):
@@ -148,11 +156,18 @@ def rank(
     age: float | None = None,
 ) -> Ranking:
     """Turn firings into a ranked, explained differential."""
-    findings, conflicts = resolve_findings(observed, firings)
     kb = pack.kb
     model = evidence_model(pack)
-    static = kb.derived("ranking", lambda: _Static(pack))
-    dx_ids = model.ids
+    static = kb.derived("ranking", lambda: _Static(pack, model))
+    derived: dict[str, set[str]] = {}
+    parts = static.finding_parts
+    fired_ids = set()
+    for f in firings:
+        if f.outcome != "overridden":
+            fired_ids.add(f.rule_id)
+            if f.derived and f.outcome != "recorded" and (found := parts.get(f.derived)) is not None:
+                derived.setdefault(found[0], set()).add(found[1])
+    findings, conflicts = _resolved(observed, derived)
 
     contributions = model.contributions({name: state for name, (state, _) in findings.items()})
     priors = model.priors(age, uniform_priors)
@@ -160,46 +175,43 @@ def rank(
     applied = tuple(contributions)
     probabilities = normalise(log_scores)
 
-    criteria: dict[str, list[str]] = {dx: [] for dx in dx_ids}
-    subtypes: dict[str, dict[str, str]] = {dx: {} for dx in dx_ids}
-    fired_ids = {f.rule_id for f in firings if f.outcome != "overridden"}
+    criteria: dict[str, list[str]] = {}
+    subtypes: dict[str, dict[str, str]] = {}
     fired_in_order = tuple(sorted(fired_ids, key=kb.rule_order.__getitem__))
     for rule_id in fired_in_order:
         concludes = static.criteria.get(rule_id)
         if concludes is not None:
             dx, counts, subtype = concludes
             if counts:
-                criteria[dx].append(rule_id)
+                criteria.setdefault(dx, []).append(rule_id)
             if subtype:
-                subtypes[dx].setdefault(subtype, rule_id)
-
-    expected: dict[str, list[str]] = {dx: [] for dx in dx_ids}
-    for finding, wanting in model.expected.items():
-        if finding not in findings:
-            for dx in wanting:
-                expected[dx].append(finding)
+                subtypes.setdefault(dx, {}).setdefault(subtype, rule_id)
 
     ranked = []
-    for k, (dx, label, subtype_ids, cardinals) in enumerate(static.diagnoses):
-        found = subtypes[dx]
-        chosen = next((s for s in subtype_ids if s in found), None)
+    none: dict[str, str] = {}
+    for k, (dx, label, subtype_ids, cardinals, expects) in enumerate(static.diagnoses):
+        found = subtypes.get(dx, none)
+        chosen = next((s for s in subtype_ids if s in found), None) if found else None
         cardinal = tuple(c for c in cardinals if findings.get(c, ("",))[0] == "present")
+        met = tuple(criteria.get(dx, ()))
         ranked.append(
-            RankedDiagnosis(
-                id=dx,
-                label=label,
-                prior=priors[k],
-                probability=probabilities[k],
-                log_score=log_scores[k],
-                subtype=chosen,
-                subtype_rule=found.get(chosen) if chosen else None,
-                criteria_met=bool(criteria[dx]),
-                criteria_rules=tuple(criteria[dx]),
-                in_play=bool(cardinal),
-                cardinal_present=cardinal,
-                expected_unknown=tuple(expected[dx]),
-                contributions=applied,
-                index=k,
+            _ranked(
+                {
+                    "id": dx,
+                    "label": label,
+                    "prior": priors[k],
+                    "probability": probabilities[k],
+                    "log_score": log_scores[k],
+                    "subtype": chosen,
+                    "subtype_rule": found.get(chosen) if chosen else None,
+                    "criteria_met": bool(met),
+                    "criteria_rules": met,
+                    "in_play": bool(cardinal),
+                    "cardinal_present": cardinal,
+                    "expected_unknown": tuple(f for f in expects if f not in findings),
+                    "contributions": applied,
+                    "index": k,
+                }
             )
         )
     ranked.sort(key=lambda r: (-r.probability, r.id))
@@ -217,10 +229,26 @@ def rank(
     )
 
 
+_FIELDS = frozenset(f.name for f in fields(RankedDiagnosis))
+
+
+def _ranked(values: dict[str, Any]) -> RankedDiagnosis:
+    """A RankedDiagnosis from every one of its fields, without the frozen ``__init__``'s 14 setattr calls.
+
+    A case builds one per hypothesis, and that ``__init__`` was a fifth of ranking; the instance is the
+    same (equal, frozen, hashable) as the constructor's.
+    """
+    if values.keys() != _FIELDS:
+        raise TypeError(f"RankedDiagnosis needs exactly {sorted(_FIELDS)}")
+    made = object.__new__(RankedDiagnosis)
+    made.__dict__.update(values)
+    return made
+
+
 class _Static:
     """What ranking reads from a pack on every case, looked up once per pack and process."""
 
-    def __init__(self, pack: Pack) -> None:
+    def __init__(self, pack: Pack, model: EvidenceModel) -> None:
         # criteria rule id -> (diagnosis, whether it states criteria, the subtype it names)
         self.criteria = {
             r.id: (r.then.diagnosis, bool(r.then.criteria), r.then.subtype)
@@ -228,8 +256,20 @@ class _Static:
             if isinstance(r, CriteriaRule)
         }
         self.alerts = frozenset(r.id for r in pack.rules if isinstance(r, AlertRule))
+        # derived fact id -> (finding, state) for every finding a rule can derive
+        self.finding_parts = {
+            finding_id(r.then.finding, r.then.state): (r.then.finding, r.then.state)
+            for r in pack.rules
+            if not isinstance(r, (CriteriaRule, AlertRule, EvidenceRule))
+        }
+        # per hypothesis: the findings that "expect" it, in the evidence model's order
+        expects: dict[str, list[str]] = {d.id: [] for d in pack.diagnoses}
+        for finding, wanting in model.expected.items():
+            for dx in wanting:
+                expects[dx].append(finding)
         self.diagnoses = tuple(
-            (d.id, d.label, tuple(s.id for s in d.subtypes), tuple(d.cardinal)) for d in pack.diagnoses
+            (d.id, d.label, tuple(s.id for s in d.subtypes), tuple(d.cardinal), tuple(expects[d.id]))
+            for d in pack.diagnoses
         )
         self.outside_id = next((d.id for d in pack.diagnoses if d.is_outside), None)
 
