@@ -29,6 +29,34 @@ def json_text(encoded: str) -> str:
     return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
 
 
+# The UTF-8 starts of the non-ASCII controls above (C1: U+0080-U+009F; bidi: U+202A-U+202E, U+2066-U+2069)
+# and the byte range that completes each: how :func:`json_text_utf8` rules them out without decoding.
+_UTF8_CONTROL_STARTS = ((b"\xc2", 0x80, 0x9F), (b"\xe2\x80", 0xAA, 0xAE), (b"\xe2\x81", 0xA6, 0xA9))
+
+
+def json_text_utf8(raw: bytes) -> str:
+    """:func:`json_text` of UTF-8 JSON, decoded; its bytes are checked first, since almost none need it.
+
+    A JSON writer has escaped every C0 control already, so only DEL and the multi-byte controls can be
+    there; scanning for those is a few ``bytes.find`` calls, the regex a millisecond per 300 KB report.
+    """
+    if b"\x7f" in raw or (not raw.isascii() and _may_hold_controls(raw)):
+        return json_text(raw.decode())
+    return raw.decode()
+
+
+def _may_hold_controls(raw: bytes) -> bool:
+    # one-byte needles: bytes.find then uses memchr, ~30x faster here than a two-byte needle
+    for start, low, high in _UTF8_CONTROL_STARTS:
+        lead, follows = start[:1], len(start)
+        hit = raw.find(lead)
+        while hit != -1:
+            if raw.startswith(start, hit) and hit + follows < len(raw) and low <= raw[hit + follows] <= high:
+                return True
+            hit = raw.find(lead, hit + 1)
+    return False
+
+
 def markdown_text(text: str) -> str:
     """``text`` as one line of inert Markdown: HTML entities, escaped Markdown punctuation, no controls.
 

@@ -24,6 +24,7 @@ from hemedx.cases.model import Case
 from hemedx.engine.engine import get_engine
 from hemedx.engine.ranking import Ranking
 from hemedx.engine.report import pack_stamp
+from hemedx.engine.shown import rounded
 from hemedx.rules.kb import freeze_long_lived
 from hemedx.rules.model import Pack
 
@@ -244,11 +245,6 @@ def evaluate_cases(
 # ------------------------------------------------------------------------------------------------ metrics
 
 
-def _r(x: float, digits: int = 6) -> float:
-    value = round(x, digits)
-    return 0.0 if value == 0 else value
-
-
 def summarise(results: Sequence[CaseResult], pack: Pack, not_scored: Sequence[str] = ()) -> dict[str, Any]:
     """Top-1/top-3/subtype accuracy, confusion matrix, Brier score, calibration by decile and the misses.
 
@@ -290,20 +286,20 @@ def summarise(results: Sequence[CaseResult], pack: Pack, not_scored: Sequence[st
         "cases": n,
         "not_scored": list(not_scored),
         "answered": len(answered),
-        "top1": _r(sum(r.top1 for r in results) / n) if n else 0.0,
-        "top3": _r(sum(r.top3 for r in results) / n) if n else 0.0,
-        "subtype": _r(sum(bool(r.subtype_correct) for r in with_subtype) / len(with_subtype))
+        "top1": rounded(sum(r.top1 for r in results) / n) if n else 0.0,
+        "top3": rounded(sum(r.top3 for r in results) / n) if n else 0.0,
+        "subtype": rounded(sum(bool(r.subtype_correct) for r in with_subtype) / len(with_subtype))
         if with_subtype
         else None,
         "subtype_cases": len(with_subtype),
-        "brier": _r(brier_total / len(answered)) if answered else 0.0,
+        "brier": rounded(brier_total / len(answered)) if answered else 0.0,
         "brier_cases": len(answered),
         "per_diagnosis": [
             {
                 "diagnosis": dx,
                 "cases": s[0],
-                "top1": _r(s[1] / s[0]),
-                "top3": _r(s[2] / s[0]),
+                "top1": rounded(s[1] / s[0]),
+                "top3": rounded(s[2] / s[0]),
             }
             for dx, s in per_dx.items()
             if s[0]
@@ -313,8 +309,8 @@ def summarise(results: Sequence[CaseResult], pack: Pack, not_scored: Sequence[st
             {
                 "bin": f"{i / 10:.1f}-{(i + 1) / 10:.1f}",
                 "n": b[0],
-                "mean_predicted": _r(b[1] / b[0]) if b[0] else None,
-                "observed": _r(b[2] / b[0]) if b[0] else None,
+                "mean_predicted": rounded(b[1] / b[0]) if b[0] else None,
+                "observed": rounded(b[2] / b[0]) if b[0] else None,
             }
             for i, b in enumerate(bins)
         ],
@@ -342,9 +338,11 @@ def _miss(r: CaseResult) -> dict[str, Any]:
         "expected": r.expected,
         "expected_subtype": r.expected_subtype,
         "supported": r.supported,
-        "top3": [{"diagnosis": dx, "subtype": sub, "probability": _r(p)} for dx, sub, p in r.ranking[:3]],
+        "top3": [
+            {"diagnosis": dx, "subtype": sub, "probability": rounded(p)} for dx, sub, p in r.ranking[:3]
+        ],
         "expected_rank": rank_no,
-        "expected_probability": _r(r.ranking[rank_no - 1][2]) if rank_no else None,
+        "expected_probability": rounded(r.ranking[rank_no - 1][2]) if rank_no else None,
         "why": r.why,
         "tags": list(r.tags),
     }

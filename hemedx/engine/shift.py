@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hemedx.engine.ranking import Ranking
-from hemedx.engine.shown import probability_shown
+from hemedx.engine.shown import probability_shown, rounded
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Move:
     @property
     def delta(self) -> float | None:
         """The change in probability since before (rounded as the views write it)."""
-        return None if self.previous is None else round(self.probability - self.previous, 6)
+        return None if self.previous is None else rounded(self.probability - self.previous)
 
 
 def moves(after: Ranking, before: Ranking | None = None) -> list[Move]:

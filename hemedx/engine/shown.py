@@ -11,10 +11,22 @@ from __future__ import annotations
 LR_DIGITS = 4  # likelihood ratios (and their log10) are written with four decimals, the rest with six
 
 
+class ShownFloat(float):
+    """A shown number below 1e-4 in size, marked so the JSON writer spells it as ``repr`` does (``1e-05``).
+
+    orjson, which writes every ``--json`` view, spells exactly these floats otherwise (``0.00001``,
+    ``1.5e-7``); marking them where they are rounded spares the writer a search of the whole document.
+    """
+
+    __slots__ = ()
+
+
 def rounded(x: float, digits: int = 6) -> float:
     """A number as the JSON views write it (six decimals by default, never "-0.0")."""
     value = round(x, digits)
-    return 0.0 if value == 0 else value
+    if value == 0:
+        return 0.0
+    return ShownFloat(value) if -1e-4 < value < 1e-4 else value
 
 
 def probability_shown(p: float) -> float:

@@ -21,6 +21,7 @@ from hemedx.engine.lab_notes import lab_shown
 from hemedx.engine.next_test import entry as next_test_entry
 from hemedx.engine.next_test import suggest
 from hemedx.engine.ranking import Ranking
+from hemedx.engine.shown import probability_shown
 from hemedx.rules.model import CriteriaRule, Pack
 from hemedx.rules.units import with_unit
 
@@ -100,7 +101,7 @@ def why_not(
     return {
         "diagnosis": dx,
         "label": label,
-        "probability": round(ranked.probability, 6),
+        "probability": probability_shown(ranked.probability),
         "rank": position,
         "of": len(order),
         "headline": headline,

@@ -10,6 +10,7 @@ import pytest
 from hemedx import load_pack, rank_case
 from hemedx.cases.library import load_library
 from hemedx.cli.jsonout import dumps
+from hemedx.engine.shown import ShownFloat, probability_shown, rounded
 
 
 def _stdlib(data: object) -> str:
@@ -26,11 +27,26 @@ def test_every_library_report_is_byte_identical() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [1e-05, 1.5e-07, 5e-324, 0.0001, 0.00012, 1e16, 1e22, -0.0, 1 / 3, 2**70, -(2**63) - 1, 2**64 - 1],
+    [1e-05, 1.5e-07, 3e-06, -2e-05, 9.9e-05, 0.0001, 0.00012, 1 / 3, 123456.789, -0.5, 0.0],
 )
-def test_floats_and_big_integers_are_written_as_the_stdlib_writes_them(value: float) -> None:
+def test_shown_floats_are_written_as_the_stdlib_writes_them(value: float) -> None:
+    data = {"x": [rounded(value), {"y": rounded(value)}], "p": probability_shown(value)}
+    assert dumps(data) == _stdlib(data)
+
+
+@pytest.mark.parametrize("value", [5e-324, 1e16, 1e22, -0.0, 2**70, -(2**63) - 1, 2**64 - 1, 1 / 3])
+def test_other_numbers_and_big_integers_are_written_as_the_stdlib_writes_them(value: float) -> None:
     data = {"x": [value, {"y": value}]}
     assert dumps(data) == _stdlib(data)
+
+
+@pytest.mark.parametrize("value", [1e-05, 1.5e-07, -2e-05])
+def test_a_small_float_that_was_not_rounded_keeps_its_value(value: float) -> None:
+    """Only shown (rounded) floats are promised the stdlib's spelling; any other is the same number."""
+    assert json.loads(dumps({"x": value})) == {"x": value}
+    assert isinstance(rounded(value, 9), ShownFloat)
+    assert not isinstance(rounded(0.5), ShownFloat)
+    assert rounded(1e-9) == 0.0 and not isinstance(rounded(1e-9), ShownFloat)
 
 
 def test_random_floats_strings_and_nesting_match() -> None:
@@ -38,8 +54,9 @@ def test_random_floats_strings_and_nesting_match() -> None:
     for _ in range(3000):
         value = rng.choice(
             [
-                rng.random() * 10 ** rng.randint(-12, 20),
-                round(rng.random(), rng.randint(0, 6)),
+                rounded(rng.random() * 10 ** rng.randint(-12, 8), rng.randint(0, 9)),
+                (1 + rng.random()) * 10 ** rng.randint(-4, 20),  # at least 1e-4: orjson spells it as repr
+                round(rng.random(), rng.randint(0, 4)),
                 rng.randint(-(2**70), 2**70),
                 "".join(chr(rng.randint(0, 0x3000)) for _ in range(rng.randint(0, 8))),
                 None,
@@ -53,11 +70,16 @@ def test_random_floats_strings_and_nesting_match() -> None:
 
 
 def test_non_string_keys_fall_back_to_the_stdlib() -> None:
-    data = {1: "a", "b": (1, 2)}
+    data = {1: "a", "b": (1, 2), "small": rounded(1e-05)}
     assert dumps(data) == _stdlib(data)
 
 
 def test_number_like_text_inside_strings_is_left_alone() -> None:
-    data = {"1e-6 ": "0.00001", "note": "p = 1e-6,", "x": [-1.5e-07, " 0.00001"], "top": -0.00002}
+    data = {
+        "1e-6 ": "0.00001",
+        "note": "p = 1e-6,",
+        "x": [rounded(-1.5e-07, 8), " 0.00001"],
+        "top": rounded(-2e-05),
+    }
     assert dumps(data) == _stdlib(data)
-    assert dumps(-1e-05) == _stdlib(-1e-05)
+    assert dumps(rounded(-1e-05)) == _stdlib(-1e-05)

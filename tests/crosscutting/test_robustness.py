@@ -26,7 +26,7 @@ from hemedx.cli.status import ExitStatus
 from hemedx.errors import InputError
 from hemedx.outfiles import write_file, write_files
 from hemedx.rules import default_pack_path
-from hemedx.safetext import markdown_text, terminal_text
+from hemedx.safetext import json_text, json_text_utf8, markdown_text, terminal_text
 from hemedx.safeyaml import parse_json, parse_yaml
 
 from support.helpers import MINI_PACK, ROOT
@@ -652,6 +652,17 @@ def test_json_output_escapes_the_controls_json_leaves_raw(tmp_path):
     assert result.exit_code == 0
     assert "\x9b" not in result.stdout and "\u202e" not in result.stdout
     assert json.loads(result.stdout)["title"] == case["title"]  # the same data, only spelled safely
+
+
+def test_the_byte_check_of_json_output_never_misses_a_control():
+    """json_text_utf8 skips the regex only when no control can be there: every code point agrees."""
+    for code in [*range(0x80, 0x3000), *range(0xFFF0, 0x10000), 0x10FFFF]:
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # surrogates cannot be encoded
+        text = f'{{"t": "a{chr(code)}b — ≥"}}'
+        assert json_text_utf8(text.encode()) == json_text(text), hex(code)
+    assert json_text_utf8(b'"\x7f"') == '"\\u007f"'
+    assert json_text_utf8(b"plain ascii") == "plain ascii"
 
 
 def test_a_pack_too_big_in_total_is_refused_before_reading(tmp_path, monkeypatch):
