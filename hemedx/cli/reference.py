@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import click
 
-from hemedx.cli import cli
+from hemedx.cli.app import cli
 
 
 def command_reference() -> str:

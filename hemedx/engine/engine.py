@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from hemedx.cases.model import Snapshot
-from hemedx.engine.compiler import CompiledPack, compile_pack
+from hemedx.engine.compiled_cache import compiled_for
+from hemedx.engine.compiler import CompiledPack
 from hemedx.engine.durable_backend import matcher_for
 from hemedx.engine.facts import snapshot_facts
 from hemedx.engine.ranking import Ranking, rank
@@ -17,10 +18,16 @@ class Engine:
     def __init__(
         self, pack: Pack, matcher: Matcher | None = None, compiled: CompiledPack | None = None
     ) -> None:
-        """``compiled`` is ``compile_pack(pack)`` when the caller has made it already (``rules check``)."""
+        """``compiled`` is ``compile_pack(pack)`` when the caller has made it already (``rules check``).
+
+        Otherwise it comes from the compiled cache when an earlier process compiled the same content.
+        """
         self.pack = pack
-        self.compiled: CompiledPack = compiled if compiled is not None else compile_pack(pack)
-        self.matcher: Matcher = matcher if matcher is not None else matcher_for(pack, self.compiled)
+        checked = False
+        if compiled is None:
+            compiled, checked = compiled_for(pack)
+        self.compiled: CompiledPack = compiled
+        self.matcher: Matcher = matcher if matcher is not None else matcher_for(pack, compiled, checked)
 
     def infer(self, snapshot: Snapshot) -> list[Firing]:
         """Run the rules to a fixpoint over one snapshot."""

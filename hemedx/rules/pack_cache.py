@@ -1,10 +1,12 @@
 """A cache of validated packs in the user's cache folder, so a new process skips YAML parsing and checks.
 
 One JSON file per pack content: the validated :class:`Pack` as pydantic dumps it, read back through
-pydantic's own validation (no pickle, nothing executable). A file is used only when it sits in a folder of
-the user's own that nobody else can write, is the user's own and not writable by others, and records the
-exact key it was written for: the pack's content digest, the folder it was read from and the hemedx
-version. ``HEMEDX_NO_CACHE=1`` switches the cache off; every failure falls back to reading the pack.
+pydantic's own validation (no pickle, nothing executable). Other pack-derived data (the compiled rules:
+hemedx.engine.compiled_cache) are entries of their own kind, kept and trusted the same way. A file is
+used only when it sits in a folder of the user's own that nobody else can write, is the user's own and
+not writable by others, and records the exact key it was written for: for a pack, its content digest,
+the folder it was read from and the hemedx version. ``HEMEDX_NO_CACHE=1`` switches the cache off; every
+failure falls back to reading the pack.
 """
 
 from __future__ import annotations
@@ -26,27 +28,51 @@ KEEP = 8  # cache files kept (the newest); older ones are deleted whenever one i
 MAX_BYTES = 20_000_000  # never read a bigger file (the default pack's is about 0.4 MB)
 
 
-def cache_dir() -> Path | None:
-    """The folder of the cache, or None when it is switched off or has no home."""
+def cache_dir(kind: str = "packs") -> Path | None:
+    """The folder of one kind of cache entry, or None when the cache is switched off or has no home."""
     if os.environ.get("HEMEDX_NO_CACHE", "") not in ("", "0"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or ""
     root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "hemedx" / "packs"
+    return root / "hemedx" / kind
 
 
 def cache_key(folder: str, digest: str) -> str:
     """What a cache file must record to be used: version, folder and content digest, hashed."""
-    text = json.dumps(["hemedx", __version__, folder, digest])
-    return hashlib.sha256(text.encode()).hexdigest()
+    return entry_key("hemedx", __version__, folder, digest)
+
+
+def entry_key(*parts: str) -> str:
+    """The key of an entry: a hash of everything its content depends on."""
+    return hashlib.sha256(json.dumps(list(parts)).encode()).hexdigest()
 
 
 def load(folder: str, digest: str) -> Pack | None:
     """The cached pack for this folder and content, or None (absent, switched off, or not trusted)."""
-    directory = cache_dir()
+    body = read_entry("packs", cache_key(folder, digest))
+    if body is None:
+        return None
+    try:
+        pack = Pack.model_validate_json(body)
+    except (ValueError, ValidationError):
+        return None
+    return pack if pack.digest == digest else None
+
+
+def store(folder: str, digest: str, pack: Pack) -> None:
+    """Write the validated pack for the next process (atomically; failures are ignored)."""
+    write_entry("packs", cache_key(folder, digest), pack.model_dump_json(by_alias=True).encode())
+
+
+def read_entry(kind: str, key: str) -> bytes | None:
+    """The body of the entry written for ``key``, or None (absent, switched off, too big or not trusted).
+
+    The body is data for the caller to validate; this only vouches that the user's own process wrote it
+    for exactly this key and version.
+    """
+    directory = cache_dir(kind)
     if directory is None:
         return None
-    key = cache_key(folder, digest)
     path = directory / f"{key[:32]}.json"
     try:
         if not (_private(directory) and _private(path)):
@@ -59,24 +85,21 @@ def load(folder: str, digest: str) -> Pack | None:
         head, _, body = data.partition(b"\n")
         if json.loads(head) != {"key": key, "hemedx": __version__}:
             return None
-        pack = Pack.model_validate_json(body)
-    except (OSError, ValueError, ValidationError):
+    except (OSError, ValueError):
         return None
-    return pack if pack.digest == digest else None
+    return body
 
 
-def store(folder: str, digest: str, pack: Pack) -> None:
-    """Write the validated pack for the next process (atomically; failures are ignored)."""
-    directory = cache_dir()
+def write_entry(kind: str, key: str, body: bytes) -> None:
+    """Write an entry atomically in a private folder, keeping the newest :data:`KEEP` (failures ignored)."""
+    directory = cache_dir(kind)
     if directory is None:
         return
-    key = cache_key(folder, digest)
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(directory):
             return
         head = json.dumps({"key": key, "hemedx": __version__}).encode()
-        body = pack.model_dump_json(by_alias=True).encode()
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "wb") as f:

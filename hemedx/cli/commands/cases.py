@@ -12,7 +12,7 @@ from rich.text import Text
 
 from hemedx.cases.library import case_code, load_library, resolve_case
 from hemedx.cases.model import Case
-from hemedx.cli import cli
+from hemedx.cli.app import cli
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import json_option, pack_from, rules_option
 from hemedx.cli.render import cite_marks, console, emit_json

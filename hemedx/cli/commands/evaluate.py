@@ -17,7 +17,7 @@ from rich.text import Text
 from hemedx.cases.generator import load_distributions, plan
 from hemedx.cases.library import load_library, resolve_cases
 from hemedx.cases.model import Case
-from hemedx.cli import cli
+from hemedx.cli.app import cli
 from hemedx.cli.confusion import NONE_LABEL, render_confusion
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import distributions_option, fail_under_option, json_option, pack_from, rules_option

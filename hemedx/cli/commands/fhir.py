@@ -10,7 +10,7 @@ import click
 import yaml
 
 from hemedx.cases.library import resolve_case
-from hemedx.cli import cli
+from hemedx.cli.app import cli
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import pack_from, rules_option
 from hemedx.errors import InputError

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hemedx.cases.generator import generate_case, load_distributions, plan, to_case, to_yaml
-from hemedx.cli import cli
+from hemedx.cli.app import cli
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import distributions_option, force_option, out_dir_option, pack_from, rules_option
 from hemedx.outfiles import write_files

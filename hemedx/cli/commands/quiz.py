@@ -20,7 +20,8 @@ from rich.text import Text
 
 from hemedx.cases.library import case_code, library_ids, load_library, resolve_case
 from hemedx.cases.model import Case
-from hemedx.cli import cli, history
+from hemedx.cli import history
+from hemedx.cli.app import cli
 from hemedx.cli.commands.teach import EndOfInput, Prompter, intro, render_answer
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import json_option, pack_from, rules_option, uniform_option

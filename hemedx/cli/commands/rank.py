@@ -9,7 +9,7 @@ import click
 
 from hemedx.cases.library import DEMO_CASE, case_handle, resolve_case
 from hemedx.cases.model import Case
-from hemedx.cli import cli
+from hemedx.cli.app import cli
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.jsonout import emit_json
 from hemedx.cli.options import case_view, pack_from, rules_option, upto_option

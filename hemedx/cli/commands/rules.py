@@ -19,7 +19,7 @@ from rich.text import Text
 
 from hemedx.authoring.lints import check_pack
 from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas, write_schemas
-from hemedx.cli import cli
+from hemedx.cli.app import cli
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import (
     cases_option,

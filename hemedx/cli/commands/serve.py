@@ -18,7 +18,7 @@ import click
 from hemedx.cases.library import library_files, library_ids, resolve_cases
 from hemedx.cases.loader import load_case
 from hemedx.cases.model import Case
-from hemedx.cli import cli
+from hemedx.cli.app import cli
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import pack_from, rules_option, uniform_option
 from hemedx.errors import InputError

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from hemedx.cases.library import resolve_case
 from hemedx.cases.model import Case
-from hemedx.cli import cli
+from hemedx.cli.app import cli
 from hemedx.cli.card import rendered, short_labels, stage_card
 from hemedx.cli.commands.rank import stage_index
 from hemedx.cli.environment import Environment, pass_env
