@@ -4,15 +4,13 @@ Compiling the default pack and checking its strings for durable_rules hash colli
 ~250 ms cold ``hemedx rank``; reading them back takes a few. An entry is keyed by the pack's content
 digest and by the size and modification time of every hemedx source file, so a changed compiler (or any
 other code) never meets an entry of the old one; it is written only for a pack whose hash check passed,
-and stored and trusted as the validated-pack cache is (hemedx.rules.pack_cache: a private folder, JSON,
-``HEMEDX_NO_CACHE=1`` switches it off). Anything unreadable is a miss: the pack is compiled again.
+and stored and trusted as the validated-pack cache is (hemedx.rules.pack_cache: a private folder, an
+HMAC tag, ``HEMEDX_NO_CACHE=1`` switches it off); its body is JSON, checked field by field. Anything
+unreadable is a miss: the pack is compiled again.
 """
 
 from __future__ import annotations
 
-import os
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -32,7 +30,7 @@ def compiled_for(pack: Pack) -> tuple[CompiledPack, bool]:
     From the cache when an earlier process compiled this content with this code; otherwise compiled and
     checked here, and stored when the check passes (a pack that fails it is refused by the matcher).
     """
-    key = pack_cache.entry_key("hemedx-compiled", FORMAT, pack.digest, code_fingerprint())
+    key = pack_cache.entry_key("hemedx-compiled", FORMAT, pack.digest, pack_cache.code_fingerprint())
     body = pack_cache.read_entry(KIND, key)
     if body is not None:
         compiled = from_json(body)
@@ -43,24 +41,6 @@ def compiled_for(pack: Pack) -> tuple[CompiledPack, bool]:
         return compiled, False
     pack_cache.write_entry(KIND, key, to_json(compiled))
     return compiled, True
-
-
-@cache
-def code_fingerprint() -> str:
-    """Size and modification time of every hemedx source file: any code change makes new keys."""
-    root = Path(__file__).resolve().parent.parent
-    parts: list[str] = []
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
-                    stack.append(Path(entry.path))
-                elif entry.name.endswith(".py"):
-                    info = entry.stat()
-                    parts.append(f"{os.path.relpath(entry.path, root)}:{info.st_size}:{info.st_mtime_ns}")
-    return pack_cache.entry_key(*sorted(parts))
 
 
 def to_json(compiled: CompiledPack) -> bytes:

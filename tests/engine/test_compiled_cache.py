@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from hemedx import load_pack
@@ -60,7 +63,7 @@ def test_the_matcher_trusts_a_passed_check_and_makes_its_own_otherwise(monkeypat
 def test_changed_code_or_content_misses(cache, monkeypatch):
     pack = load_pack(MINI_PACK)
     compiled_cache.compiled_for(pack)
-    monkeypatch.setattr(compiled_cache, "code_fingerprint", lambda: "another compiler")
+    monkeypatch.setattr(compiled_cache.pack_cache, "code_fingerprint", lambda: "another compiler")
     calls = []
     monkeypatch.setattr(compiled_cache, "compile_pack", lambda p: calls.append(p) or compile_pack(p))
     compiled_cache.compiled_for(pack)
@@ -76,10 +79,12 @@ def test_a_damaged_entry_is_compiled_again(cache, damage):
     pack = load_pack(MINI_PACK)
     good, _ = compiled_cache.compiled_for(pack)
     (path,) = cache.glob("*.json")
-    head, _, _ = path.read_bytes().partition(b"\n")
-    path.write_bytes(head + b"\n" + damage)
+    head = path.read_bytes().partition(b"\n")[0]
+    secret = compiled_cache.pack_cache._secret(create=False)
+    tag = compiled_cache.pack_cache._tag(secret, head, damage)  # verified, yet not a compilation
+    path.write_bytes(head + b"\n" + tag + b"\n" + damage)
     assert compiled_cache.compiled_for(pack) == (good, True)
-    assert compiled_cache.from_json(path.read_bytes().partition(b"\n")[2]) == good  # rewritten
+    assert compiled_cache.from_json(path.read_bytes().split(b"\n", 2)[2]) == good  # rewritten
 
 
 def test_a_pack_that_fails_the_hash_check_is_not_stored(cache, monkeypatch):
@@ -95,10 +100,16 @@ def test_switched_off_writes_nothing(cache, monkeypatch):
     assert not cache.exists()
 
 
-def test_the_fingerprint_follows_the_source_files():
-    fingerprint = compiled_cache.code_fingerprint()
-    assert fingerprint == compiled_cache.code_fingerprint.__wrapped__()
-    assert len(fingerprint) == 64
+def test_the_fingerprint_follows_the_source_files(tmp_path, monkeypatch):
+    fingerprint = compiled_cache.pack_cache.code_fingerprint()
+    assert fingerprint == compiled_cache.pack_cache.code_fingerprint.__wrapped__()
+    source = Path(compiled_cache.__file__)
+    info = source.stat()
+    try:
+        os.utime(source, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+        assert compiled_cache.pack_cache.code_fingerprint.__wrapped__() != fingerprint
+    finally:
+        os.utime(source, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
 def _snapshot():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 
 import pytest
 
@@ -75,7 +76,31 @@ def test_another_version_or_folder_misses(cache, monkeypatch):
     assert pack_cache.load(str(MINI_PACK.resolve()), pack.digest) is None
 
 
-@pytest.mark.parametrize("damage", ["world_writable", "symlink", "garbage", "invalid_pack"])
+def retag(path, body):
+    """Rewrite an entry's body with a valid tag, as only this user's hemedx could."""
+    head = path.read_bytes().partition(b"\n")[0]
+    tag = pack_cache._tag(pack_cache._secret(create=False), head, body)
+    path.write_bytes(head + b"\n" + tag + b"\n" + body)
+
+
+RAN: list[str] = []
+
+
+def _run_on_unpickling(what: str) -> str:
+    RAN.append(what)
+    return what
+
+
+class Loud:
+    """Unpickling it would call a function of the test: code execution from the cache."""
+
+    def __reduce__(self):
+        return (_run_on_unpickling, ("code from the cache",))
+
+
+@pytest.mark.parametrize(
+    "damage", ["world_writable", "symlink", "garbage", "tampered", "foreign_class", "not_a_pack", "secret"]
+)
 def test_an_untrusted_or_damaged_file_is_ignored(cache, damage, tmp_path):
     pack = fresh_load()
     path = only_file(cache)
@@ -89,10 +114,26 @@ def test_an_untrusted_or_damaged_file_is_ignored(cache, damage, tmp_path):
         path.symlink_to(target)
     elif damage == "garbage":
         path.write_bytes(data[:1000])
-    else:
-        path.write_bytes(data.replace(b'"kind":"evidence"', b'"kind":"nonsense"', 1))
+    elif damage == "tampered":  # a changed body whose tag was not made with the secret
+        path.write_bytes(data.replace(b"Minimal test pack", b"Minimal test pock", 1))
+    elif damage == "foreign_class":  # even a verified entry may name only pack classes
+        retag(path, pickle.dumps(Loud()))
+    elif damage == "not_a_pack":
+        retag(path, pickle.dumps(pack.info))
+    else:  # a secret others can read proves nothing
+        (cache.parent / "secret").chmod(0o644)
     assert pack_cache.load(str(MINI_PACK.resolve()), pack.digest) is None
+    assert not RAN
     assert fresh_load() == pack
+
+
+def test_the_secret_is_private_and_made_once(cache):
+    fresh_load()
+    secret = cache.parent / "secret"
+    assert oct(secret.stat().st_mode & 0o777) == "0o600"
+    first = secret.read_bytes()
+    fresh_load(loader.default_pack_path())
+    assert secret.read_bytes() == first and len(first) == pack_cache.SECRET_BYTES
 
 
 def test_a_folder_others_can_write_is_not_used(cache):
