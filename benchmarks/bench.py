@@ -26,6 +26,7 @@ from hemedx import get_engine, load_pack, rank_case  # noqa: E402
 from hemedx.cases.library import DEMO_CASE, library_files, load_library  # noqa: E402
 from hemedx.cases.model import Snapshot  # noqa: E402
 from hemedx.cli.jsonout import dumps as json_dumps  # noqa: E402
+from hemedx.rules.kb import freeze_long_lived  # noqa: E402
 
 from support.reference_evaluator import Reference  # noqa: E402
 
@@ -105,6 +106,7 @@ _WORKER = None
 
 def _init() -> None:
     global _WORKER
+    freeze_long_lived()  # as evaluate's workers do
     _WORKER = get_engine(load_pack())
 
 
@@ -137,6 +139,7 @@ def main() -> None:
     args = parser.parse_args()
     repeat, cold_runs, n_eval = (3, 5, 4000) if args.quick else (10, 15, 10_000)
 
+    freeze_long_lived()  # as every hemedx process does (the command line, evaluate's workers, the server)
     cases, snaps = workload()
     pack = load_pack()
     engine = get_engine(pack)
