@@ -1,25 +1,22 @@
 """A cache of validated packs in the user's cache folder, so a new process skips YAML parsing and checks.
 
 One JSON file per pack content: the validated :class:`Pack` as pydantic dumps it, read back through
-pydantic's own validation (no pickle, nothing executable). A file is used only when it sits in a folder of
-the user's own that nobody else can write, is the user's own and not writable by others, and records the
-exact key it was written for: the pack's content digest, the folder it was read from and the hemedx
-version. ``HEMEDX_NO_CACHE=1`` switches the cache off; every failure falls back to reading the pack.
+pydantic's own validation (no pickle, nothing executable). A file is used only when it is trusted (see
+:mod:`hemedx.rules.cache_files`) and records the exact key it was written for: the pack's content
+digest, the folder it was read from and the hemedx version. ``HEMEDX_NO_CACHE=1`` switches the cache
+off; every failure falls back to reading the pack.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import stat
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from hemedx import __version__
+from hemedx.rules import cache_files
 from hemedx.rules.model import Pack
 
 KEEP = 8  # cache files kept (the newest); older ones are deleted whenever one is written
@@ -28,11 +25,7 @@ MAX_BYTES = 20_000_000  # never read a bigger file (the default pack's is about 
 
 def cache_dir() -> Path | None:
     """The folder of the cache, or None when it is switched off or has no home."""
-    if os.environ.get("HEMEDX_NO_CACHE", "") not in ("", "0"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "hemedx" / "packs"
+    return cache_files.cache_dir("packs")
 
 
 def cache_key(folder: str, digest: str) -> str:
@@ -47,20 +40,15 @@ def load(folder: str, digest: str) -> Pack | None:
     if directory is None:
         return None
     key = cache_key(folder, digest)
-    path = directory / f"{key[:32]}.json"
+    data = cache_files.read_trusted(directory / f"{key[:32]}.json", MAX_BYTES)
+    if data is None:
+        return None
     try:
-        if not (_private(directory) and _private(path)):
-            return None
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            return None
         head, _, body = data.partition(b"\n")
         if json.loads(head) != {"key": key, "hemedx": __version__}:
             return None
         pack = Pack.model_validate_json(body)
-    except (OSError, ValueError, ValidationError):
+    except (ValueError, ValidationError):
         return None
     return pack if pack.digest == digest else None
 
@@ -71,37 +59,6 @@ def store(folder: str, digest: str, pack: Pack) -> None:
     if directory is None:
         return
     key = cache_key(folder, digest)
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _private(directory):
-            return
-        head = json.dumps({"key": key, "hemedx": __version__}).encode()
-        body = pack.model_dump_json(by_alias=True).encode()
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(head + b"\n" + body)
-            os.replace(tmp, directory / f"{key[:32]}.json")
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _prune(directory)
-    except OSError:
-        return
-
-
-def _private(path: Path) -> bool:
-    """The user's own, not a symlink, and writable by nobody else."""
-    info = os.lstat(path)
-    if stat.S_ISLNK(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return False
-    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
-
-
-def _prune(directory: Path) -> None:
-    """Keep the newest :data:`KEEP` cache files."""
-    files = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[KEEP:]:
-        with contextlib.suppress(OSError):
-            old.unlink()
+    head = json.dumps({"key": key, "hemedx": __version__}).encode()
+    body = pack.model_dump_json(by_alias=True).encode()
+    cache_files.write_atomic(directory, f"{key[:32]}.json", head + b"\n" + body, KEEP)
