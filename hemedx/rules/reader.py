@@ -205,7 +205,8 @@ def read_pack(path: Path | str | None = None, digest: str | None = None) -> Pack
 
 # --- one folder ------------------------------------------------------------------------------------------
 
-_RULE = TypeAdapter(Rule, config=ConfigDict(defer_build=True))
+# Validates (and, for ``rules check``, dumps) a rule of any kind: one schema for all five rule classes.
+RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule, config=ConfigDict(defer_build=True))
 _SECTION_OF = {
     "findings": "finding",
     "labs": "lab",
@@ -283,7 +284,7 @@ def _read_folder(folder: Path) -> PackRead:
 
     for file in raw.files:
         if file.parent.name == "rules":
-            raw.rules += _validate_lists(raw, docs[file], {"rules": _RULE}).get("rules", [])
+            raw.rules += _validate_lists(raw, docs[file], {"rules": RULE_ADAPTER}).get("rules", [])
     _check_unique(raw)
     return raw
 
