@@ -52,3 +52,22 @@ def test_an_unknown_name_of_hemedx_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         hemedx.nope  # noqa: B018
     assert {"load_pack", "rank_case", "__version__"} <= set(dir(hemedx))
+
+
+def test_the_schema_command_offers_exactly_the_schemas_there_are():
+    from hemedx.authoring.schema import SCHEMAS
+    from hemedx.cli.commands.rules import SCHEMA_NAMES
+
+    assert tuple(SCHEMAS) == SCHEMA_NAMES
+
+
+def test_rules_check_loads_neither_the_report_builder_nor_the_schemas():
+    probe = (
+        "import sys; from hemedx.cli import main; sys.argv = ['hemedx', 'rules', 'check', '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    modules = done.stderr.split()
+    assert "hemedx.authoring.lints" in modules and "hemedx.engine.engine" in modules
+    assert "hemedx.engine.report" not in modules and "hemedx.authoring.schema" not in modules
