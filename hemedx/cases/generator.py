@@ -43,7 +43,9 @@ Basis = Literal["published", "teaching_estimate"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: only the file models are validated directly (rules check and generate build
+    # DistributionsFile, which holds the rest), so the others' own validators would never be used.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Dist(_Strict):
