@@ -2,11 +2,12 @@
 
 Parsing a pack's YAML strictly, with the position of every key and item, is most of the time of reading
 it (``rules check`` of the default pack: ~110 of ~560 ms); reading the same parse products back from JSON
-takes a tenth of that. Each file is cached on its own, by the SHA-256 of its bytes and the hemedx
-version, so an author who edits one rule file has the others read from the cache. Only a file that
-parsed cleanly is stored; a file with a problem is always parsed again, so its error reads as it always
-has. The cache holds what :func:`hemedx.safeyaml.parse_yaml` returns and nothing derived from it (no
-validation, no lint results): everything after parsing runs every time.
+takes a tenth of that. Each file is cached on its own, by the SHA-256 of its bytes, the hemedx version
+and the parser's own code (:mod:`hemedx.safeyaml` and PyYAML's version), so an author who edits one
+rule file has the others read from the cache. Only a file that parsed cleanly is stored; a file with a
+problem is always parsed again, so its error reads as it always has. The cache holds what
+:func:`hemedx.safeyaml.parse_yaml` returns and nothing derived from it (no validation, no lint
+results): everything after parsing runs every time.
 
 One JSON file per content: a header line with the key, then ``[data, positions]``, where positions are
 the line and column of every node in the order :func:`~hemedx.safeyaml.parse_yaml` records them (the
@@ -17,12 +18,15 @@ trusted and when they record the exact key, and the newest :data:`KEEP` are kept
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from hemedx import __version__
+import yaml
+
+from hemedx import __version__, safeyaml
 from hemedx.errors import InputError, PathPart
 from hemedx.rules import cache_files
 from hemedx.safeyaml import Document, load_file, parse_yaml, read_bytes
@@ -58,8 +62,23 @@ def load_pack_file(path: Path, label: str = "YAML") -> tuple[Document, bytes]:
 
 
 def _key(raw: bytes) -> str:
-    text = json.dumps(["hemedx", __version__, "yaml", _FORMAT, hashlib.sha256(raw).hexdigest()])
+    parser = _parser()
+    text = json.dumps(["hemedx", __version__, "yaml", _FORMAT, parser, hashlib.sha256(raw).hexdigest()])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def _parser() -> str:
+    """What a parse depends on besides the bytes: the parser's own code and PyYAML's version.
+
+    A hemedx whose ``safeyaml`` changed (a checkout, an edit) never reads what the old one parsed, even
+    at the same version number; reading the module (~20 KB) costs a fraction of a millisecond.
+    """
+    try:
+        code = Path(safeyaml.__file__).read_bytes()
+    except OSError:  # pragma: no cover - a module loaded from somewhere unreadable: key by version only
+        code = b""
+    return f"{hashlib.sha256(code).hexdigest()[:16]} pyyaml {yaml.__version__}"
 
 
 def _load(directory: Path, key: str, file: str) -> Document | None:

@@ -79,17 +79,24 @@ def test_a_pack_read_from_the_cache_is_the_pack_read_from_yaml(cache, monkeypatc
     assert again.digest == first.digest == first.pack.digest
 
 
-def test_changed_bytes_or_version_miss(cache, tmp_path, monkeypatch):
+def test_changed_bytes_version_or_parser_miss(cache, tmp_path, monkeypatch):
     path = tmp_path / "f.yaml"
     path.write_text(TEXT)
     yaml_cache.load_pack_file(path)
     path.write_text(TEXT.replace("id: x", "id: y"))
     assert yaml_cache.load_pack_file(path)[0].data["id"] == "y"
-    monkeypatch.setattr(yaml_cache, "__version__", "9.9.9")
     calls = []
     monkeypatch.setattr(yaml_cache, "parse_yaml", lambda *a: calls.append(a) or load_file(path))
     yaml_cache.load_pack_file(path)
-    assert calls
+    assert not calls  # the same bytes: read back
+    with monkeypatch.context() as m:
+        m.setattr(yaml_cache, "__version__", "9.9.9")
+        yaml_cache.load_pack_file(path)
+    assert len(calls) == 1
+    with monkeypatch.context() as m:
+        m.setattr(yaml_cache, "_parser", lambda: "an edited safeyaml")
+        yaml_cache.load_pack_file(path)
+    assert len(calls) == 2
 
 
 def test_a_file_with_a_problem_is_not_stored_and_raises_as_before(cache, tmp_path):
