@@ -116,7 +116,7 @@ def _positions(data: Any, numbers: list[Any]) -> dict[tuple[PathPart, ...], tupl
 
     Raises ValueError unless there is exactly one pair of integers per node.
     """
-    if len(numbers) % 2 or not all(type(n) is int for n in numbers):
+    if len(numbers) % 2 or not set(map(type, numbers)) <= {int}:  # ints only (not bools): one C pass
         raise ValueError("positions are pairs of integers")
     out: dict[tuple[PathPart, ...], tuple[int, int]] = {}
     pairs = iter(zip(numbers[::2], numbers[1::2], strict=True))

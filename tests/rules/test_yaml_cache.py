@@ -119,7 +119,8 @@ def test_switched_off_writes_and_reads_nothing(cache, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "damage", ["world_writable", "symlink", "garbage", "other_key", "short_positions", "long_positions"]
+    "damage",
+    ["world_writable", "symlink", "garbage", "other_key", "short_positions", "long_positions", "floats"],
 )
 def test_an_untrusted_or_damaged_file_is_ignored(cache, tmp_path, damage):
     path = tmp_path / "f.yaml"
@@ -143,7 +144,10 @@ def test_an_untrusted_or_damaged_file_is_ignored(cache, tmp_path, damage):
         stored.write_bytes(head.replace(b'"key": "', b'"key": "0') + b"\n" + body.replace(b'"x"', b'"p"'))
     else:
         value, numbers = json.loads(body)
-        numbers = numbers[:-2] if damage == "short_positions" else [*numbers, 1, 1]
+        if damage == "floats":
+            numbers = [float(n) for n in numbers]
+        else:
+            numbers = numbers[:-2] if damage == "short_positions" else [*numbers, 1, 1]
         stored.write_bytes(head + b"\n" + json.dumps([value, numbers]).encode())
     assert yaml_cache._load(cache, yaml_cache._key(path.read_bytes()), str(path)) is None
     same(yaml_cache.load_pack_file(path)[0], expected)
