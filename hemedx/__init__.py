@@ -5,21 +5,25 @@ The library is usable without the CLI::
     from hemedx import load_pack, load_case, rank_case
     pack = load_pack()
     report = rank_case(load_case("case.yaml", pack), pack)
+
+The names are imported on first use, so ``import hemedx.cli`` (or any one submodule) does not load the
+case reader, the engine and the pack models before it needs them.
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-
-__all__ = ["__version__", "get_engine", "load_case", "load_pack", "rank_case"]
 
 if TYPE_CHECKING:
     from hemedx.cases import load_case
     from hemedx.engine import get_engine, rank_case
     from hemedx.rules import load_pack
 
-# Where each public name lives: imported on first use, so that ``import hemedx.cli`` (the command line's
-# entry point) decides how its own start goes, and ``hemedx.__version__`` costs nothing.
+__all__ = ["__version__", "get_engine", "load_case", "load_pack", "rank_case"]
+
 _HOMES = {
     "load_case": "hemedx.cases",
     "get_engine": "hemedx.engine",
@@ -29,12 +33,14 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
-    """The public names, imported on first use."""
+    """The public functions, imported from their modules the first time one is asked for."""
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'hemedx' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -30,7 +30,8 @@ from hemedx.cases.model import Case
 from hemedx.errors import EngineError, InputError
 from hemedx.rules import default_pack_path
 from hemedx.rules.model import Pack
-from hemedx.safeyaml import Document, load_file
+from hemedx.rules.yaml_cache import load_pack_file
+from hemedx.safeyaml import Document
 from hemedx.schema_errors import to_input_error
 from hemedx.suggest import did_you_mean
 
@@ -42,7 +43,9 @@ Basis = Literal["published", "teaching_estimate"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: only the file models are validated directly (rules check and generate build
+    # DistributionsFile, which holds the rest), so the others' own validators would never be used.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Dist(_Strict):
@@ -235,12 +238,12 @@ def load_distributions(
     own = Path(folder) / DISTRIBUTIONS_FILE if folder is not None else None
     if path is None and own is not None and own.is_file() and pack.info.extends is None:
         path = own  # a whole pack of its own: its file replaces the default's
-    doc = load_file(Path(path) if path is not None else distributions_path(), "distributions")
+    doc, _ = load_pack_file(Path(path) if path is not None else distributions_path(), "distributions")
     spec = _validate(doc, DistributionsFile)
     if path is not None or own is None or not own.is_file():
         _check_references(spec, doc, pack)
         return Distributions(spec, doc.file)
-    top_doc = load_file(own, "distributions")
+    top_doc, _ = load_pack_file(own, "distributions")
     top = _validate(top_doc, DistributionsOverlay)
     replaced = {key: getattr(top, key) for key in ("stages", "noise", "baseline") if getattr(top, key)}
     merged = spec.model_copy(update={**replaced, "diagnoses": {**spec.diagnoses, **top.diagnoses}})

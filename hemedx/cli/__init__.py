@@ -7,25 +7,19 @@ and those objects are then frozen (``gc.freeze``): no later collection scans the
 
 from __future__ import annotations
 
-import gc
 import sys
 from typing import Any
 
 
 def main() -> None:
     """Console-script entry point: one command per process."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    from hemedx.lifetime import freeze_long_lived, long_lived
+
+    freeze_long_lived()  # the command's imports now, and the pack and engine once built, are frozen
+    with long_lived():
         from hemedx.cli.app import cli, preload
-        from hemedx.rules.kb import freeze_long_lived
 
         preload(sys.argv[1:])
-        freeze_long_lived()  # the pack and engine, once built, are frozen too
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
     cli(prog_name="hemedx")
 
 

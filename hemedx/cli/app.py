@@ -13,6 +13,7 @@ import click
 from hemedx import __version__
 from hemedx.cli.environment import Environment
 from hemedx.cli.status import ExitStatus, is_closed_pipe, run_command, silence_stdout
+from hemedx.lifetime import long_lived
 
 # Commands that live in a module not named after them; any other command is in commands/<name>.py.
 _HOMES = {
@@ -62,10 +63,13 @@ class HemedxGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Import the command's own module first; fall back to importing every command module."""
-        if cmd_name not in self.commands:
-            _load(_HOMES.get(cmd_name, cmd_name))
-        if cmd_name not in self.commands:
-            _load_all()
+        # A command's modules (and the pack models, engine and libraries they import) live as long as
+        # the process: the collector pauses while they are imported, and the command line freezes them.
+        with long_lived():
+            if cmd_name not in self.commands:
+                _load(_HOMES.get(cmd_name, cmd_name))
+            if cmd_name not in self.commands:
+                _load_all()
         return self.commands.get(cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -15,7 +15,6 @@ from rich.text import Text
 
 from hemedx.cli.environment import MIN_WIDTH, PIPE_WIDTH, Environment
 from hemedx.cli.jsonout import emit_json  # noqa: F401  (re-exported: one JSON writer for every view)
-from hemedx.engine.report import pack_line
 from hemedx.engine.shown import percent
 from hemedx.safetext import terminal_text
 
@@ -119,6 +118,8 @@ def header(out: Console, report: dict[str, Any], show_id: bool = True) -> None:
     else:
         out.print(Text(report["title"], style="bold"))
     out.print(Text(report["disclaimer"], style="italic dim"))
+    from hemedx.engine.report import pack_line  # a report's module: not imported by commands that make none
+
     out.print(Text(pack_line(report["pack"]), style="dim"))
 
 

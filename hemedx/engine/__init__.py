@@ -1,7 +1,39 @@
-"""Inference: compile a pack onto durable_rules, evaluate a case, rank, explain."""
+"""Inference: compile a pack onto durable_rules, evaluate a case, rank, explain.
 
-from hemedx.engine.engine import Engine, get_engine
-from hemedx.engine.ranking import Ranking
-from hemedx.engine.report import build_report, rank_case
+The names are imported on first use, so a command that only builds an engine (``rules check``) does not
+load the report builder and the next-test advisor with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hemedx.engine.engine import Engine, get_engine
+    from hemedx.engine.ranking import Ranking
+    from hemedx.engine.report import build_report, rank_case
 
 __all__ = ["Engine", "Ranking", "build_report", "get_engine", "rank_case"]
+
+_HOMES = {
+    "Engine": "hemedx.engine.engine",
+    "get_engine": "hemedx.engine.engine",
+    "Ranking": "hemedx.engine.ranking",
+    "build_report": "hemedx.engine.report",
+    "rank_case": "hemedx.engine.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported from their modules the first time one is asked for."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'hemedx.engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -17,7 +17,7 @@ import orjson
 
 from hemedx.engine.compiler import CompiledPack, Pattern, Variant, compile_pack
 from hemedx.engine.durable_backend import hash_collision
-from hemedx.rules import pack_cache
+from hemedx.rules import cache_files
 from hemedx.rules.model import Pack
 
 KIND = "compiled"
@@ -30,8 +30,8 @@ def compiled_for(pack: Pack) -> tuple[CompiledPack, bool]:
     From the cache when an earlier process compiled this content with this code; otherwise compiled and
     checked here, and stored when the check passes (a pack that fails it is refused by the matcher).
     """
-    key = pack_cache.entry_key("hemedx-compiled", FORMAT, pack.digest, pack_cache.code_fingerprint())
-    body = pack_cache.read_entry(KIND, key)
+    key = cache_files.entry_key("hemedx-compiled", FORMAT, pack.digest, cache_files.code_fingerprint())
+    body = cache_files.read_entry(KIND, key)
     if body is not None:
         compiled = from_json(body)
         if compiled is not None:
@@ -39,7 +39,7 @@ def compiled_for(pack: Pack) -> tuple[CompiledPack, bool]:
     compiled = compile_pack(pack)
     if hash_collision(pack, compiled) is not None:
         return compiled, False
-    pack_cache.write_entry(KIND, key, to_json(compiled))
+    cache_files.write_entry(KIND, key, to_json(compiled))
     return compiled, True
 
 

@@ -29,6 +29,7 @@ by id only).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -61,6 +62,7 @@ def _given(fact: Fact) -> Fact:
 ASSERTED, NOT_HANDLED, ALREADY_OBSERVED = 0, 1, 2
 
 
+@functools.cache  # rules check hashes every id twice (the lint, then the engine it builds)
 def fnv1a32(text: str) -> int:
     """The 32-bit hash durable_rules uses for sids, fact ids and property names (signed-byte variant)."""
     h = 0x811C9DC5

@@ -58,19 +58,32 @@ def expansion_problem(rule: Any, labs: dict[str, Any]) -> Problem | None:
     )
 
 
+_SCALARS = (str, int, float, type(None))  # hold no Cite: not walked into (a pack has ~20,000 of them)
+_FIELDS: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}  # model class -> (attribute, YAML key)
+
+
 def walk_cites(obj: Any, path: tuple[PathPart, ...] = ()) -> Iterator[tuple[tuple[PathPart, ...], Cite]]:
     """Yield every :class:`Cite` inside a model, with its path."""
     if isinstance(obj, Cite):
         yield path, obj
     elif isinstance(obj, BaseModel):
-        for name, info in type(obj).model_fields.items():
-            yield from walk_cites(getattr(obj, name), (*path, info.alias or name))
+        cls = type(obj)
+        fields = _FIELDS.get(cls)
+        if fields is None:
+            named = cls.model_fields.items()
+            fields = _FIELDS[cls] = tuple((name, info.alias or name) for name, info in named)
+        for name, key in fields:
+            value = getattr(obj, name)
+            if not isinstance(value, _SCALARS):
+                yield from walk_cites(value, (*path, key))
     elif isinstance(obj, (list, tuple)):
         for i, item in enumerate(obj):
-            yield from walk_cites(item, (*path, i))
+            if not isinstance(item, _SCALARS):
+                yield from walk_cites(item, (*path, i))
     elif isinstance(obj, dict):
         for key, item in obj.items():
-            yield from walk_cites(item, (*path, key))
+            if not isinstance(item, _SCALARS):
+                yield from walk_cites(item, (*path, key))
 
 
 def iter_problems(pack: Pack) -> Iterator[Problem]:

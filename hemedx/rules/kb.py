@@ -8,13 +8,13 @@ in one process-wide cache under the pack's cache key, :attr:`KnowledgeBase.cache
 
 from __future__ import annotations
 
-import gc
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from hemedx.lifetime import freeze_long_lived as freeze_long_lived  # re-exported
+from hemedx.lifetime import long_lived
 from hemedx.rules.model import Cite, Diagnosis, EvidenceRule, Finding, Frequency, Lab, Source, Test
 
 if TYPE_CHECKING:
@@ -122,41 +122,6 @@ class KnowledgeBase:
                 with long_lived():
                     found = _DERIVED[key] = build()
             return found
-
-
-_freeze = False  # set by the command line: one command per process, so little garbage can be pinned
-
-
-def freeze_long_lived() -> None:
-    """From now on, freeze what :func:`long_lived` builds (the command line's choice, not a library's).
-
-    Frozen objects are skipped by every later collection (reference counting still frees them), but a
-    garbage cycle alive at the moment of freezing is never collected, so a long test session or an
-    embedding application keeps Python's default behaviour.
-    """
-    global _freeze
-    _freeze = True
-
-
-@contextmanager
-def long_lived() -> Iterator[None]:
-    """Build something kept for the rest of the process without the cyclic garbage collector scanning it.
-
-    A pack and what is derived from it are tens of thousands of objects that live as long as the process;
-    a full collection scans them all (one during the engine build was a quarter of it). The collector
-    pauses while they are made and, once :func:`freeze_long_lived` was called, what is alive then is
-    frozen (``gc.freeze``), which took a cold ``hemedx rank --json`` from 0.34-0.38 to 0.24-0.27 s CPU.
-    The collector is never left off.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            if _freeze:
-                gc.freeze()
-            gc.enable()
 
 
 _DERIVED: dict[tuple[str, ...], Any] = {}

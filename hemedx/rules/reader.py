@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -45,7 +46,8 @@ from hemedx.rules.model import (
     Test,
     Vocabulary,
 )
-from hemedx.safeyaml import Document, entry_ids, load_file, read_bytes, read_text, refuse_special_file
+from hemedx.rules.yaml_cache import load_pack_file
+from hemedx.safeyaml import Document, entry_ids, read_bytes, read_text, refuse_special_file
 from hemedx.schema_errors import field_label, first_error, to_input_error
 from hemedx.suggest import did_you_mean
 
@@ -84,11 +86,16 @@ def pack_files(folder: Path) -> list[Path]:
 
 def pack_digest(folder: Path) -> str:
     """Content hash of one pack folder's files (names and bytes): the key of everything derived from it."""
+    return _digest(folder, ((file, read_bytes(file, "pack")) for file in pack_files(folder)))
+
+
+def _digest(folder: Path, contents: Iterable[tuple[Path, bytes]]) -> str:
+    """:func:`pack_digest` of files already read: (file, bytes) in :func:`pack_files` order."""
     h = hashlib.sha256()
-    for file in pack_files(folder):
+    for file, raw in contents:
         h.update(str(file.relative_to(folder)).encode())
         h.update(b"\0")
-        h.update(read_bytes(file, "pack"))
+        h.update(raw)
         h.update(b"\0")
     return h.hexdigest()[:16]
 
@@ -134,6 +141,7 @@ class PackRead:
     issues: list[PackIssue] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     pack: Pack | None = None
+    digest: str | None = None  # of this folder's own files (pack_digest), from the bytes that were parsed
 
     def locate(self, section: str, ident: str, sub: tuple[PathPart, ...] = ()) -> dict[str, Any]:
         """``file``, ``line`` and ``column`` of an entry (or of a path inside it)."""
@@ -159,7 +167,9 @@ class PackRead:
         origin = {}
         for (section, ident), (doc, path) in self.where.items():
             origin[f"{section}:{ident}"] = f"{doc.file}:{doc.where(path)[0]}"
-        return Pack(
+        # Every part is an entry validated on its own above (or the digest and origin made here):
+        # validating them once more would only build Pack's own schema (~6 ms of rules check).
+        return Pack.model_construct(
             info=self.info,
             vocabulary=self.vocabulary,
             sources=self.sources,
@@ -181,12 +191,13 @@ def read_pack(path: Path | str | None = None, digest: str | None = None) -> Pack
     """
     folder = pack_folder(path)
     top = _read_folder(folder)
-    digest = digest or pack_digest(folder)
+    digest = digest or top.digest or pack_digest(folder)
     read = top
     if top.info is not None and top.info.extends == "default":
         base_folder = default_pack_path()
-        read = _overlay(_read_folder(base_folder), top)
-        digest = f"{pack_digest(base_folder)[:8]}{digest[:8]}"
+        base = _read_folder(base_folder)
+        read = _overlay(base, top)
+        digest = f"{(base.digest or pack_digest(base_folder))[:8]}{digest[:8]}"
         _check_unique(read)  # an overlay's lab may reuse a default finding's id
     read.pack = read._build(digest)
     if read.pack is not None:
@@ -196,7 +207,8 @@ def read_pack(path: Path | str | None = None, digest: str | None = None) -> Pack
 
 # --- one folder ------------------------------------------------------------------------------------------
 
-_RULE = TypeAdapter(Rule, config=ConfigDict(defer_build=True))
+# Validates (and, for ``rules check``, dumps) a rule of any kind: one schema for all five rule classes.
+RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule, config=ConfigDict(defer_build=True))
 _SECTION_OF = {
     "findings": "finding",
     "labs": "lab",
@@ -211,10 +223,13 @@ _SECTION_OF = {
 _ENTRY_AT = re.compile(r"^([a-z_]+)\[(\d+)\](.*)$")
 
 
-def _load(file: Path) -> Document:
-    """Read one pack file; an entry the YAML reader refuses is named by its id, not ``rules[2]``."""
+def _load(file: Path) -> tuple[Document, bytes]:
+    """Read one pack file and its bytes; an entry YAML refuses is named by its id, not ``rules[2]``.
+
+    A parse of the same bytes cached by an earlier process is used (:mod:`hemedx.rules.yaml_cache`).
+    """
     try:
-        return load_file(file)
+        return load_pack_file(file)
     except InputError as err:
         m = _ENTRY_AT.match(err.field or "")
         if m:
@@ -233,7 +248,9 @@ def _read_folder(folder: Path) -> PackRead:
     if not info_file.is_file():
         raise InputError("a pack folder needs a pack.yaml (id, title, version)", file=str(info_file))
     raw.files = pack_files(folder)
-    docs = {file: _load(file) for file in raw.files}  # not YAML at all: InputError, exit status 2
+    loaded = {file: _load(file) for file in raw.files}  # not YAML at all: InputError, exit status 2
+    docs = {file: doc for file, (doc, _) in loaded.items()}
+    raw.digest = _digest(folder, ((file, content) for file, (_, content) in loaded.items()))
 
     info_doc = docs[info_file]
     # Decided from the document itself, so an overlay whose pack.yaml has a mistake is still read as an
@@ -269,7 +286,7 @@ def _read_folder(folder: Path) -> PackRead:
 
     for file in raw.files:
         if file.parent.name == "rules":
-            raw.rules += _validate_lists(raw, docs[file], {"rules": _RULE}).get("rules", [])
+            raw.rules += _validate_lists(raw, docs[file], {"rules": RULE_ADAPTER}).get("rules", [])
     _check_unique(raw)
     return raw
 

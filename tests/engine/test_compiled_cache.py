@@ -63,7 +63,7 @@ def test_the_matcher_trusts_a_passed_check_and_makes_its_own_otherwise(monkeypat
 def test_changed_code_or_content_misses(cache, monkeypatch):
     pack = load_pack(MINI_PACK)
     compiled_cache.compiled_for(pack)
-    monkeypatch.setattr(compiled_cache.pack_cache, "code_fingerprint", lambda: "another compiler")
+    monkeypatch.setattr(compiled_cache.cache_files, "code_fingerprint", lambda: "another compiler")
     calls = []
     monkeypatch.setattr(compiled_cache, "compile_pack", lambda p: calls.append(p) or compile_pack(p))
     compiled_cache.compiled_for(pack)
@@ -80,8 +80,8 @@ def test_a_damaged_entry_is_compiled_again(cache, damage):
     good, _ = compiled_cache.compiled_for(pack)
     (path,) = cache.glob("*.json")
     head = path.read_bytes().partition(b"\n")[0]
-    secret = compiled_cache.pack_cache._secret(create=False)
-    tag = compiled_cache.pack_cache._tag(secret, head, damage)  # verified, yet not a compilation
+    secret = compiled_cache.cache_files._secret(create=False)
+    tag = compiled_cache.cache_files._tag(secret, head, damage)  # verified, yet not a compilation
     path.write_bytes(head + b"\n" + tag + b"\n" + damage)
     assert compiled_cache.compiled_for(pack) == (good, True)
     assert compiled_cache.from_json(path.read_bytes().split(b"\n", 2)[2]) == good  # rewritten
@@ -101,13 +101,13 @@ def test_switched_off_writes_nothing(cache, monkeypatch):
 
 
 def test_the_fingerprint_follows_the_source_files(tmp_path, monkeypatch):
-    fingerprint = compiled_cache.pack_cache.code_fingerprint()
-    assert fingerprint == compiled_cache.pack_cache.code_fingerprint.__wrapped__()
+    fingerprint = compiled_cache.cache_files.code_fingerprint()
+    assert fingerprint == compiled_cache.cache_files.code_fingerprint.__wrapped__()
     source = Path(compiled_cache.__file__)
     info = source.stat()
     try:
         os.utime(source, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
-        assert compiled_cache.pack_cache.code_fingerprint.__wrapped__() != fingerprint
+        assert compiled_cache.cache_files.code_fingerprint.__wrapped__() != fingerprint
     finally:
         os.utime(source, ns=(info.st_atime_ns, info.st_mtime_ns))
 

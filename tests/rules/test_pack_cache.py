@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from hemedx.rules import loader, pack_cache
+from hemedx.rules import cache_files, loader, pack_cache
 from hemedx.rules.reader import pack_digest
 
 from support.helpers import MINI_PACK
@@ -79,7 +79,7 @@ def test_another_version_or_folder_misses(cache, monkeypatch):
 def retag(path, body):
     """Rewrite an entry's body with a valid tag, as only this user's hemedx could."""
     head = path.read_bytes().partition(b"\n")[0]
-    tag = pack_cache._tag(pack_cache._secret(create=False), head, body)
+    tag = cache_files._tag(cache_files._secret(create=False), head, body)
     path.write_bytes(head + b"\n" + tag + b"\n" + body)
 
 
@@ -133,7 +133,7 @@ def test_the_secret_is_private_and_made_once(cache):
     assert oct(secret.stat().st_mode & 0o777) == "0o600"
     first = secret.read_bytes()
     fresh_load(loader.default_pack_path())
-    assert secret.read_bytes() == first and len(first) == pack_cache.SECRET_BYTES
+    assert secret.read_bytes() == first and len(first) == cache_files.SECRET_BYTES
 
 
 def test_a_folder_others_can_write_is_not_used(cache):
@@ -147,11 +147,11 @@ def test_a_folder_others_can_write_is_not_used(cache):
 
 def test_old_files_are_pruned(cache):
     pack = fresh_load()
-    for i in range(pack_cache.KEEP + 3):
+    for i in range(cache_files.KEEP + 3):
         pack_cache.store(f"/folder/{i}", pack.digest, pack)
         os.utime(only_newest(cache), (i, i + 1_000_000_000))
-    assert len(list(cache.glob("*.json"))) == pack_cache.KEEP
-    assert pack_cache.load(f"/folder/{pack_cache.KEEP + 2}", pack.digest) == pack
+    assert len(list(cache.glob("*.json"))) == cache_files.KEEP
+    assert pack_cache.load(f"/folder/{cache_files.KEEP + 2}", pack.digest) == pack
 
 
 def only_newest(cache):

@@ -18,7 +18,6 @@ from rich.table import Table
 from rich.text import Text
 
 from hemedx.authoring.lints import check_pack
-from hemedx.authoring.schema import SCHEMAS, render, schema_dir, stale_schemas, write_schemas
 from hemedx.cli.app import cli
 from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import (
@@ -39,6 +38,9 @@ from hemedx.rules.model import RULE_KINDS
 from hemedx.safetext import terminal_text
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow"}
+# hemedx.authoring.schema.SCHEMAS's names (a test keeps them equal): the schema models are imported only by
+# ``rules schema``, not by every rules command.
+SCHEMA_NAMES = ("rule-file", "pack", "vocabulary", "sources", "diagnoses", "investigations", "case")
 
 
 @cli.group()
@@ -331,7 +333,7 @@ def show(env: Environment, entry_id: str, rules_dir: Path | None, as_json: bool)
 
 
 @rules.command()
-@click.argument("name", required=False, type=click.Choice(list(SCHEMAS)), default=None)
+@click.argument("name", required=False, type=click.Choice(list(SCHEMA_NAMES)), default=None)
 @out_dir_option("Write every schema into DIR (e.g. hemedx/schema) instead of printing one.", required=False)
 @click.option("--check", "check_only", is_flag=True, help="Exit 1 when the committed schemas are stale.")
 @force_option
@@ -346,6 +348,8 @@ def schema(
     force: bool,
 ) -> None:
     """JSON Schema of rule, pack and case files (for editors), generated from the models."""
+    from hemedx.authoring.schema import render, schema_dir, stale_schemas, write_schemas
+
     if check_only:
         stale = stale_schemas(out_dir)
         folder = out_dir or schema_dir()
