@@ -209,6 +209,10 @@ class Distributions:
     # variant object, which lives as long as ``spec``; also each plan's variant chooser and stage names.
     _profiles: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled without ``_profiles``: a cache of closures, rebuilt by whoever unpickles."""
+        return (Distributions, (self.spec, self.file))
+
     def diagnosis_ids(self) -> list[str]:
         """Diagnoses the generator knows, in file order (``normal`` included)."""
         return list(self.spec.diagnoses)
