@@ -220,6 +220,26 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _chunks(items: Sequence[Item], jobs: int) -> list[Sequence[Item]]:
+    """Consecutive runs of items, large first and smaller towards the end ("guided" scheduling).
+
+    Each chunk is a fraction of what is left, so there are few messages (every result message also wakes
+    the pool's worker-handler thread in the parent), yet the last chunks are small and no worker is left
+    computing a big one alone at the end.
+    """
+    out = []
+    start = 0
+    floor = max(1, min(GUIDED_MIN, len(items) // (jobs * 4)))  # a short run still reaches every worker
+    while start < len(items):
+        size = max(floor, min(GUIDED_MAX, (len(items) - start) // (jobs * 3)))
+        out.append(items[start : start + size])
+        start += size
+    return out
+
+
+GUIDED_MIN, GUIDED_MAX = 8, 400  # cases per chunk: ~6 ms and ~0.3 s of a worker's time
+
+
 class Workers:
     """Worker processes for :func:`evaluate_cases`, which can start before the pack is even loaded.
 
@@ -250,10 +270,8 @@ class Workers:
         blob = pickle.dumps((pack, dist), protocol=pickle.HIGHEST_PROTOCOL)
         for _ in range(self.jobs):
             self._inbox.put(blob)  # written by the queue's thread, while the workers may still import
-        size = max(1, min(64, len(items) // (self.jobs * 8)))
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
         results: list[CaseResult] = []
-        for part in self._pool.imap(_run_chunk, chunks):
+        for part in self._pool.imap(_run_chunk, _chunks(items, self.jobs)):
             results.extend(part)
             if progress:
                 progress(len(part))
