@@ -180,12 +180,8 @@ def _quick_stage(raw: Any, pack: Pack) -> Stage | None:
     """One stage of :func:`quick_case`: labs converted and checked as :func:`_normalise` does, or None."""
     if type(raw) is not dict or not raw.keys() <= _STAGE_KEYS:
         return None
-    name, findings, labs, tests = (
-        raw.get("name"),
-        raw.get("findings", {}),
-        raw.get("labs", {}),
-        raw.get("tests", {}),
-    )
+    name = raw.get("name")
+    findings, labs, tests = raw.get("findings", {}), raw.get("labs", {}), raw.get("tests", {})
     if not (
         type(name) is str
         and 1 <= len(name) <= 120
@@ -194,53 +190,53 @@ def _quick_stage(raw: Any, pack: Pack) -> Stage | None:
         and type(tests) is dict
     ):
         return None
-    known = pack.kb.findings
+    kb = pack.kb
+    known, by_id, test_by_id = kb.findings, kb.labs, kb.tests
     for key, value in findings.items():
-        if (
-            type(key) is not str
-            or key not in known
-            or value not in ("present", "absent")
-            or type(value) is not str
-        ):
+        if type(key) is not str or key not in known or type(value) is not str or value not in _STATES:
             return None
     lab_values: dict[str, float] = {}
     units: dict[str, str] = {}
     given: dict[str, float] = {}
     for key, entry in labs.items():
-        lab = pack.kb.labs.get(key) if type(key) is str else None
+        lab = by_id.get(key) if type(key) is str else None
         if lab is None:
             return None
-        if type(entry) is dict:
+        kind = type(entry)
+        if kind is float or kind is int:
+            value = float(entry)
+            unit = None
+        elif kind is dict:
             raw_value, unit = entry.get("value"), entry.get("unit")
-            if entry.keys() != {"value", "unit"} or type(unit) is not str or not 1 <= len(unit) <= 20:
+            if (
+                entry.keys() != _VALUE_UNIT
+                or type(raw_value) not in (int, float)
+                or type(unit) is not str
+                or not 1 <= len(unit) <= 20
+            ):
                 return None
-        else:
-            raw_value, unit = entry, None
-        if type(raw_value) not in (int, float):
-            return None
-        raw_value = float(raw_value)
-        if unit is None:
-            value = raw_value
-        else:
             factor = _factor(pack, lab, unit)
             if factor is None:
                 return None
+            raw_value = float(raw_value)
             value = round(raw_value * factor, 6)  # as to_canonical rounds
-        if (
-            value < 0
-            or (lab.unit == "%" and value > 100)
-            or not lab.plausible.min <= value <= lab.plausible.max
-        ):
-            return None
-        lab_values[key] = value
-        if unit is not None:
             units[key] = unit
             given[key] = raw_value
+        else:
+            return None
+        plausible = lab.plausible
+        if value < 0 or (lab.unit == "%" and value > 100) or not plausible.min <= value <= plausible.max:
+            return None
+        lab_values[key] = value
     for key, value in tests.items():
-        test = pack.kb.tests.get(key) if type(key) is str else None
+        test = test_by_id.get(key) if type(key) is str else None
         if test is None or type(value) is not str or value not in test.values:
             return None
     return Stage(name, dict(findings), (), lab_values, dict(tests), None, units, {}, given)
+
+
+_STATES = frozenset({"present", "absent"})
+_VALUE_UNIT = frozenset({"value", "unit"})
 
 
 def _factor(pack: Pack, lab: Lab, unit: str) -> float | None:

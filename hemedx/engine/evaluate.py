@@ -9,6 +9,7 @@ serial one.
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import os
@@ -196,7 +197,11 @@ def _run_chunk(chunk: Sequence[Item]) -> list[CaseResult]:
     """Evaluate a run of consecutive items (one message each way per chunk, not per case)."""
     pack: Pack = _WORKER["pack"]
     dist = _WORKER["dist"]
-    return [evaluate_case(_materialise(item, pack, dist), pack) for item in chunk]
+    gc.disable()  # a case leaves few cycles: collect once a chunk (its garbage is bounded), not every 700
+    try:
+        return [evaluate_case(_materialise(item, pack, dist), pack) for item in chunk]
+    finally:
+        gc.enable()
 
 
 def _materialise(item: Item, pack: Pack, dist: Distributions | None) -> Case:
