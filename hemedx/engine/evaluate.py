@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from hemedx.cases.model import Case
 from hemedx.engine.engine import get_engine
 from hemedx.engine.ranking import Ranking
 from hemedx.engine.report import pack_stamp
-from hemedx.rules.kb import freeze_long_lived
+from hemedx.rules.kb import derived_any, freeze_long_lived
 from hemedx.rules.model import Pack
 
 NORMAL = "normal"  # the expected label of a case without an answer key
@@ -249,16 +250,27 @@ class Workers:
     """Worker processes for :func:`evaluate_cases`, which can start before the pack is even loaded.
 
     Spawned workers take ~0.2 s each to import hemedx; started first, they do it while the caller loads
-    the pack and plans the cases. They learn the pack when :meth:`run` is called, and serve one run.
+    the pack and plans the cases (forked ones need not import). They learn the pack when :meth:`run` is
+    called, and serve one run.
     """
 
-    def __init__(self, jobs: int) -> None:
-        context = multiprocessing.get_context("spawn")  # never fork a process that may hold durable state
+    def __init__(self, jobs: int, fork: bool = False) -> None:
+        """Start ``jobs`` workers; ``fork``: as copies of this process, when that is safe.
+
+        A forked worker imports nothing, but is made only on Linux, while this process holds no durable
+        state and runs no other thread (as when a command starts its workers before it loads a pack);
+        otherwise, and by default, workers are spawned.
+        """
+        # never fork a process that may hold durable state (or threads, whose locks a fork copies)
+        forkable = fork and sys.platform == "linux" and threading.active_count() == 1
+        forkable = forkable and not derived_any("durable")
+        context = multiprocessing.get_context("fork" if forkable else "spawn")
+        self.start_method = context.get_start_method()
         self.jobs = jobs
         self._inbox = context.Queue()
         self._inbox.cancel_join_thread()  # never wait at exit to hand the pack to a worker that is gone
         self._used = False
-        with _sigint_ignored():  # spawned workers inherit the ignore, so Ctrl-C never traces inside them
+        with _sigint_ignored():  # the workers inherit the ignore, so Ctrl-C never traces inside them
             self._pool = context.Pool(jobs, initializer=_init_worker, initargs=(self._inbox,))
 
     def run(

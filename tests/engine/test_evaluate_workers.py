@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import pickle
+import subprocess
+import sys
 
 import pytest
 
-from hemedx import load_pack
+from hemedx import get_engine, load_pack
 from hemedx.cases.generator import generate_case, load_distributions, plan
 from hemedx.engine.evaluate import GUIDED_MAX, GeneratedItem, Workers, _chunks, evaluate_cases
 
@@ -51,3 +54,29 @@ def test_distributions_pickle_without_their_cache_and_generate_the_same_cases():
     copy = pickle.loads(pickle.dumps(used))
     assert not copy._profiles and copy.spec == used.spec and copy.file == used.file
     assert generate_case(copy, PACK, item, 8) == first
+
+
+def test_workers_are_spawned_once_this_process_holds_durable_state():
+    get_engine(PACK)  # a registered ruleset: never to be copied into a fork
+    with Workers(2, fork=True) as workers:
+        assert workers.start_method == "spawn"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_workers_started_first_thing_are_forked_and_agree_with_a_serial_run():
+    script = """
+import json
+from hemedx.engine.evaluate import GeneratedItem, Workers, evaluate_cases
+workers = Workers(2, fork=True)  # before any pack is loaded: nothing durable to copy
+from hemedx import get_engine, load_pack
+from hemedx.cases.generator import load_distributions, plan
+pack = load_pack()
+dist = load_distributions(pack)
+items = [GeneratedItem(p, 5) for p in plan(dist, "all", None, 120)]
+with workers:
+    forked = evaluate_cases(items, pack, dist, jobs=2, workers=workers)
+print(json.dumps([workers.start_method, forked == evaluate_cases(items, pack, dist, jobs=1)]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["fork", True]

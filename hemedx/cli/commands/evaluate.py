@@ -96,8 +96,9 @@ def evaluate(
     if not (paths or library or generated):
         raise InputError("nothing to evaluate", hint="give case files or folders, --library or --generated N")
     jobs = jobs or os.cpu_count() or 1
-    # Generated cases go to worker processes: start them first, to import hemedx while the pack loads.
-    early = Workers(min(jobs, generated)) if generated and generated > 1 and jobs > 1 else None
+    # Generated cases go to worker processes: start them first, before this process holds any durable
+    # state, so they may be forked copies (no import of their own) and start while the pack loads.
+    early = Workers(min(jobs, generated), fork=True) if generated and generated > 1 and jobs > 1 else None
     with early or nullcontext():
         pack = pack_from(rules_dir)
         items: list[Item] = []
