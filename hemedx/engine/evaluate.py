@@ -2,7 +2,8 @@
 
 Pure domain code (no printing, no files): the CLI passes cases in and renders the summary. Cases run in
 worker processes, each with its own engine (durable_rules state must never cross a process boundary, so
-workers are spawned, not forked, and build their engine in the pool initializer). Results come back in
+workers are spawned, or forked only from a process that holds none yet, and build their engine in the
+pool initializer). Results come back in
 input order and every metric is computed in that order, so a parallel run gives exactly the numbers of a
 serial one.
 """
