@@ -13,8 +13,10 @@ the rules for consistency and robustness to noise; it is not a benchmark of clin
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import hashlib
+import itertools
 import math
 import random
 from collections.abc import Callable
@@ -25,7 +27,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hemedx.cases.loader import parse_case
+from hemedx.cases.loader import parse_case, quick_case
 from hemedx.cases.model import Case
 from hemedx.errors import EngineError, InputError
 from hemedx.rules import default_pack_path
@@ -206,11 +208,13 @@ class Distributions:
 
     spec: DistributionsFile
     file: str
-    # What every case of one diagnosis/variant shares (its merged profile and lab order), made once:
-    # keyed by the variant object, which lives as long as ``spec``.
-    _profiles: dict[tuple[Any, ...], tuple[_Merged, list[str]]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    # What every case of one diagnosis/variant shares (its compiled profile), made once: keyed by the
+    # variant object, which lives as long as ``spec``; also each plan's variant chooser and stage names.
+    _profiles: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled without ``_profiles``: a cache of closures, rebuilt by whoever unpickles."""
+        return (Distributions, (self.spec, self.file))
 
     def diagnosis_ids(self) -> list[str]:
         """Diagnoses the generator knows, in file order (``normal`` included)."""
@@ -688,60 +692,294 @@ def plan(dist: Distributions, diagnosis: str, subtype: str | None, n: int) -> li
     return [Plan(diagnosis, subtype, i) for i in range(n)]
 
 
+Draw = Callable[[random.Random, dict[str, float]], float]
+
+
+def _compile_dist(dist: Dist) -> Draw:
+    """:func:`_draw` for one distribution with its kind decided once: the same RNG calls, the same value.
+
+    Every generated case draws every lab; deciding the kind (and walking an expression's tree) per draw
+    was most of the generator's time. Anything unusual is left to :func:`_draw` itself.
+    """
+    base: Draw
+    if dist.by_sex is not None:
+        subs = {key: _compile_dist(sub) for key, sub in dist.by_sex.items()}
+        has_child = "child" in dist.by_sex
+
+        def base(rng: random.Random, env: dict[str, float]) -> float:
+            key = "child" if env["child"] and has_child else ("female" if env["female"] else "male")
+            return subs[key](rng, env)
+
+    elif dist.normal is not None:
+        mu, sd = dist.normal
+        base = lambda rng, env: rng.gauss(mu, sd)  # noqa: E731
+    elif dist.lognormal is not None:
+        median, gsd = dist.lognormal
+        if not gsd > 0:  # math.log fails: let _draw fail as it always did, when this value is drawn
+            return lambda rng, env: _draw(dist, rng, env)
+        log_gsd = math.log(gsd)
+        base = lambda rng, env: median * math.exp(rng.gauss(0, log_gsd))  # noqa: E731
+    elif dist.uniform is not None:
+        a, b = dist.uniform
+        base = lambda rng, env: rng.uniform(a, b)  # noqa: E731
+    elif dist.const is not None:
+        const = dist.const
+        base = lambda rng, env: const  # noqa: E731
+    elif dist.expr is not None:
+        try:
+            base = _compile_expr(_parsed(dist.expr))
+        except (SyntaxError, ValueError, RecursionError):
+            return lambda rng, env: _draw(dist, rng, env)
+    else:
+        return lambda rng, env: _draw(dist, rng, env)
+    low, high = dist.min, dist.max
+    if low is None and high is None:
+        return base
+
+    def clipped(rng: random.Random, env: dict[str, float]) -> float:
+        value = base(rng, env)
+        if low is not None:
+            value = max(value, low)
+        if high is not None:
+            value = min(value, high)
+        return value
+
+    return clipped
+
+
+def _compile_expr(node: ast.AST) -> Draw:
+    """A checked expression as nested closures that compute exactly what :class:`_Eval` computes."""
+    if isinstance(node, ast.Expression):
+        return _compile_expr(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        value = float(node.value)
+        return lambda rng, env: value
+    if isinstance(node, ast.Name):
+        name = node.id
+        return lambda rng, env: env[name]
+    if isinstance(node, ast.UnaryOp):
+        operand = _compile_expr(node.operand)
+        if isinstance(node.op, ast.USub):
+            return lambda rng, env: -operand(rng, env)
+        return operand
+    if isinstance(node, ast.BinOp):
+        left, right = _compile_expr(node.left), _compile_expr(node.right)
+        if isinstance(node.op, ast.Add):
+            return lambda rng, env: left(rng, env) + right(rng, env)
+        if isinstance(node.op, ast.Sub):
+            return lambda rng, env: left(rng, env) - right(rng, env)
+        if isinstance(node.op, ast.Mult):
+            return lambda rng, env: left(rng, env) * right(rng, env)
+
+        def divide(rng: random.Random, env: dict[str, float]) -> float:
+            a, b = left(rng, env), right(rng, env)
+            return a / b if b else 0.0
+
+        return divide
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CALLS:
+        call = _CALLS[node.func.id]
+        args = tuple(_compile_expr(a) for a in node.args)
+        if len(args) == 2:
+            a0, a1 = args
+            return lambda rng, env: call(rng, a0(rng, env), a1(rng, env))
+        if len(args) == 3:
+            a0, a1, a2 = args
+            return lambda rng, env: call(rng, a0(rng, env), a1(rng, env), a2(rng, env))
+        return lambda rng, env: call(rng, *[a(rng, env) for a in args])
+    return lambda rng, env: _Eval(rng, env)(node)  # anything else: exactly as the interpreter does it
+
+
+def _choice(population: list[Any], weights: list[float]) -> Callable[[random.Random], Any]:
+    """``rng.choices(population, weights)[0]`` with the cumulative weights summed once, not per case."""
+    cum = list(itertools.accumulate(weights))
+    total = cum[-1] + 0.0 if cum else 0.0
+    if len(cum) != len(population) or not (total > 0.0 and math.isfinite(total)):
+        return lambda rng: rng.choices(population, weights=weights)[0]  # raises as it always did
+    hi = len(population) - 1
+    return lambda rng: population[bisect.bisect(cum, rng.random() * total, 0, hi)]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """One diagnosis/variant's merged profile, ready to draw from: what every case of it would redo."""
+
+    merged: _Merged
+    age: Draw
+    # (lab, draw, static (low, high) or None when they depend on sex, plausible min and max, decimals)
+    labs: tuple[tuple[str, Draw, tuple[float, float] | None, float, float, int], ...]
+    # (finding, tiers as (lab, below, above or 0, p), p, probability that it is written down)
+    findings: tuple[tuple[str, tuple[tuple[str, float | None, float, float], ...], float, float], ...]
+    marrow_findings: tuple[tuple[str, float, float], ...]
+    tests: tuple[tuple[str, Callable[[random.Random], str], float], ...]  # (test, draw result, done)
+    reported: tuple[tuple[str, float], ...]  # (lab, probability that it is reported), vocabulary order
+
+
+def _compile(merged: _Merged, spec: DistributionsFile, pack: Pack) -> _Compiled:
+    vocab = pack.vocabulary
+    lab_order = _lab_order(merged.labs, [lab.id for lab in vocab.labs])
+    labs = []
+    for lab_id in lab_order:
+        lab_spec, lab = merged.labs[lab_id], pack.kb.labs[lab_id]
+        static = None
+        if lab_spec.by_sex is None:  # the bounds of _bounds, worked out as generate_case always did
+            low, high = lab_spec.min, lab_spec.max
+            low = max(low if low is not None else lab.plausible.min, lab.plausible.min)
+            high = min(high if high is not None else lab.plausible.max, lab.plausible.max)
+            static = (low, high)
+        labs.append(
+            (lab_id, _compile_dist(lab_spec), static, lab.plausible.min, lab.plausible.max, lab.decimals)
+        )
+    recorded = 1 - spec.noise.missing_finding
+    findings = tuple(
+        (
+            f.id,
+            tuple((t.lab, t.below, t.above or 0.0, t.p) for t in e.tiers),
+            e.p,
+            e.recorded if e.recorded is not None else recorded,
+        )
+        for f in vocab.findings
+        if (e := merged.findings.get(f.id)) is not None
+    )
+    marrow = tuple(
+        (f.id, e.p, e.recorded if e.recorded is not None else 1.0)
+        for f in vocab.findings
+        if (e := merged.marrow_findings.get(f.id)) is not None
+    )
+    tests = tuple(
+        (
+            t.id,
+            _choice(list(s.values), list(s.values.values())),
+            s.done if s.done is not None else 1 - spec.noise.missing_lab,
+        )
+        for t in vocab.tests
+        if (s := merged.tests.get(t.id)) is not None
+    )
+    drawn = set(lab_order)
+    reported = tuple(
+        (lab.id, _done(merged.labs[lab.id], spec.noise.missing_lab)) for lab in vocab.labs if lab.id in drawn
+    )
+    return _Compiled(merged, _compile_dist(merged.age), tuple(labs), findings, marrow, tests, reported)
+
+
+_STAGE_OF = {
+    "history": "history",
+    "examination": "history",
+    "blood_count": "count",
+    "smear": "count",
+    "chemistry": "chemistry",
+    "immunology": "chemistry",
+    "marrow": "marrow",
+}
+_STAGE_KEYS = ("history", "count", "chemistry", "marrow")
+
+
+@dataclass(frozen=True)
+class _PackParts:
+    """What generated cases take from a pack, looked up once per pack rather than once per case."""
+
+    stage_of: dict[str, str]  # finding, lab or test id -> the stage it is revealed in
+    categories: dict[str, str]  # every finding, lab and test id -> its category
+    short_labels: dict[str, str]  # history/examination finding -> how the presentation names it
+    teaching: dict[str, tuple[str, tuple[dict[str, str], ...]] | None]  # diagnosis -> its point
+
+
+def _pack_parts(pack: Pack) -> _PackParts:
+    def build() -> _PackParts:
+        vocab = pack.vocabulary
+        every = (*vocab.findings, *vocab.labs, *vocab.tests)
+        teaching: dict[str, tuple[str, tuple[dict[str, str], ...]] | None] = {}
+        for dx in pack.diagnoses:
+            point = next((p for p in dx.teaching_points if p.topic == "diagnosis"), None)
+            teaching[dx.id] = (
+                None
+                if point is None
+                else (
+                    " ".join(point.text.split()),
+                    tuple(
+                        {"source": c.source, **({"locator": c.locator} if c.locator else {})}
+                        for c in point.cites
+                    ),
+                )
+            )
+        return _PackParts(
+            stage_of={x.id: _STAGE_OF[x.category] for x in every if x.category in _STAGE_OF},
+            categories={x.id: x.category for x in every},
+            short_labels={
+                f.id: f.label.split(" (")[0].lower()
+                for f in vocab.findings
+                if f.category in ("history", "examination")
+            },
+            teaching=teaching,
+        )
+
+    return pack.kb.derived("generator_pack_parts", build)
+
+
 def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dict[str, Any]:
     """One case document (the on-disk case format, keys in file order), deterministic in its inputs."""
     spec = dist.spec
     dx = spec.diagnoses[item.diagnosis]
     rng = random.Random(case_seed(seed, item.diagnosis, item.subtype, item.index))
-    variants = [v for v in dx.variants if item.subtype is None or v.subtype == item.subtype]
-    variant = rng.choices(variants, weights=[v.weight for v in variants])[0] if variants else None
-    vocab = pack.vocabulary
+    pick = dist._profiles.get(("variants", item.diagnosis, item.subtype))
+    if pick is None:
+        variants = [v for v in dx.variants if item.subtype is None or v.subtype == item.subtype]
+        chooser = _choice(variants, [v.weight for v in variants]) if variants else None
+        pick = dist._profiles[("variants", item.diagnosis, item.subtype)] = chooser
+    variant = pick(rng) if pick is not None else None
     key = (item.diagnosis, id(variant), *pack.kb.cache_key)
-    profile = dist._profiles.get(key)
+    profile: _Compiled | None = dist._profiles.get(key)
     if profile is None:
         merged = _merge(spec.baseline, dx, *([variant] if variant else []))
-        profile = dist._profiles[key] = (merged, _lab_order(merged.labs, [lab.id for lab in vocab.labs]))
-    merged, lab_order = profile
+        profile = dist._profiles[key] = _compile(merged, spec, pack)
+    merged = profile.merged
+    parts = _pack_parts(pack)
     subtype = variant.subtype if variant else None
     labs_by_id = pack.kb.labs
 
     # The patient and the latent state, then every lab (the physiology exists even if a test is not done).
     female = rng.random() < merged.female
     env: dict[str, float] = {"female": float(female), "child": 0.0}
-    age = round(_draw(merged.age, rng, env))
+    age = round(profile.age(rng, env))
     age = max(1, min(age, 100))
     env.update(age=float(age), child=float(age < 15))
     for name, (low, high) in merged.latent.items():
         env[name] = rng.uniform(low, high)
     values: dict[str, float | int] = {}
-    for lab_id in lab_order:
-        lab_spec = merged.labs[lab_id]
-        lab = labs_by_id[lab_id]
-        raw = _draw(lab_spec, rng, env)
-        low, high = _bounds(lab_spec, env)
-        low = max(low if low is not None else lab.plausible.min, lab.plausible.min)
-        high = min(high if high is not None else lab.plausible.max, lab.plausible.max)
-        values[lab_id] = _round(min(max(raw, low), high), lab.decimals, low, high)
-        env[lab_id] = float(values[lab_id])
+    for lab_id, draw, static, plausible_min, plausible_max, decimals in profile.labs:
+        raw = draw(rng, env)
+        if static is None:
+            low, high = _bounds(merged.labs[lab_id], env)
+            low = max(low if low is not None else plausible_min, plausible_min)
+            high = min(high if high is not None else plausible_max, plausible_max)
+        else:
+            low, high = static
+        value = values[lab_id] = _round(min(max(raw, low), high), decimals, low, high)
+        env[lab_id] = float(value)
 
-    order = [f.id for f in vocab.findings]
-    tiered = lambda e: next((t.p for t in e.tiers if _tier_holds(t, env)), e.p)  # noqa: E731
-    findings = _draw_findings(rng, order, merged.findings, tiered, 1 - spec.noise.missing_finding)
-    marrow_findings = _draw_findings(rng, order, merged.marrow_findings, lambda e: e.p, 1.0)
+    # Each finding in vocabulary order: present with its chance (the first tier that holds), then written
+    # down or not; then the marrow's findings, the tests and which labs were reported.
+    findings: dict[str, str] = {}
+    for f_id, tiers, p, recorded in profile.findings:
+        chance = p
+        for lab_id, below, above, tier_p in tiers:
+            value = env.get(lab_id)
+            if value is not None and (value < below if below is not None else value > above):
+                chance = tier_p
+                break
+        present = rng.random() < chance
+        if rng.random() < recorded:
+            findings[f_id] = "present" if present else "absent"
+    marrow_findings: dict[str, str] = {}
+    for f_id, p, recorded in profile.marrow_findings:
+        present = rng.random() < p
+        if rng.random() < recorded:
+            marrow_findings[f_id] = "present" if present else "absent"
     tests: dict[str, str] = {}
-    for t in vocab.tests:
-        test_spec = merged.tests.get(t.id)
-        if test_spec is None:
-            continue
-        result = rng.choices(list(test_spec.values), weights=list(test_spec.values.values()))[0]
-        done = test_spec.done if test_spec.done is not None else 1 - spec.noise.missing_lab
+    for t_id, result_of, done in profile.tests:
+        result = result_of(rng)
         if rng.random() < done:
-            tests[t.id] = result
-    reported = {
-        lab.id: values[lab.id]
-        for lab in vocab.labs
-        if lab.id in values and rng.random() < _done(merged.labs[lab.id], spec.noise.missing_lab)
-    }
+            tests[t_id] = result
+    reported = {lab_id: values[lab_id] for lab_id, done in profile.reported if rng.random() < done}
     marrow_done = rng.random() < merged.marrow
     tags = ["generated", item.diagnosis, *([subtype] if subtype else []), *merged.tags]
     if rng.random() < spec.noise.decoy:
@@ -757,35 +995,30 @@ def generate_case(dist: Distributions, pack: Pack, item: Plan, seed: int) -> dic
     if not marrow_done:
         tags.append("no-marrow")
 
-    every = (*vocab.findings, *vocab.labs, *vocab.tests)
-    categories = pack.kb.derived("generator_categories", lambda: {x.id: x.category for x in every})
-    stage_of = {
-        "history": "history",
-        "examination": "history",
-        "blood_count": "count",
-        "smear": "count",
-        "chemistry": "chemistry",
-        "immunology": "chemistry",
-        "marrow": "marrow",
-    }
+    stage_of = parts.stage_of
+
+    def stage(x_id: str) -> str:
+        found = stage_of.get(x_id)
+        return found if found is not None else _STAGE_OF[parts.categories[x_id]]  # raises as before
+
     stages: dict[str, dict[str, dict[str, Any]]] = {
-        key: {"findings": {}, "labs": {}, "tests": {}} for key in ("history", "count", "chemistry", "marrow")
+        key: {"findings": {}, "labs": {}, "tests": {}} for key in _STAGE_KEYS
     }
     for f_id, state in findings.items():
-        stages[stage_of[categories[f_id]]]["findings"][f_id] = state
+        stages[stage(f_id)]["findings"][f_id] = state
     for f_id, state in marrow_findings.items():
         stages["marrow"]["findings"][f_id] = state
     for lab_id, value in reported.items():
-        stages[stage_of[categories[lab_id]]]["labs"][lab_id] = _with_unit(
-            value, units.get(lab_id), labs_by_id[lab_id]
-        )
+        stages[stage(lab_id)]["labs"][lab_id] = _with_unit(value, units.get(lab_id), labs_by_id[lab_id])
     for t_id, result in tests.items():
-        stages[stage_of[categories[t_id]]]["tests"][t_id] = result
+        stages[stage(t_id)]["tests"][t_id] = result
     if not marrow_done:
         stages["marrow"] = {"findings": {}, "labs": {}, "tests": {}}
-    names = spec.stages.model_dump()
+    names = dist._profiles.get("stage names")
+    if names is None:
+        names = dist._profiles["stage names"] = spec.stages.model_dump()
     stage_list = []
-    for key in ("history", "count", "chemistry", "marrow"):
+    for key in _STAGE_KEYS:
         content = {k: v for k, v in stages[key].items() if v}
         if content:
             stage_list.append({"name": names[key], **content})
@@ -844,13 +1077,8 @@ def _person(age: int, female: bool) -> str:
 
 
 def _presentation(age: int, female: bool, findings: dict[str, str], pack: Pack) -> str:
-    labels = {f.id: f.label for f in pack.vocabulary.findings}
-    cats = {f.id: f.category for f in pack.vocabulary.findings}
-    present = [
-        labels[f].split(" (")[0].lower()
-        for f, state in findings.items()
-        if state == "present" and cats[f] in ("history", "examination")
-    ]
+    short = _pack_parts(pack).short_labels
+    present = [short[f] for f, state in findings.items() if state == "present" and f in short]
     who = f"A {_person(age, female)}"
     if not present:
         return f"{who} is referred after a routine blood count."
@@ -859,12 +1087,11 @@ def _presentation(age: int, female: bool, findings: dict[str, str], pack: Pack) 
 
 
 def _teaching_point(pack: Pack, diagnosis: str) -> dict[str, Any] | None:
-    dx = pack.kb.diagnoses[diagnosis]
-    point = next((p for p in dx.teaching_points if p.topic == "diagnosis"), None)
+    point = _pack_parts(pack).teaching[diagnosis]
     if point is None:
         return None
-    cites = [{"source": c.source, **({"locator": c.locator} if c.locator else {})} for c in point.cites]
-    return {"text": " ".join(point.text.split()), "cites": cites}
+    text, cites = point
+    return {"text": text, "cites": [dict(c) for c in cites]}  # a fresh document per case, as before
 
 
 # ------------------------------------------------------------------------------------------------ output
@@ -901,7 +1128,11 @@ def to_yaml(data: dict[str, Any]) -> str:
 
 def to_case(data: dict[str, Any], pack: Pack) -> Case:
     """Validate a generated document exactly as a file would be (same schema, same checks)."""
+    file = f"<generated {data.get('id')}>"
+    case = quick_case(data, file, pack)  # the same Case, without pydantic, when the document is plain
+    if case is not None:
+        return case
     try:
-        return parse_case(Document(data=data, file=f"<generated {data.get('id')}>"), pack)
+        return parse_case(Document(data=data, file=file), pack)
     except InputError as exc:  # the generator clips to the vocabulary's ranges: a failure here is a bug
         raise EngineError(f"generated case does not validate: {exc}") from None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -11,15 +12,18 @@ from hemedx.cases.censored import Censored, normalise_comparator, parse_censored
 from hemedx.cases.derive import DERIVATIONS
 from hemedx.cases.model import (
     CASE_ID_PATTERN,
+    MAX_STAGES,
+    AnswerFile,
     Case,
     CaseFile,
+    CaseTeachingPoint,
     LabEntry,
     Stage,
     pregnancy_of,
     pregnancy_problem,
 )
 from hemedx.errors import InputError
-from hemedx.rules.model import Lab, Pack
+from hemedx.rules.model import Cite, Lab, Pack, Sex
 from hemedx.rules.units import conversion_factor, probable_unit, to_canonical
 from hemedx.rules.vocab import aliases, diagnosis_aliases
 from hemedx.safeyaml import Document, load_file
@@ -53,6 +57,195 @@ def parse_case(doc: Document, pack: Pack) -> Case:
     except ValidationError as exc:
         raise to_input_error(exc, doc, CaseFile) from None
     return _normalise(parsed, doc, pack)
+
+
+_CASE_KEYS = frozenset(CaseFile.model_fields) - {"provenance"}
+_STAGE_KEYS = frozenset({"name", "findings", "labs", "tests"})
+_ID = re.compile(CASE_ID_PATTERN.removeprefix("^").removesuffix("$"))
+_SEXES = frozenset(get_args(Sex))
+_DIFFICULTIES = frozenset(
+    value
+    for arg in get_args(CaseFile.model_fields["difficulty"].annotation)
+    for value in get_args(arg)  # the Literal's values (None's own arguments are none)
+)
+
+
+def quick_case(data: Any, file: str, pack: Pack) -> Case | None:
+    """The :class:`Case` :func:`parse_case` makes of ``data``, without pydantic, or None when unsure.
+
+    For documents made in memory (the generator's): plain numbers, strings, lists and dicts in the plain
+    shape, every check of :func:`parse_case` passed. Anything else (a censored value, a note, a key or type
+    it does not expect, any failed check) gives None, and :func:`parse_case` then decides and reports, so
+    an error reads exactly as it always did. Validating a generated case with pydantic took longer than
+    generating it.
+    """
+    if type(data) is not dict or not data.keys() <= _CASE_KEYS:
+        return None
+    case_id, title, patient = data.get("id"), data.get("title"), data.get("patient")
+    if not (
+        type(case_id) is str
+        and 2 <= len(case_id) <= 80
+        and _ID.fullmatch(case_id)
+        and type(title) is str
+        and 1 <= len(title) <= 200
+        and data.get("synthetic", True) is True
+        and type(patient) is dict
+        and patient.keys() == {"age", "sex"}
+        and type(patient["sex"]) is str
+        and patient["sex"] in _SEXES
+        and type(patient["age"]) in (int, float)
+        and 0 <= patient["age"] <= 120
+        and type(data.get("presentation", "")) is str
+        and type(data.get("tags", [])) is list
+        and all(type(t) is str for t in data.get("tags", []))
+        and (
+            data.get("difficulty") is None
+            or (type(data["difficulty"]) is str and data["difficulty"] in _DIFFICULTIES)
+        )
+        and type(data.get("teaching_points", [])) is list
+    ):
+        return None
+    raw_stages = data.get("stages")
+    if type(raw_stages) is not list or not 1 <= len(raw_stages) <= MAX_STAGES:
+        return None
+    stages = []
+    for raw in raw_stages:
+        stage = _quick_stage(raw, pack)
+        if stage is None:
+            return None
+        stages.append(stage)
+    answer = _quick_answer(data["answer"], pack) if "answer" in data else None
+    sources = pack.kb.derived("source_ids", lambda: frozenset(s.id for s in pack.sources))
+    points = _quick_points(data.get("teaching_points", []), sources)
+    if ("answer" in data and answer is None) or points is None:
+        return None
+    return Case(
+        id=case_id,
+        title=title,
+        synthetic=True,
+        age=float(patient["age"]),
+        sex=patient["sex"],
+        presentation=data.get("presentation"),
+        stages=tuple(stages),
+        answer=answer,
+        teaching_points=points,
+        file=file,
+        tags=tuple(data.get("tags", ())),
+        difficulty=data.get("difficulty"),
+        raw=data,
+        provenance=None,
+        pregnancy="none",
+    )
+
+
+def _quick_answer(raw: Any, pack: Pack) -> AnswerFile | None:
+    """The answer key, built as pydantic would (same fields set), when it names a diagnosis and subtype."""
+    if type(raw) is not dict or "diagnosis" not in raw or not raw.keys() <= {"diagnosis", "subtype"}:
+        return None
+    dx = pack.kb.diagnoses.get(raw["diagnosis"]) if type(raw["diagnosis"]) is str else None
+    subtype = raw.get("subtype")
+    if dx is None or (
+        subtype is not None and (type(subtype) is not str or subtype not in [s.id for s in dx.subtypes])
+    ):
+        return None
+    return AnswerFile.model_construct(**raw)
+
+
+def _quick_points(raw: Any, sources: frozenset[str]) -> tuple[CaseTeachingPoint, ...] | None:
+    """Teaching points whose cites name known sources (so their ids are valid), built as pydantic would."""
+    if type(raw) is not list:
+        return None
+    points = []
+    for point in raw:
+        if type(point) is not dict or point.keys() != {"text", "cites"}:
+            return None
+        text, cites = point["text"], point["cites"]
+        if type(text) is not str or not text or type(cites) is not list or not cites:
+            return None
+        built = []
+        for cite in cites:
+            if type(cite) is not dict or "source" not in cite or not cite.keys() <= {"source", "locator"}:
+                return None
+            source, locator = cite["source"], cite.get("locator", "")
+            if type(source) is not str or source not in sources or type(locator) is not str:
+                return None
+            if "locator" in cite and not 1 <= len(locator) <= 200:
+                return None
+            built.append(Cite.model_construct(**cite))
+        points.append(CaseTeachingPoint.model_construct(text=text, cites=built))
+    return tuple(points)
+
+
+def _quick_stage(raw: Any, pack: Pack) -> Stage | None:
+    """One stage of :func:`quick_case`: labs converted and checked as :func:`_normalise` does, or None."""
+    if type(raw) is not dict or not raw.keys() <= _STAGE_KEYS:
+        return None
+    name = raw.get("name")
+    findings, labs, tests = raw.get("findings", {}), raw.get("labs", {}), raw.get("tests", {})
+    if not (
+        type(name) is str
+        and 1 <= len(name) <= 120
+        and type(findings) is dict
+        and type(labs) is dict
+        and type(tests) is dict
+    ):
+        return None
+    kb = pack.kb
+    known, by_id, test_by_id = kb.findings, kb.labs, kb.tests
+    for key, value in findings.items():
+        if type(key) is not str or key not in known or type(value) is not str or value not in _STATES:
+            return None
+    lab_values: dict[str, float] = {}
+    units: dict[str, str] = {}
+    given: dict[str, float] = {}
+    for key, entry in labs.items():
+        lab = by_id.get(key) if type(key) is str else None
+        if lab is None:
+            return None
+        kind = type(entry)
+        if kind is float or kind is int:
+            value = float(entry)
+            unit = None
+        elif kind is dict:
+            raw_value, unit = entry.get("value"), entry.get("unit")
+            if (
+                entry.keys() != _VALUE_UNIT
+                or type(raw_value) not in (int, float)
+                or type(unit) is not str
+                or not 1 <= len(unit) <= 20
+            ):
+                return None
+            factor = _factor(pack, lab, unit)
+            if factor is None:
+                return None
+            raw_value = float(raw_value)
+            value = round(raw_value * factor, 6)  # as to_canonical rounds
+            units[key] = unit
+            given[key] = raw_value
+        else:
+            return None
+        plausible = lab.plausible
+        if value < 0 or (lab.unit == "%" and value > 100) or not plausible.min <= value <= plausible.max:
+            return None
+        lab_values[key] = value
+    for key, value in tests.items():
+        test = test_by_id.get(key) if type(key) is str else None
+        if test is None or type(value) is not str or value not in test.values:
+            return None
+    return Stage(name, dict(findings), (), lab_values, dict(tests), None, units, {}, given)
+
+
+_STATES = frozenset({"present", "absent"})
+_VALUE_UNIT = frozenset({"value", "unit"})
+
+
+def _factor(pack: Pack, lab: Lab, unit: str) -> float | None:
+    """:func:`conversion_factor`, once per pack, lab and unit."""
+    cache: dict[tuple[str, str], float | None] = pack.kb.derived("conversion_factors", dict)
+    key = (lab.id, unit)
+    if key not in cache:
+        cache[key] = conversion_factor(lab, unit)
+    return cache[key]
 
 
 def _check_id(doc: Document) -> None:

@@ -126,3 +126,9 @@ class KnowledgeBase:
 
 _DERIVED: dict[tuple[str, ...], Any] = {}
 _LOCK = threading.RLock()
+
+
+def derived_any(name: str) -> bool:
+    """Whether this process derived ``name`` for any pack (``durable``: it registered a ruleset)."""
+    with _LOCK:
+        return any(key[-1] == name for key in _DERIVED)

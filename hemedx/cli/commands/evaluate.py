@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,16 @@ from hemedx.cli.environment import Environment, pass_env
 from hemedx.cli.options import distributions_option, fail_under_option, json_option, pack_from, rules_option
 from hemedx.cli.render import console, emit_json
 from hemedx.cli.status import ExitStatus
-from hemedx.engine.evaluate import NONE, NORMAL, GeneratedItem, Item, evaluate_cases, scored, summarise
+from hemedx.engine.evaluate import (
+    NONE,
+    NORMAL,
+    GeneratedItem,
+    Item,
+    Workers,
+    evaluate_cases,
+    scored,
+    summarise,
+)
 from hemedx.engine.report import pack_line
 from hemedx.errors import InputError
 from hemedx.rules.vocab import table_labels
@@ -86,20 +95,25 @@ def evaluate(
     """
     if not (paths or library or generated):
         raise InputError("nothing to evaluate", hint="give case files or folders, --library or --generated N")
-    pack = pack_from(rules_dir)
-    items: list[Item] = []
-    if paths:
-        items.extend(resolve_cases(list(paths), pack))
-    if library:
-        items.extend(load_library(pack))
-    not_scored = [i.id for i in items if isinstance(i, Case) and not scored(i)]
-    items = [i for i in items if not isinstance(i, Case) or scored(i)]
-    dist = None
-    if generated:
-        dist = load_distributions(pack, distributions_file, rules_dir)
-        items.extend(GeneratedItem(p, seed) for p in plan(dist, diagnosis, None, generated))
-    with _progress(env, len(items)) as advance:
-        results = evaluate_cases(items, pack, dist, jobs=jobs or os.cpu_count(), progress=advance)
+    jobs = jobs or os.cpu_count() or 1
+    # Generated cases go to worker processes: start them first, before this process holds any durable
+    # state, so they may be forked copies (no import of their own) and start while the pack loads.
+    early = Workers(min(jobs, generated), fork=True) if generated and generated > 1 and jobs > 1 else None
+    with early or nullcontext():
+        pack = pack_from(rules_dir)
+        items: list[Item] = []
+        if paths:
+            items.extend(resolve_cases(list(paths), pack))
+        if library:
+            items.extend(load_library(pack))
+        not_scored = [i.id for i in items if isinstance(i, Case) and not scored(i)]
+        items = [i for i in items if not isinstance(i, Case) or scored(i)]
+        dist = None
+        if generated:
+            dist = load_distributions(pack, distributions_file, rules_dir)
+            items.extend(GeneratedItem(p, seed) for p in plan(dist, diagnosis, None, generated))
+        with _progress(env, len(items)) as advance:
+            results = evaluate_cases(items, pack, dist, jobs=jobs, progress=advance, workers=early)
     summary = summarise(results, pack, not_scored)
     if as_json:
         emit_json(summary, env.stdout)
