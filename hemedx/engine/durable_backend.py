@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -55,8 +56,12 @@ _UNREAD: dict[str, frozenset[str]] = {
 def _given(fact: Fact) -> Fact:
     """``fact`` as durable is given it: without the properties no registered pattern reads."""
     unread = _UNREAD.get(fact["kind"])
-    return {k: v for k, v in fact.items() if k not in unread} if unread else dict(fact)
+    return {k: v for k, v in fact.items() if k not in unread} if unread else fact.copy()
 
+
+# What JSON escapes in a string (ensure_ascii off): a rule name holding any of it would not appear verbatim
+# in durable's messages, which _infer reads without decoding.
+_NEEDS_ESCAPING = re.compile(r'["\\\x00-\x1f]')
 
 # Result codes of the binding's assert calls (durable/engine.py Ruleset._handle_result).
 ASSERTED, NOT_HANDLED, ALREADY_OBSERVED = 0, 1, 2
@@ -124,12 +129,15 @@ class DurableMatcher:
         self._actions: dict[str, tuple[Action, bool]] = {"__case": (_noop, False), "__sink": (_noop, False)}
         # (finding fact id, the firing it gives) of every evidence variant, in the order durable fires them
         self._evidence: list[tuple[str, Firing]] = []
-        registered = [v for v in compiled.variants if _evidence_pattern(rules_by_id[v.rule_id], v) is None]
+        after_inference = {v.name: _evidence_pattern(rules_by_id[v.rule_id], v) for v in compiled.variants}
         # (kind, name) of every fact some registered pattern can match: only those go to durable
-        self._matchable = {(p.kind, p.name) for v in registered for p in v.patterns}
+        self._matchable = {
+            (p.kind, p.name) for v in compiled.variants if after_inference[v.name] is None for p in v.patterns
+        }
+        expressions: dict[Pattern, dict[str, Any]] = {}  # many variants share a pattern
         for variant in compiled.variants:
             rule = rules_by_id[variant.rule_id]
-            after = _evidence_pattern(rule, variant)
+            after = after_inference[variant.name]
             if after is not None:
                 alias, finding, wanted = after
                 ids = [
@@ -141,12 +149,18 @@ class DurableMatcher:
                     for st, fid in ids
                 ]
                 continue
-            definition[variant.name] = {"all": [{p.alias: _expression(p)} for p in variant.patterns]}
+            terms = []
+            for p in variant.patterns:
+                expression = expressions.get(p)
+                if expression is None:
+                    expression = expressions[p] = _expression(p)
+                terms.append({p.alias: expression})
+            definition[variant.name] = {"all": terms}
             self._actions[variant.name] = self._action(variant, rule)
         if not hashes_checked:
             _check_hashes(pack, compiled)
         for rule_name in definition:  # _infer reads the name off each message without decoding it
-            if json.dumps(rule_name, ensure_ascii=False) != f'"{rule_name}"':
+            if _NEEDS_ESCAPING.search(rule_name):
                 raise EngineError(f"rule name {rule_name!r} would need escaping in durable_rules")
         self._handle = _binding.create_ruleset(name, _compact_json(definition))
 
@@ -173,10 +187,10 @@ class DurableMatcher:
         derived_id = derived["id"] if derived else None
         # the fact's JSON up to its sid, built once (the sid is digits only, so it needs no escaping);
         # durable is given only what its patterns read
-        head = _compact_json(_given(derived))[:-1] + ',"sid":"' if derived else ""
         finding = (then.finding, then.state) if derived and derived["kind"] == "finding" else None
         # whether any registered pattern can match the derived fact (else durable never needs to hold it)
         asserted = derived is not None and (derived["kind"], derived["name"]) in self._matchable
+        head = _compact_json(_given(derived))[:-1] + ',"sid":"' if derived and asserted else ""
         made: dict[str, Firing] = {}  # outcome -> firing, when the matched ids are fixed (firings are frozen)
 
         def firing(matched_facts: dict[str, Any] | None, outcome: Outcome) -> Firing:
@@ -219,15 +233,17 @@ class DurableMatcher:
             self._trace, self._errors, self._observed, self._derived = [], [], observed, []
             self._known = {f["id"] for f in facts}
             batch = [{"id": "case", "kind": "case", "sid": sid}]
-            batch += [
-                _given(f) | {"sid": sid} for f in facts if (f["kind"], f.get("name", "patient")) in matchable
-            ]
+            for f in facts:
+                if (f["kind"], f.get("name", "patient")) in matchable:
+                    given = _given(f)
+                    given["sid"] = sid
+                    batch.append(given)
             try:
                 batch_json = _compact_json(batch)
                 self._infer(batch_json)
                 if self._errors:
                     raise EngineError("rule action failed: " + "; ".join(self._errors))
-                trace = self._trace
+                trace, known = self._trace, self._known
                 self._empty(batch_json)
             except BaseException as exc:
                 # After durable's own error the session may be half-updated, and freeing it can crash the
@@ -245,7 +261,7 @@ class DurableMatcher:
                 raise
             finally:
                 self._trace, self._observed, self._derived, self._known = [], {}, [], set()
-            return trace + self._evidence_firings(facts, trace)
+            return trace + self._evidence_firings(known)
 
     def _infer(self, batch: str) -> None:
         """Assert the batch and run every activation, in durable's own order, until the agenda is empty."""
@@ -285,15 +301,14 @@ class DurableMatcher:
         with contextlib.suppress(_binding.error):  # no such session (never created): nothing to free
             _binding.delete_state(self._handle, sid)
 
-    def _evidence_firings(self, facts: list[Fact], trace: list[Firing]) -> list[Firing]:
+    def _evidence_firings(self, known: set[str]) -> list[Firing]:
         """The evidence rules durable would have fired on the final facts (observed and derived).
 
-        A derived finding may exist in both states as facts (two rules disagreeing), so this asks which
-        fact ids exist, not which state the finding resolves to.
+        ``known`` is every fact id of the case, observed or derived (not overridden). A derived finding may
+        exist in both states as facts (two rules disagreeing), so this asks which fact ids exist, not
+        which state the finding resolves to.
         """
-        present = {f["id"] for f in facts if f["kind"] == "finding"}
-        present.update(f.derived for f in trace if f.derived and f.outcome in ("new", "again"))
-        return [firing for fact_id, firing in self._evidence if fact_id in present]
+        return [firing for fact_id, firing in self._evidence if fact_id in known]
 
 
 # orjson writes the same text as ``json.dumps`` for every value hemedx gives durable (facts, rule

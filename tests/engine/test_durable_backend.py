@@ -157,3 +157,11 @@ def test_compact_json_reads_as_the_stdlib_json(value):
 def test_compact_json_keeps_the_stdlib_spelling_where_orjson_differs(value):
     facts = [{"id": "lab:x", "kind": "lab", "value": value, "sid": "1"}]
     assert durable_backend._compact_json(facts) == json.dumps(facts, ensure_ascii=False)
+
+
+def test_the_escaping_check_of_rule_names_is_what_json_escapes():
+    """_infer reads a rule's name off durable's message verbatim: only names JSON leaves alone may run."""
+    for code in range(0x3000):
+        name = f"crit.x{chr(code)}y"
+        escaped = json.dumps(name, ensure_ascii=False) != f'"{name}"'
+        assert bool(durable_backend._NEEDS_ESCAPING.search(name)) == escaped, hex(code)
