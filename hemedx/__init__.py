@@ -12,8 +12,9 @@ case reader, the engine and the pack models before it needs them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from hemedx.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -32,15 +33,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public functions, imported from their modules the first time one is asked for."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'hemedx' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

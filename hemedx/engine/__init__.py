@@ -6,8 +6,9 @@ load the report builder and the next-test advisor with it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from hemedx.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from hemedx.engine.engine import Engine, get_engine
@@ -25,15 +26,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, imported from their modules the first time one is asked for."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'hemedx.engine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

@@ -10,7 +10,7 @@ import pytest
 from support.helpers import ROOT
 
 PACKAGE = ROOT / "hemedx"
-SHARED = {"errors", "lifetime", "outfiles", "safetext", "safeyaml", "schema_errors", "suggest"}
+SHARED = {"errors", "lazy", "lifetime", "outfiles", "safetext", "safeyaml", "schema_errors", "suggest"}
 ALLOWED = {
     "rules": {"rules"},
     "cases": {"cases", "rules"},

@@ -10,7 +10,7 @@ import pytest
 from hemedx.rules import cache_files, loader, pack_cache
 from hemedx.rules.reader import pack_digest
 
-from support.helpers import MINI_PACK
+from support.helpers import GENERIC_CACHE_DAMAGE, MINI_PACK, damage_cache_entry, retag_entry, retagged_entry
 
 
 @pytest.fixture
@@ -76,13 +76,6 @@ def test_another_version_or_folder_misses(cache, monkeypatch):
     assert pack_cache.load(str(MINI_PACK.resolve()), pack.digest) is None
 
 
-def retag(path, body):
-    """Rewrite an entry's body with a valid tag, as only this user's hemedx could."""
-    head = path.read_bytes().partition(b"\n")[0]
-    tag = cache_files._tag(cache_files._secret(create=False), head, body)
-    path.write_bytes(head + b"\n" + tag + b"\n" + body)
-
-
 RAN: list[str] = []
 
 
@@ -98,28 +91,20 @@ class Loud:
         return (_run_on_unpickling, ("code from the cache",))
 
 
-@pytest.mark.parametrize(
-    "damage", ["world_writable", "symlink", "garbage", "tampered", "foreign_class", "not_a_pack", "secret"]
-)
+@pytest.mark.parametrize("damage", [*GENERIC_CACHE_DAMAGE, "foreign_class", "not_a_pack", "secret"])
 def test_an_untrusted_or_damaged_file_is_ignored(cache, damage, tmp_path):
     pack = fresh_load()
     path = only_file(cache)
-    data = path.read_bytes()
-    if damage == "world_writable":
-        path.chmod(0o666)
-    elif damage == "symlink":
-        target = tmp_path / "elsewhere.json"
-        target.write_bytes(data)
-        path.unlink()
-        path.symlink_to(target)
-    elif damage == "garbage":
-        path.write_bytes(data[:1000])
-    elif damage == "tampered":  # a changed body whose tag was not made with the secret
-        path.write_bytes(data.replace(b"Minimal test pack", b"Minimal test pock", 1))
+    if damage in GENERIC_CACHE_DAMAGE:
+        head = path.read_bytes().partition(b"\n")[0]
+        # a pack that would pass every other check: refused only for where it lies or its tag
+        planted = pack.model_copy(update={"info": pack.info.model_copy(update={"title": "planted"})})
+        other = pickle.dumps(planted)
+        damage_cache_entry(path, damage, retagged_entry(head, other), tmp_path / "elsewhere.json")
     elif damage == "foreign_class":  # even a verified entry may name only pack classes
-        retag(path, pickle.dumps(Loud()))
+        retag_entry(path, pickle.dumps(Loud()))
     elif damage == "not_a_pack":
-        retag(path, pickle.dumps(pack.info))
+        retag_entry(path, pickle.dumps(pack.info))
     else:  # a secret others can read proves nothing
         (cache.parent / "secret").chmod(0o644)
     assert pack_cache.load(str(MINI_PACK.resolve()), pack.digest) is None

@@ -8,11 +8,11 @@ import os
 import pytest
 
 from hemedx.errors import InputError
-from hemedx.rules import cache_files, yaml_cache
+from hemedx.rules import yaml_cache
 from hemedx.rules.reader import default_pack_path, pack_files, read_pack
 from hemedx.safeyaml import load_file
 
-from support.helpers import MINI_PACK
+from support.helpers import GENERIC_CACHE_DAMAGE, MINI_PACK, damage_cache_entry, retag_entry, retagged_entry
 
 TEXT = """\
 id: x
@@ -118,55 +118,30 @@ def test_switched_off_writes_and_reads_nothing(cache, tmp_path, monkeypatch):
     assert not cache.exists()
 
 
-def retagged(head: bytes, body: bytes) -> bytes:
-    """An entry with a valid tag, as only this user's hemedx could write it."""
-    tag = cache_files._tag(cache_files._secret(create=False), head, body)
-    return head + b"\n" + tag + b"\n" + body
-
-
 @pytest.mark.parametrize(
-    "damage",
-    [
-        "world_writable",
-        "symlink",
-        "garbage",
-        "tampered",
-        "other_key",
-        "short_positions",
-        "long_positions",
-        "floats",
-    ],
+    "damage", [*GENERIC_CACHE_DAMAGE, "other_key", "short_positions", "long_positions", "floats"]
 )
 def test_an_untrusted_or_damaged_file_is_ignored(cache, tmp_path, damage):
     path = tmp_path / "f.yaml"
     path.write_text(TEXT)
     expected, _ = yaml_cache.load_pack_file(path)
     (stored,) = cache.glob("*.json")
-    data = stored.read_bytes()
-    head, _, body = data.split(b"\n", 2)
-    planted = retagged(head, body.replace(b'"x"', b'"planted"'))
-    if damage == "world_writable":
-        # A planted file that verifies is refused for who could write it (read from YAML, so still right).
-        stored.write_bytes(planted)
-        stored.chmod(0o666)
-    elif damage == "symlink":
-        target = tmp_path / "elsewhere.json"
-        target.write_bytes(planted)
-        stored.unlink()
-        stored.symlink_to(target)
-    elif damage == "garbage":
-        stored.write_bytes(data[: len(data) // 2])
-    elif damage == "tampered":  # a changed body under the old tag
-        stored.write_bytes(data.replace(b'"x"', b'"planted"'))
+    head, _, body = stored.read_bytes().split(b"\n", 2)
+    if damage in GENERIC_CACHE_DAMAGE:
+        # a planted parse that verifies is refused for where it lies (read from YAML, so still right)
+        planted = retagged_entry(head, body.replace(b'"x"', b'"planted"'))
+        damage_cache_entry(stored, damage, planted, tmp_path / "elsewhere.json")
     elif damage == "other_key":
-        stored.write_bytes(retagged(head.replace(b'"key": "', b'"key": "0'), body.replace(b'"x"', b'"p"')))
+        stored.write_bytes(
+            retagged_entry(head.replace(b'"key": "', b'"key": "0'), body.replace(b'"x"', b'"p"'))
+        )
     else:
         value, numbers = json.loads(body)
         if damage == "floats":
             numbers = [float(n) for n in numbers]
         else:
             numbers = numbers[:-2] if damage == "short_positions" else [*numbers, 1, 1]
-        stored.write_bytes(retagged(head, json.dumps([value, numbers]).encode()))
+        retag_entry(stored, json.dumps([value, numbers]).encode())
     assert yaml_cache._load(yaml_cache._key(path.read_bytes()), str(path)) is None
     same(yaml_cache.load_pack_file(path)[0], expected)
 

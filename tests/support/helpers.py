@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from hemedx.rules import cache_files
+
 ROOT = Path(__file__).resolve().parent.parent.parent  # the repository
 FIXTURES = ROOT / "tests" / "fixtures"
 MINI_PACK = FIXTURES / "packs" / "mini"
@@ -48,3 +50,41 @@ def write_case(
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+GENERIC_CACHE_DAMAGE = ("world_writable", "symlink", "garbage", "tampered")
+
+
+def retagged_entry(head: bytes, body: bytes) -> bytes:
+    """A cache entry of ``head`` and ``body`` under a valid tag, as only this user's hemedx could make it."""
+    tag = cache_files._tag(cache_files._secret(create=False), head, body)
+    return head + b"\n" + tag + b"\n" + body
+
+
+def retag_entry(path: Path, body: bytes) -> None:
+    """Rewrite a cache entry's body under a valid tag."""
+    path.write_bytes(retagged_entry(path.read_bytes().partition(b"\n")[0], body))
+
+
+def damage_cache_entry(path: Path, damage: str, planted: bytes, elsewhere: Path) -> None:
+    """Make a cache entry untrusted in one of :data:`GENERIC_CACHE_DAMAGE`'s ways.
+
+    ``planted`` is a whole entry (valid tag) with other content: refused for where it lies or who could
+    write it, never for its tag. ``tampered`` changes the body under the old tag.
+    """
+    if damage == "world_writable":
+        path.write_bytes(planted)
+        path.chmod(0o666)
+    elif damage == "symlink":
+        elsewhere.write_bytes(planted)
+        path.unlink()
+        path.symlink_to(elsewhere)
+    elif damage == "garbage":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "tampered":
+        head, _, rest = path.read_bytes().partition(b"\n")
+        tag, _, body = rest.partition(b"\n")
+        path.write_bytes(head + b"\n" + tag + b"\n" + body[:-1] + bytes([body[-1] ^ 1]))
+    else:
+        raise ValueError(damage)
