@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 
@@ -10,6 +9,8 @@ def nearest(word: str, choices: Iterable[str], limit: int = 1) -> list[str]:
     """Return up to ``limit`` known ids closest to ``word`` (empty when nothing is close)."""
     pool = sorted(set(choices))
     lowered = {c.lower(): c for c in pool}
+    import difflib  # only a misspelling needs it: not every command's start
+
     found = difflib.get_close_matches(word.lower(), list(lowered), n=limit, cutoff=0.6)
     if not found:  # a prefix or substring often beats edit distance for ids like "hb" -> "hemoglobin"
         found = [c for c in lowered if c.startswith(word.lower()) or word.lower() in c][:limit]
