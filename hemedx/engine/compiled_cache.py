@@ -5,15 +5,13 @@ Compiling the default pack and checking its strings for durable_rules hash colli
 digest and by the size and modification time of every hemedx source file, so a changed compiler (or any
 other code) never meets an entry of the old one; it is written only for a pack whose hash check passed,
 and stored and trusted as the validated-pack cache is (hemedx.rules.pack_cache: a private folder, an
-HMAC tag, ``HEMEDX_NO_CACHE=1`` switches it off); its body is JSON, checked field by field. Anything
-unreadable is a miss: the pack is compiled again.
+HMAC tag, ``HEMEDX_NO_CACHE=1`` switches it off); its body is a pickle that may name only the compiled
+form's own classes. Anything unreadable is a miss: the pack is compiled again.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
+import pickle
 
 from hemedx.engine.compiler import CompiledPack, Pattern, Variant, compile_pack
 from hemedx.engine.durable_backend import hash_collision
@@ -21,7 +19,7 @@ from hemedx.rules import cache_files
 from hemedx.rules.model import Pack
 
 KIND = "compiled"
-FORMAT = "1"  # the layout of an entry below; a new layout is a new key
+FORMAT = "2"  # the layout of an entry (2: a pickle); a new layout is a new key
 
 
 def compiled_for(pack: Pack) -> tuple[CompiledPack, bool]:
@@ -33,77 +31,38 @@ def compiled_for(pack: Pack) -> tuple[CompiledPack, bool]:
     key = cache_files.entry_key("hemedx-compiled", FORMAT, pack.digest, cache_files.code_fingerprint())
     body = cache_files.read_entry(KIND, key)
     if body is not None:
-        compiled = from_json(body)
+        compiled = from_bytes(body)
         if compiled is not None:
             return compiled, True
     compiled = compile_pack(pack)
     if hash_collision(pack, compiled) is not None:
         return compiled, False
-    cache_files.write_entry(KIND, key, to_json(compiled))
+    cache_files.write_entry(KIND, key, to_bytes(compiled))
     return compiled, True
 
 
-def to_json(compiled: CompiledPack) -> bytes:
-    """The compiled pack as JSON (tuples as lists, sets sorted)."""
-    return orjson.dumps(
-        {
-            "variants": [
-                [
-                    v.name,
-                    v.rule_id,
-                    [[p.kind, p.name, [list(c) for c in p.constraints]] for p in v.patterns],
-                    sorted(v.estimated),
-                    [list(c) for c in v.band_cites],
-                    sorted(v.other_band_sources),
-                ]
-                for v in compiled.variants
-            ],
-            "unsatisfiable": list(compiled.unsatisfiable),
-        }
-    )
+def to_bytes(compiled: CompiledPack) -> bytes:
+    """The compiled pack as an entry's body (a pickle of plain frozen dataclasses)."""
+    return pickle.dumps(compiled, protocol=5)
 
 
-def from_json(body: bytes) -> CompiledPack | None:
-    """The compiled pack :func:`to_json` wrote, or None for anything else."""
+def from_bytes(body: bytes) -> CompiledPack | None:
+    """The compiled pack :func:`to_bytes` wrote, or None for anything else."""
     try:
-        data = orjson.loads(body)
-        return CompiledPack(
-            variants=tuple(_variant(v) for v in data["variants"]),
-            unsatisfiable=tuple(_text(r) for r in data["unsatisfiable"]),
-        )
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        compiled = cache_files.unpickle(body, _compiled_class)
+    except Exception:
         return None
+    return compiled if isinstance(compiled, CompiledPack) else None
 
 
-def _variant(data: Any) -> Variant:
-    name, rule_id, patterns, estimated, band_cites, other = data
-    return Variant(
-        name=_text(name),
-        rule_id=_text(rule_id),
-        patterns=tuple(
-            Pattern(_text(kind), _text(pname), tuple(_constraint(c) for c in constraints))
-            for kind, pname, constraints in patterns
-        ),
-        estimated=frozenset(_text(e) for e in estimated),
-        band_cites=tuple((_text(source), _optional_text(locator)) for source, locator in band_cites),
-        other_band_sources=frozenset(_text(s) for s in other),
-    )
+_CLASSES = {
+    ("hemedx.engine.compiler", "CompiledPack"): CompiledPack,
+    ("hemedx.engine.compiler", "Variant"): Variant,
+    ("hemedx.engine.compiler", "Pattern"): Pattern,
+    ("builtins", "frozenset"): frozenset,
+}
 
 
-def _constraint(data: Any) -> tuple[str, str, Any]:
-    prop, op, value = data
-    if isinstance(value, list):  # "in": the allowed values, a tuple when compiled
-        value = tuple(_text(v) for v in value)
-    elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise TypeError(f"constraint value {value!r}")
-    return _text(prop), _text(op), value
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, got {value!r}")
-    return value
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value is None else _text(value)
+def _compiled_class(module: str, name: str) -> type | None:
+    """What a pickled compilation may name: its three dataclasses and frozenset."""
+    return _CLASSES.get((module, name))

@@ -15,12 +15,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import json
 import os
+import pickle
 import stat
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from hemedx import __version__
 
@@ -122,6 +126,23 @@ def write_entry(kind: str, key: str, body: bytes, keep: int = KEEP) -> None:
         _prune(directory, keep)
     except OSError:
         return
+
+
+def unpickle(body: bytes, allowed: Callable[[str, str], type | None]) -> Any:
+    """The object a verified entry's body pickles, naming only classes ``allowed(module, name)`` returns.
+
+    Even a verified entry is read this way (defence in depth): a pickle naming any other callable is
+    refused before anything runs. Raises on anything else; the caller treats that as a miss.
+    """
+
+    class Restricted(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> type:
+            found = allowed(module, name)
+            if found is None:
+                raise pickle.UnpicklingError(f"{module}.{name} may not be named in a cache entry")
+            return found
+
+    return Restricted(io.BytesIO(body)).load()
 
 
 def _tag(secret: bytes, head: bytes, body: bytes) -> bytes:

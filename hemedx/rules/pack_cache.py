@@ -10,12 +10,11 @@ only classes of :mod:`hemedx.rules.model`. Every failure falls back to reading t
 
 from __future__ import annotations
 
-import io
 import pickle
 
 from hemedx import __version__
 from hemedx.rules import model
-from hemedx.rules.cache_files import code_fingerprint, entry_key, read_entry, write_entry
+from hemedx.rules.cache_files import code_fingerprint, entry_key, read_entry, unpickle, write_entry
 from hemedx.rules.model import Pack
 
 KIND = "packs"
@@ -32,7 +31,7 @@ def load(folder: str, digest: str) -> Pack | None:
     if body is None:
         return None
     try:
-        pack = _ModelUnpickler(io.BytesIO(body)).load()
+        pack = unpickle(body, _model_class)
     except Exception:  # an entry from other code that still verified: read the pack instead
         return None
     return pack if isinstance(pack, Pack) and pack.digest == digest else None
@@ -44,12 +43,10 @@ def store(folder: str, digest: str, pack: Pack) -> None:
     write_entry(KIND, cache_key(folder, digest), pickle.dumps(clean, protocol=5))
 
 
-class _ModelUnpickler(pickle.Unpickler):
-    """Unpickles only what a pickled :class:`Pack` names: the classes of :mod:`hemedx.rules.model`."""
-
-    def find_class(self, module: str, name: str) -> type:
-        if module == model.__name__:
-            found = getattr(model, name, None)
-            if isinstance(found, type) and issubclass(found, model.BaseModel):
-                return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not a pack class")
+def _model_class(module: str, name: str) -> type | None:
+    """What a pickled :class:`Pack` may name: the pydantic classes of :mod:`hemedx.rules.model`."""
+    if module == model.__name__:
+        found = getattr(model, name, None)
+        if isinstance(found, type) and issubclass(found, model.BaseModel):
+            return found
+    return None

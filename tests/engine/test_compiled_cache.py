@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from hemedx.engine.compiler import compile_pack
 from hemedx.engine.durable_backend import DurableMatcher
 from hemedx.engine.facts import snapshot_facts
 
-from support.helpers import MINI_PACK
+from support.helpers import MINI_PACK, UNPICKLED_CODE, CodeFromCache, retag_entry
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def refuse_compiling(monkeypatch):
 @pytest.mark.parametrize("folder", [None, MINI_PACK], ids=["default", "mini"])
 def test_a_compilation_round_trips_exactly(folder):
     compiled = compile_pack(load_pack(folder))
-    assert compiled_cache.from_json(compiled_cache.to_json(compiled)) == compiled
+    assert compiled_cache.from_bytes(compiled_cache.to_bytes(compiled)) == compiled
 
 
 def test_a_second_process_reads_the_compilation_and_skips_the_hash_check(cache, monkeypatch):
@@ -73,18 +74,22 @@ def test_changed_code_or_content_misses(cache, monkeypatch):
 
 @pytest.mark.parametrize(
     "damage",
-    [b"garbage", b'{"variants": [["x"]], "unsatisfiable": []}', b'{"variants": [], "unsatisfiable": [1]}'],
+    [
+        b"garbage",
+        pickle.dumps({"variants": ()}),
+        pickle.dumps(CodeFromCache()),
+        pickle.dumps(("not", "compiled")),
+    ],
+    ids=["garbage", "not_a_compilation", "foreign_callable", "a_tuple"],
 )
 def test_a_damaged_entry_is_compiled_again(cache, damage):
     pack = load_pack(MINI_PACK)
     good, _ = compiled_cache.compiled_for(pack)
     (path,) = cache.glob("*.json")
-    head = path.read_bytes().partition(b"\n")[0]
-    secret = compiled_cache.cache_files._secret(create=False)
-    tag = compiled_cache.cache_files._tag(secret, head, damage)  # verified, yet not a compilation
-    path.write_bytes(head + b"\n" + tag + b"\n" + damage)
+    retag_entry(path, damage)  # verified, yet not a compilation
     assert compiled_cache.compiled_for(pack) == (good, True)
-    assert compiled_cache.from_json(path.read_bytes().split(b"\n", 2)[2]) == good  # rewritten
+    assert not UNPICKLED_CODE
+    assert compiled_cache.from_bytes(path.read_bytes().split(b"\n", 2)[2]) == good  # rewritten
 
 
 def test_a_pack_that_fails_the_hash_check_is_not_stored(cache, monkeypatch):

@@ -10,7 +10,15 @@ import pytest
 from hemedx.rules import cache_files, loader, pack_cache
 from hemedx.rules.reader import pack_digest
 
-from support.helpers import GENERIC_CACHE_DAMAGE, MINI_PACK, damage_cache_entry, retag_entry, retagged_entry
+from support.helpers import (
+    GENERIC_CACHE_DAMAGE,
+    MINI_PACK,
+    UNPICKLED_CODE,
+    CodeFromCache,
+    damage_cache_entry,
+    retag_entry,
+    retagged_entry,
+)
 
 
 @pytest.fixture
@@ -76,21 +84,6 @@ def test_another_version_or_folder_misses(cache, monkeypatch):
     assert pack_cache.load(str(MINI_PACK.resolve()), pack.digest) is None
 
 
-RAN: list[str] = []
-
-
-def _run_on_unpickling(what: str) -> str:
-    RAN.append(what)
-    return what
-
-
-class Loud:
-    """Unpickling it would call a function of the test: code execution from the cache."""
-
-    def __reduce__(self):
-        return (_run_on_unpickling, ("code from the cache",))
-
-
 @pytest.mark.parametrize("damage", [*GENERIC_CACHE_DAMAGE, "foreign_class", "not_a_pack", "secret"])
 def test_an_untrusted_or_damaged_file_is_ignored(cache, damage, tmp_path):
     pack = fresh_load()
@@ -102,13 +95,13 @@ def test_an_untrusted_or_damaged_file_is_ignored(cache, damage, tmp_path):
         other = pickle.dumps(planted)
         damage_cache_entry(path, damage, retagged_entry(head, other), tmp_path / "elsewhere.json")
     elif damage == "foreign_class":  # even a verified entry may name only pack classes
-        retag_entry(path, pickle.dumps(Loud()))
+        retag_entry(path, pickle.dumps(CodeFromCache()))
     elif damage == "not_a_pack":
         retag_entry(path, pickle.dumps(pack.info))
     else:  # a secret others can read proves nothing
         (cache.parent / "secret").chmod(0o644)
     assert pack_cache.load(str(MINI_PACK.resolve()), pack.digest) is None
-    assert not RAN
+    assert not UNPICKLED_CODE
     assert fresh_load() == pack
 
 

@@ -88,3 +88,18 @@ def damage_cache_entry(path: Path, damage: str, planted: bytes, elsewhere: Path)
         path.write_bytes(head + b"\n" + tag + b"\n" + body[:-1] + bytes([body[-1] ^ 1]))
     else:
         raise ValueError(damage)
+
+
+UNPICKLED_CODE: list[str] = []  # what a :class:`CodeFromCache` ran when unpickled (it never should)
+
+
+def _ran_on_unpickling(what: str) -> str:
+    UNPICKLED_CODE.append(what)
+    return what
+
+
+class CodeFromCache:
+    """Unpickling it calls a function of the tests: what a cache entry must never make hemedx do."""
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (_ran_on_unpickling, ("code from the cache",))
