@@ -43,7 +43,7 @@ def test_import_hemedx_loads_only_what_is_asked_for():
         " print(before)"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "['hemedx']"
+    assert done.stdout.strip() == "['hemedx', 'hemedx.lazy']"  # the package and its 30-line lazy loader
 
 
 def test_an_unknown_name_of_hemedx_is_an_attribute_error():
