@@ -7,7 +7,6 @@ and those objects are then frozen (``gc.freeze``): no later collection scans the
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 
@@ -15,11 +14,9 @@ def main() -> None:
     """Console-script entry point: one command per process."""
     from hemedx.lifetime import freeze_long_lived, long_lived
 
-    freeze_long_lived()  # the command's imports now, and the pack and engine once built, are frozen
+    freeze_long_lived()  # the app's imports now, the command's (get_command), the pack and engine: frozen
     with long_lived():
-        from hemedx.cli.app import cli, preload
-
-        preload(sys.argv[1:])
+        from hemedx.cli.app import cli
     cli(prog_name="hemedx")
 
 

@@ -98,9 +98,3 @@ def cli() -> None:
 
     Synthetic cases only. Not for clinical use.
     """
-
-
-def preload(args: list[str]) -> None:
-    """Import the module of the command ``args`` name, if any (the entry point does it while starting)."""
-    if args and not args[0].startswith("-"):
-        _load(_HOMES.get(args[0], args[0]))
