@@ -125,8 +125,10 @@ class DurableMatcher:
             "__case": {"all": [{"m": {"kind": "case"}}]},
             "__sink": {"all": [{"a": {"kind": "__never__"}}, {"b$not": {"$ex": {"kind": 1}}}]},
         }
-        # variant name -> (action, whether it needs the matched facts decoded)
+        # variant name -> (action, whether it needs the matched facts decoded), made when it first fires
+        # (a case fires a few dozen of some 550 variants, and a new process runs one case)
         self._actions: dict[str, tuple[Action, bool]] = {"__case": (_noop, False), "__sink": (_noop, False)}
+        self._registered: dict[str, tuple[Variant, Any]] = {}  # variant name -> (variant, rule)
         # (finding fact id, the firing it gives) of every evidence variant, in the order durable fires them
         self._evidence: list[tuple[str, Firing]] = []
         after_inference = {v.name: _evidence_pattern(rules_by_id[v.rule_id], v) for v in compiled.variants}
@@ -156,7 +158,7 @@ class DurableMatcher:
                     expression = expressions[p] = _expression(p)
                 terms.append({p.alias: expression})
             definition[variant.name] = {"all": terms}
-            self._actions[variant.name] = self._action(variant, rule)
+            self._registered[variant.name] = (variant, rule)
         if not hashes_checked:
             _check_hashes(pack, compiled)
         for rule_name in definition:  # _infer reads the name off each message without decoding it
@@ -272,7 +274,10 @@ class DurableMatcher:
         while message:
             name = message[2 : message.index('"', 2)]  # '{"NAME":{...}}': exactly one rule per message
             try:
-                action, decode = self._actions[name]
+                made = self._actions.get(name)
+                if made is None:
+                    made = self._actions[name] = self._action(*self._registered[name])
+                action, decode = made
                 action(orjson.loads(message)[name] if decode else None)
             except Exception as exc:  # durable would bury this in the session state
                 self._errors.append(f"{name}: {exc!r}")

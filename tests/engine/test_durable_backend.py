@@ -118,6 +118,8 @@ def test_fact_ids_decided_by_the_patterns_are_the_ids_durable_matched():
     matcher = engine.matcher
     fixed = {v.name: durable_backend._fixed_match(v) for v in engine.compiled.variants}
     seen: dict[str, set] = {}
+    for name, (variant, rule) in matcher._registered.items():  # actions are made when first fired
+        matcher._actions.setdefault(name, matcher._action(variant, rule))
     original = dict(matcher._actions)
 
     def spying(name, action):
