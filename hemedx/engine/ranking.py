@@ -121,21 +121,10 @@ class Ranking:
         return tuple(d for d in self.differential if d.id != self.outside_id)
 
 
-def resolve_findings(
-    observed: dict[str, str], firings: list[Firing]
-) -> tuple[dict[str, tuple[str, str]], list[str]]:
-    """Final state of every known finding: observed wins; among derived, present wins over absent."""
-    derived: dict[str, set[str]] = {}
-    for f in firings:
-        if f.derived and f.derived.startswith("f:") and f.outcome in ("new", "again"):
-            _, name, state = f.derived.split(":")
-            derived.setdefault(name, set()).add(state)
-    return _resolved(observed, derived)
-
-
 def _resolved(
     observed: dict[str, str], derived: dict[str, set[str]]
 ) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Final state of every known finding: observed wins; among derived, present wins over absent."""
     out = {name: (state, "observed") for name, state in observed.items()}
     conflicts = []
     for name in sorted(derived):
